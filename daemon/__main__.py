@@ -1,0 +1,7 @@
+"""`python -m daemon` does what the `videofree` console script does."""
+
+from __future__ import annotations
+
+from daemon.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,361 @@
+"""Load and validate rules.yaml into typed objects.
+
+Validation happens once, strictly: unknown keys are errors (a typo must not pass
+silently), and every error names the file, the line and the key, e.g.
+``rules.yaml:14: rules[2].glob: expected a string or a list of strings [got 42]``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import string
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from platformdirs import user_config_path, user_state_path
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from daemon import yamlines
+from daemon.engines.local.edits import EditsSpec
+from daemon.errors import ConfigError, ConfigErrors
+
+APP_NAME = "videofree"
+CONFIG_ENV = "VIDEOFREE_CONFIG"
+DEFAULT_INBOX = "~/Inbox"
+DEFAULT_OUTPUT_NAME = "{stem}-edited.mp4"
+NEMO_API_BASE = "https://mega-api-prod.nemovideo.ai"
+
+EngineName = Literal["local", "nemo"]
+
+# Fields an output-name template may use; documented in rules.example.yaml.
+TEMPLATE_FIELDS = frozenset(
+    {"stem", "name", "ext", "rule", "engine", "job", "date", "time", "year", "month", "day"}
+)
+
+_DURATION = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?)?\s*$", re.I
+)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+def default_config_path() -> Path:
+    """Where `videofree init` writes rules.yaml and where the daemon looks for it."""
+    return user_config_path(APP_NAME) / "rules.yaml"
+
+
+def default_state_dir() -> Path:
+    """The XDG state dir (~/.local/state/videofree): the ledger and the NemoVideo token."""
+    return user_state_path(APP_NAME)
+
+
+def parse_duration(value: object) -> float:
+    """Given 60, "60s", "1.5 min" or "2h", return seconds. Raise ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 60 or '60s'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        unit = (m.group(2) or "s")[0].lower()
+        seconds = float(m.group(1)) * _UNIT_SECONDS[unit]
+    else:
+        raise ValueError(f"expected a duration such as 60 or '60s' [got {value!r}]")
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return seconds
+
+
+def _duration(value: object) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise PydanticCustomError("duration", str(exc)) from None
+
+
+def _path(value: object, info: ValidationInfo) -> Path:
+    if isinstance(value, Path):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise PydanticCustomError("path", "expected a folder path [got {got}]", {"got": repr(value)})
+    path = Path(os.path.expandvars(value)).expanduser()
+    base = (info.context or {}).get("base_dir")
+    if not path.is_absolute() and base is not None:
+        path = Path(base) / path
+    return path
+
+
+def _globs(value: object) -> list[str]:
+    if isinstance(value, str) and value:
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        return list(value)
+    raise PydanticCustomError(
+        "globs", "expected a string or a list of strings [got {got}]", {"got": repr(value)}
+    )
+
+
+Seconds = Annotated[float, BeforeValidator(_duration)]
+FolderPath = Annotated[Path, BeforeValidator(_path)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class WatchFolder(_Strict):
+    """A folder to watch for new videos."""
+
+    path: FolderPath
+    recursive: bool = False
+    # inotify does not see changes made by other machines on SMB/NFS shares: poll those.
+    polling: bool = False
+
+
+def _watch_list(value: object) -> object:
+    if isinstance(value, str):
+        return [{"path": value}]
+    if isinstance(value, list):
+        return [{"path": v} if isinstance(v, str) else v for v in value]
+    return value
+
+
+class OriginalAction(_Strict):
+    """What to do with the original after its output is delivered."""
+
+    move_to: FolderPath
+
+
+def _original(value: object) -> object:
+    if value == "keep" or value is None:
+        return None
+    if isinstance(value, dict):
+        return value
+    raise PydanticCustomError(
+        "original", "expected 'keep' or a mapping with move_to [got {got}]", {"got": repr(value)}
+    )
+
+
+class LocalSettings(_Strict):
+    """Encoder settings of the local engine."""
+
+    # veryfast is the best speed/size trade-off for 1080p on a 2-core machine;
+    # CRF 20 is visually clean for phone footage.
+    preset: Literal[
+        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower"
+    ] = "veryfast"
+    crf: int = Field(default=20, ge=0, le=51)
+    timeout: Seconds = 4 * 3600.0
+
+
+class NemoSettings(_Strict):
+    """How to reach the NemoVideo API."""
+
+    api_base: str = NEMO_API_BASE
+    platform: str = "unknown"
+    language: str = "en"
+    poll_interval: Seconds = 30.0
+    render_deadline: Seconds = 20 * 60.0
+    sse_timeout: Seconds = 15 * 60.0
+    request_timeout: Seconds = 120.0
+
+    @field_validator("api_base")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise PydanticCustomError("url", "expected an http(s) URL [got {got}]", {"got": repr(value)})
+        return value.rstrip("/")
+
+
+class Rule(_Strict):
+    """One rule: files matching `glob` get `prompt` applied and land in `output`."""
+
+    name: str = Field(min_length=1)
+    glob: Annotated[list[str], BeforeValidator(_globs)]
+    prompt: str = ""
+    edits: EditsSpec | None = None
+    output: FolderPath
+    output_name: str = DEFAULT_OUTPUT_NAME
+    engine: EngineName | None = None
+    fallback: EngineName | None = None
+    original: Annotated[OriginalAction | None, BeforeValidator(_original)] = None
+    strict: bool = False
+    shrink_oversize: bool = False
+    combine: Seconds | None = None
+
+    @field_validator("output_name")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        check_template(value)
+        return value
+
+    @model_validator(mode="after")
+    def _fallback_differs(self) -> Rule:
+        if self.fallback is not None and self.fallback == self.engine:
+            raise PydanticCustomError("fallback", "fallback must differ from engine")
+        return self
+
+
+class Config(_Strict):
+    """The whole rules.yaml."""
+
+    watch: Annotated[list[WatchFolder], BeforeValidator(_watch_list)] = Field(
+        default_factory=lambda: [WatchFolder(path=Path(DEFAULT_INBOX).expanduser())],
+        min_length=1,
+    )
+    state_dir: FolderPath = Field(default_factory=default_state_dir)
+    settle_seconds: Seconds = 5.0
+    rescan_seconds: Seconds = 60.0
+    concurrency: int = Field(default=2, ge=1, le=32)
+    max_attempts: int = Field(default=4, ge=1, le=20)
+    engine: EngineName = "local"
+    fallback: EngineName | None = None
+    ffmpeg: str | None = None
+    local: LocalSettings = Field(default_factory=LocalSettings)
+    nemo: NemoSettings = Field(default_factory=NemoSettings)
+    rules: list[Rule] = Field(min_length=1)
+
+    # Set by load_config: where this config came from (for messages and reloads).
+    source: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Config:
+        names = [r.name for r in self.rules]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise _located(("rules", i, "name"), f"duplicate rule name {name!r}")
+        for i, rule in enumerate(self.rules):
+            for w in self.watch:
+                if _inside(rule.output, w.path, w.recursive):
+                    raise _located(
+                        ("rules", i, "output"),
+                        f"output folder is inside the watched folder {w.path}; "
+                        "its outputs would be edited again",
+                    )
+        return self
+
+    def engine_for(self, rule: Rule) -> EngineName:
+        return rule.engine or self.engine
+
+    def fallback_for(self, rule: Rule) -> EngineName | None:
+        fallback = rule.fallback if rule.fallback is not None else self.fallback
+        return None if fallback == self.engine_for(rule) else fallback
+
+    def rule_named(self, name: str) -> Rule | None:
+        return next((r for r in self.rules if r.name == name), None)
+
+
+def _inside(child: Path, parent: Path, recursive: bool) -> bool:
+    child, parent = child.resolve(), parent.resolve()
+    if child == parent:
+        return True
+    return recursive and child.is_relative_to(parent)
+
+
+def _located(loc: tuple[str | int, ...], message: str) -> PydanticCustomError:
+    # Cross-field errors are raised from the top-level model, whose loc is empty; carry the
+    # real location inside the message context so the formatter can point at the right line.
+    return PydanticCustomError("located", "{message}", {"message": message, "loc": list(loc)})
+
+
+def check_template(template: str) -> None:
+    """Raise ValueError unless `template` uses only known fields and names an .mp4 file."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        raise PydanticCustomError("template", "bad template: {err}", {"err": str(exc)}) from None
+    for field in fields:
+        base = field.split("!")[0].split(":")[0]
+        if base not in TEMPLATE_FIELDS:
+            known = ", ".join(sorted(TEMPLATE_FIELDS))
+            raise PydanticCustomError(
+                "template", "unknown field '{field}' (known: {known})",
+                {"field": base, "known": known},
+            )
+    if not template.lower().endswith(".mp4"):
+        raise PydanticCustomError("template", "the output name must end in .mp4")
+    if template.startswith("/") or ".." in Path(template).parts:
+        raise PydanticCustomError("template", "the output name must stay inside the output folder")
+
+
+def parse_config(text: str, file: Path) -> Config:
+    """Given the text of a rules.yaml and its path, return the Config. Raise ConfigError."""
+    try:
+        data = yamlines.load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(f"not valid YAML: {problem}", file=file, line=line) from None
+    if data is None:
+        data = yamlines.LineMap()
+        data.line, data.key_lines = 1, {}
+    if not isinstance(data, dict):
+        raise ConfigError("expected a mapping of settings at the top level", file=file, line=1)
+    try:
+        config = Config.model_validate(data, context={"base_dir": file.parent})
+    except ValidationError as exc:
+        raise _errors_from(exc, data, file) from None
+    return config.model_copy(update={"source": file})
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate the config file at `path`. Raise ConfigError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            "not found; run `videofree init` to write one, or pass --config", file=path
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=path) from None
+    return parse_config(text, path)
+
+
+def resolve_config_path(explicit: str | None) -> Path:
+    """--config wins, then $VIDEOFREE_CONFIG, then ~/.config/videofree/rules.yaml."""
+    chosen = explicit or os.environ.get(CONFIG_ENV)
+    return Path(chosen).expanduser() if chosen else default_config_path()
+
+
+def _errors_from(exc: ValidationError, data: Any, file: Path) -> ConfigError:
+    errors: list[ConfigError] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        ctx = err.get("ctx") or {}
+        if "loc" in ctx:
+            loc = tuple(ctx["loc"])
+        message = _message(err)
+        if err["type"] == "missing":
+            line, path = yamlines.locate(data, loc[:-1])
+            path = f"{path}.{loc[-1]}" if path else str(loc[-1])
+        else:
+            line, path = yamlines.locate(data, loc)
+        errors.append(ConfigError(message, file=file, line=line, key=path or None))
+    return errors[0] if len(errors) == 1 else ConfigErrors(errors)
+
+
+def _message(err: Any) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling; see rules.example.yaml)"
+    if kind == "missing":
+        return "required key is missing"
+    message = str(err["msg"])
+    message = message.removeprefix("Value error, ")
+    if kind in {"string_type", "int_type", "int_parsing", "float_type", "float_parsing",
+                "bool_type", "bool_parsing", "literal_error", "model_type", "dict_type",
+                "list_type", "greater_than_equal", "less_than_equal", "too_short",
+                "string_too_short"}:
+        message = f"{message[0].lower()}{message[1:]} [got {err.get('input')!r}]"
+    return message

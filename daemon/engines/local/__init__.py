@@ -1,0 +1,1 @@
+"""The local engine: prompt → EditPlan → one ffmpeg pass. Free, offline, private."""

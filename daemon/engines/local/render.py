@@ -1,0 +1,124 @@
+"""Run one ffmpeg process: progress, timeout, cancellation and readable errors.
+
+This is the only place that starts ffmpeg for a render, so every render gets the same
+treatment: `-progress pipe:1` turned into a percentage, a timeout, termination when the
+daemon shuts down, and ffmpeg's own error lines in the job's error when it fails.
+"""
+
+from __future__ import annotations
+
+import collections
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import IO
+
+from daemon.errors import PermanentError, TransientError
+
+# ffmpeg prints the useful line last; a few lines before it give context.
+_ERROR_LINES = 6
+# Seconds between SIGTERM and SIGKILL: ffmpeg normally finishes its trailer in well under this.
+_TERMINATE_GRACE = 5.0
+_POLL = 0.25
+_TRANSIENT_MARKERS = ("No space left on device", "Resource temporarily unavailable")
+
+
+def progress_args() -> tuple[str, ...]:
+    """The flags every render carries so run_ffmpeg can report progress and errors."""
+    return ("-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-progress", "pipe:1")
+
+
+def parse_progress(line: str, expected: float) -> float | None:
+    """Given one `-progress` line and the expected output duration, return 0-100 or None."""
+    key, _, value = line.strip().partition("=")
+    if key in ("out_time_us", "out_time_ms") and value.strip().lstrip("-").isdigit():
+        # ffmpeg writes microseconds under both names (out_time_ms is a historic misnomer).
+        seconds = int(value) / 1_000_000
+        return max(0.0, min(100.0, 100.0 * seconds / expected)) if expected > 0 else None
+    if key == "progress" and value.strip() == "end":
+        return 100.0
+    return None
+
+
+def run_ffmpeg(
+    argv: Sequence[str],
+    *,
+    expected_duration: float,
+    timeout: float,
+    on_progress: Callable[[float], None] = lambda _p: None,
+    on_start: Callable[[int], None] = lambda _pid: None,
+    cancel: threading.Event | None = None,
+) -> None:
+    """Run ffmpeg to completion.
+
+    Raise PermanentError with ffmpeg's error lines when it fails or times out,
+    TransientError when it was cancelled (shutdown) or the disk was full.
+    """
+    cancel = cancel or threading.Event()
+    proc = subprocess.Popen(
+        list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, errors="replace",
+    )
+    on_start(proc.pid)
+    errors: collections.deque[str] = collections.deque(maxlen=_ERROR_LINES)
+    readers = [
+        threading.Thread(target=_read_progress, args=(proc.stdout, expected_duration, on_progress),
+                         daemon=True),
+        threading.Thread(target=_read_errors, args=(proc.stderr, errors), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    deadline = time.monotonic() + timeout
+    outcome = _wait(proc, cancel, deadline)
+    for reader in readers:
+        reader.join(timeout=2)
+    if outcome == "cancelled":
+        raise TransientError("stopped by shutdown; the job will resume")
+    if outcome == "timeout":
+        raise PermanentError(f"ffmpeg took longer than {timeout:.0f} s and was stopped")
+    if proc.returncode != 0:
+        detail = " | ".join(errors) or f"exit code {proc.returncode}"
+        if any(marker in detail for marker in _TRANSIENT_MARKERS):
+            raise TransientError(f"ffmpeg failed: {detail}")
+        raise PermanentError(f"ffmpeg failed: {detail}")
+
+
+def _wait(proc: subprocess.Popen[str], cancel: threading.Event, deadline: float) -> str:
+    while True:
+        try:
+            proc.wait(timeout=_POLL)
+            return "exited"
+        except subprocess.TimeoutExpired:
+            pass
+        if cancel.is_set() or time.monotonic() > deadline:
+            _terminate(proc)
+            return "cancelled" if cancel.is_set() else "timeout"
+
+
+def _terminate(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=_TERMINATE_GRACE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _read_progress(stream: IO[str] | None, expected: float,
+                   on_progress: Callable[[float], None]) -> None:
+    if stream is None:
+        return
+    for line in stream:
+        pct = parse_progress(line, expected)
+        if pct is not None:
+            on_progress(pct)
+
+
+def _read_errors(stream: IO[str] | None, errors: collections.deque[str]) -> None:
+    if stream is None:
+        return
+    for line in stream:
+        text = line.strip()
+        if text:
+            errors.append(text)
