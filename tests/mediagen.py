@@ -1,0 +1,104 @@
+"""Small, real test media made with ffmpeg, and an independent probe of outputs.
+
+The probe here reads files with PyAV directly, not through daemon code, so a bug in the
+daemon's own probe cannot hide a bad output.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import imageio_ffmpeg
+
+FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def make_clip(
+    path: Path,
+    *,
+    duration: float = 2.0,
+    size: tuple[int, int] = (320, 240),
+    rate: int = 30,
+    audio: bool = True,
+    audio_rate: int = 48000,
+    rotation: int | None = None,
+    extra: tuple[str, ...] = (),
+) -> Path:
+    """Write a testsrc2 (+ sine) H.264/AAC clip. `rotation` sets display-matrix metadata
+    the way phones store portrait video (landscape pixels + a rotation)."""
+    w, h = size
+    args = [FFMPEG, "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "lavfi", "-i", f"testsrc2=size={w}x{h}:rate={rate}:duration={duration}"]
+    if audio:
+        args += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate={audio_rate}:duration={duration}"]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    if audio:
+        args += ["-c:a", "aac", "-shortest"]
+    args += [*extra, str(path)]
+    subprocess.run(args, check=True)
+    if rotation is not None:
+        rotated = path.with_name(path.stem + ".rot" + path.suffix)
+        subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-y",
+                        "-display_rotation", str(rotation), "-i", str(path), "-c", "copy",
+                        str(rotated)], check=True)
+        rotated.replace(path)
+    return path
+
+
+@dataclass(frozen=True)
+class Probed:
+    duration: float
+    width: int
+    height: int
+    rotation: int
+    video_codec: str
+    pix_fmt: str
+    profile: str | None
+    audio_codec: str | None
+    audio_rate: int | None
+    audio_channels: int | None
+    color_transfer: int
+    color_primaries: int
+    faststart: bool
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        if self.rotation in (90, 270):
+            return self.height, self.width
+        return self.width, self.height
+
+
+def probe_output(path: Path) -> Probed:
+    """Read an output file's facts with PyAV."""
+    with av.open(str(path)) as c:
+        v = c.streams.video[0]
+        a = c.streams.audio[0] if c.streams.audio else None
+        rotation = 0
+        for frame in c.decode(v):
+            rotation = int(round(getattr(frame, "rotation", 0) or 0)) % 360
+            break
+        return Probed(
+            duration=float(c.duration or 0) / av.time_base,
+            width=v.codec_context.width,
+            height=v.codec_context.height,
+            rotation=rotation,
+            video_codec=v.codec_context.name,
+            pix_fmt=v.codec_context.pix_fmt or "",
+            profile=v.profile,
+            audio_codec=a.codec_context.name if a else None,
+            audio_rate=a.codec_context.sample_rate if a else None,
+            audio_channels=a.codec_context.channels if a else None,
+            color_transfer=int(v.codec_context.color_trc),
+            color_primaries=int(v.codec_context.color_primaries),
+            faststart=_moov_before_mdat(path),
+        )
+
+
+def _moov_before_mdat(path: Path) -> bool:
+    """True when the 'moov' atom precedes 'mdat' (+faststart: playable while downloading)."""
+    data = path.read_bytes()[: 4 * 1024 * 1024]
+    moov, mdat = data.find(b"moov"), data.find(b"mdat")
+    return moov != -1 and (mdat == -1 or moov < mdat)
