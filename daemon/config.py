@@ -83,16 +83,19 @@ def _duration(value: object) -> float:
         raise PydanticCustomError("duration", str(exc)) from None
 
 
-def _path(value: object, info: ValidationInfo) -> Path:
+def _path(value: object, info: ValidationInfo) -> str:
     if isinstance(value, Path):
         value = str(value)
     if not isinstance(value, str) or not value.strip():
-        raise PydanticCustomError("path", "expected a folder path [got {got}]", {"got": repr(value)})
+        raise PydanticCustomError(
+            "path", "expected a folder path [got {got}]", {"got": repr(value)}
+        )
     path = Path(os.path.expandvars(value)).expanduser()
     base = (info.context or {}).get("base_dir")
     if not path.is_absolute() and base is not None:
         path = Path(base) / path
-    return path
+    # Returned as text: pydantic makes the Path, in Python and in JSON mode alike.
+    return str(path)
 
 
 def _globs(value: object) -> list[str]:
@@ -168,12 +171,19 @@ class NemoSettings(_Strict):
     render_deadline: Seconds = 20 * 60.0
     sse_timeout: Seconds = 15 * 60.0
     request_timeout: Seconds = 120.0
+    # The service asks for 30 s after a 429 before the one retry; tests set it near zero.
+    rate_limit_wait: Seconds = 30.0
+    # After an edit stream broke off the agent may still be working: re-read the session
+    # state this long for a timeline before giving up (never by sending the prompt again).
+    state_wait: Seconds = 5 * 60.0
 
     @field_validator("api_base")
     @classmethod
     def _http_base(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/]+", value):
-            raise PydanticCustomError("url", "expected an http(s) URL [got {got}]", {"got": repr(value)})
+            raise PydanticCustomError(
+                "url", "expected an http(s) URL [got {got}]", {"got": repr(value)}
+            )
         return value.rstrip("/")
 
 
@@ -279,7 +289,8 @@ def check_template(template: str) -> None:
         if base not in TEMPLATE_FIELDS:
             known = ", ".join(sorted(TEMPLATE_FIELDS))
             raise PydanticCustomError(
-                "template", "unknown field '{field}' (known: {known})",
+                "template",
+                "unknown field '{field}' (known: {known})",
                 {"field": base, "known": known},
             )
     if not template.lower().endswith(".mp4"):
@@ -353,9 +364,22 @@ def _message(err: Any) -> str:
         return "required key is missing"
     message = str(err["msg"])
     message = message.removeprefix("Value error, ")
-    if kind in {"string_type", "int_type", "int_parsing", "float_type", "float_parsing",
-                "bool_type", "bool_parsing", "literal_error", "model_type", "dict_type",
-                "list_type", "greater_than_equal", "less_than_equal", "too_short",
-                "string_too_short"}:
+    if kind in {
+        "string_type",
+        "int_type",
+        "int_parsing",
+        "float_type",
+        "float_parsing",
+        "bool_type",
+        "bool_parsing",
+        "literal_error",
+        "model_type",
+        "dict_type",
+        "list_type",
+        "greater_than_equal",
+        "less_than_equal",
+        "too_short",
+        "string_too_short",
+    }:
         message = f"{message[0].lower()}{message[1:]} [got {err.get('input')!r}]"
     return message

@@ -31,8 +31,14 @@ class ConfigError(VideofreeError):
     Rendered as ``rules.yaml:14: rules[2].glob: expected a string or a list of strings``.
     """
 
-    def __init__(self, message: str, *, file: Path | None = None, line: int | None = None,
-                 key: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: Path | None = None,
+        line: int | None = None,
+        key: str | None = None,
+    ) -> None:
         self.message = message
         self.file = file
         self.line = line
@@ -62,8 +68,9 @@ class ConfigErrors(ConfigError):
 class JobError(VideofreeError):
     """A job failed; ``reason`` is one line a person can act on."""
 
-    def __init__(self, reason: str, *, fallback_ok: bool = False,
-                 pause_engine: bool = False) -> None:
+    def __init__(
+        self, reason: str, *, fallback_ok: bool = False, pause_engine: bool = False
+    ) -> None:
         self.reason = reason
         self.fallback_ok = fallback_ok
         self.pause_engine = pause_engine
@@ -73,8 +80,14 @@ class JobError(VideofreeError):
 class TransientError(JobError):
     """Retry later: the cause is expected to go away (network, 5xx, 429, timeouts)."""
 
-    def __init__(self, reason: str, *, retry_after: float | None = None,
-                 fallback_ok: bool = False, pause_engine: bool = False) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retry_after: float | None = None,
+        fallback_ok: bool = False,
+        pause_engine: bool = False,
+    ) -> None:
         self.retry_after = retry_after
         super().__init__(reason, fallback_ok=fallback_ok, pause_engine=pause_engine)
 

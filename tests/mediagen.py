@@ -30,10 +30,24 @@ def make_clip(
     """Write a testsrc2 (+ sine) H.264/AAC clip. `rotation` sets display-matrix metadata
     the way phones store portrait video (landscape pixels + a rotation)."""
     w, h = size
-    args = [FFMPEG, "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "lavfi", "-i", f"testsrc2=size={w}x{h}:rate={rate}:duration={duration}"]
+    args = [
+        FFMPEG,
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc2=size={w}x{h}:rate={rate}:duration={duration}",
+    ]
     if audio:
-        args += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate={audio_rate}:duration={duration}"]
+        args += [
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=440:sample_rate={audio_rate}:duration={duration}",
+        ]
     args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
     if audio:
         args += ["-c:a", "aac", "-shortest"]
@@ -41,9 +55,23 @@ def make_clip(
     subprocess.run(args, check=True)
     if rotation is not None:
         rotated = path.with_name(path.stem + ".rot" + path.suffix)
-        subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-y",
-                        "-display_rotation", str(rotation), "-i", str(path), "-c", "copy",
-                        str(rotated)], check=True)
+        subprocess.run(
+            [
+                FFMPEG,
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-display_rotation",
+                str(rotation),
+                "-i",
+                str(path),
+                "-c",
+                "copy",
+                str(rotated),
+            ],
+            check=True,
+        )
         rotated.replace(path)
     return path
 
@@ -78,7 +106,7 @@ def probe_output(path: Path) -> Probed:
         a = c.streams.audio[0] if c.streams.audio else None
         rotation = 0
         for frame in c.decode(v):
-            rotation = int(round(getattr(frame, "rotation", 0) or 0)) % 360
+            rotation = round(getattr(frame, "rotation", 0) or 0) % 360
             break
         return Probed(
             duration=float(c.duration or 0) / av.time_base,

@@ -14,8 +14,15 @@ import av
 from daemon.errors import PermanentError
 
 # libavutil enum values → the names ffmpeg's filters and flags use.
-_TRC = {1: "bt709", 6: "smpte170m", 13: "iec61966-2-1", 14: "bt2020-10", 15: "bt2020-12",
-        16: "smpte2084", 18: "arib-std-b67"}
+_TRC = {
+    1: "bt709",
+    6: "smpte170m",
+    13: "iec61966-2-1",
+    14: "bt2020-10",
+    15: "bt2020-12",
+    16: "smpte2084",
+    18: "arib-std-b67",
+}
 _PRIMARIES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 9: "bt2020", 12: "smpte432"}
 _SPACE = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 9: "bt2020nc", 10: "bt2020c"}
 HDR_TRANSFERS = frozenset({"smpte2084", "arib-std-b67"})
@@ -126,7 +133,7 @@ def _rotation(container: Any, video: Any) -> int:
     # PyAV exposes the display matrix only on decoded frames; one frame is cheap.
     with contextlib.suppress(av.FFmpegError, StopIteration):
         frame = next(container.decode(video))
-        return int(round(getattr(frame, "rotation", 0) or 0)) % 360
+        return round(getattr(frame, "rotation", 0) or 0) % 360
     return 0
 
 
@@ -141,7 +148,8 @@ def _creation_time(container: Any, video: Any) -> datetime | None:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
+    # av errors carry "[Errno N] text: 'path'"; the text alone is what a person needs.
+    text = str(getattr(exc, "strerror", None) or exc).strip() or type(exc).__name__
     return text.splitlines()[0][:200]
 
 

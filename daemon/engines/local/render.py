@@ -57,14 +57,19 @@ def run_ffmpeg(
     """
     cancel = cancel or threading.Event()
     proc = subprocess.Popen(
-        list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, errors="replace",
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
     )
     on_start(proc.pid)
     errors: collections.deque[str] = collections.deque(maxlen=_ERROR_LINES)
     readers = [
-        threading.Thread(target=_read_progress, args=(proc.stdout, expected_duration, on_progress),
-                         daemon=True),
+        threading.Thread(
+            target=_read_progress, args=(proc.stdout, expected_duration, on_progress), daemon=True
+        ),
         threading.Thread(target=_read_errors, args=(proc.stderr, errors), daemon=True),
     ]
     for reader in readers:
@@ -105,8 +110,9 @@ def _terminate(proc: subprocess.Popen[str]) -> None:
         proc.wait()
 
 
-def _read_progress(stream: IO[str] | None, expected: float,
-                   on_progress: Callable[[float], None]) -> None:
+def _read_progress(
+    stream: IO[str] | None, expected: float, on_progress: Callable[[float], None]
+) -> None:
     if stream is None:
         return
     for line in stream:

@@ -1,0 +1,303 @@
+"""The daemon: watch → settle → match → ledger → scheduler, plus reloads and shutdown.
+
+Threads: watchdog observers only enqueue paths; one APScheduler "tick" (every
+TICK_SECONDS, never overlapping itself) does all the deciding, so the settle tracker and
+the combine groups need no locks; jobs run on the scheduler's bounded "jobs" pool.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from loguru import logger
+
+from daemon.config import Config, Rule, load_config
+from daemon.engines.local.probe import probe
+from daemon.engines.local.tools import find_ffmpeg
+from daemon.engines.registry import Engines
+from daemon.errors import ConfigError, JobError
+from daemon.fileio import fingerprint, open_for_writing, readable
+from daemon.ledger import JobRecord, Ledger
+from daemon.procs import kill_orphans, videofree_alive
+from daemon.rules import is_temporary, match_rule
+from daemon.scheduler import Runner
+from daemon.settle import SettleTracker
+from daemon.watcher import FolderWatcher
+
+# The settle check runs this often: the delay between "settled" and "queued" is at most this.
+TICK_SECONDS = 0.25
+# `videofree retry` from another process is noticed within this.
+LEDGER_POLL_SECONDS = 2.0
+
+
+@dataclass
+class _Group:
+    """Files that arrive together for a `combine:` rule, joined into one job."""
+
+    rule: Rule
+    members: dict[Path, str] = field(default_factory=dict)
+    last_added: float = 0.0
+
+
+def queue_job(
+    ledger: Ledger, config: Config, rule: Rule, sources: list[Path], fp: str
+) -> tuple[JobRecord | None, JobRecord | None]:
+    """Record a job for `sources` under `rule`. Return (new job, None), or (None, the
+    earlier job) when this content was already queued for this rule."""
+    engine = config.engine_for(rule)
+    snapshot = rule.model_copy(update={"engine": engine, "fallback": config.fallback_for(rule)})
+    record = ledger.add_job(sources, fp, rule.name, snapshot.model_dump_json(), engine)
+    if record is not None:
+        return record, None
+    return None, ledger.find(fp, rule.name)
+
+
+class Daemon:
+    """One running videofree: owns the ledger, the runner and the watchers."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.ffmpeg = find_ffmpeg(config.ffmpeg)
+        self.ledger = Ledger.in_state_dir(config.state_dir)
+        self.engines = Engines(config, self.ffmpeg)
+        self.runner = Runner(config, self.ledger, self.engines)
+        self.tracker = SettleTracker(config.settle_seconds)
+        self.watcher = FolderWatcher(config.watch, self._enqueue)
+        self.stop_event = threading.Event()
+        self._incoming: set[Path] = set()
+        self._incoming_lock = threading.Lock()
+        self._handled: dict[Path, tuple[int, int]] = {}
+        self._unmatched: set[Path] = set()
+        self._groups: dict[tuple[str, Path], _Group] = {}
+        self._config_stamp = self._stamp()
+        self._reload_requested = threading.Event()
+        self._last_ledger_poll = 0.0
+        self._retired_engines: list[Engines] = []
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        recovered = self.ledger.recover(videofree_alive)
+        if recovered:
+            killed = kill_orphans(j.id for j in recovered)
+            logger.info(
+                "resuming {} interrupted job(s){}",
+                len(recovered),
+                f"; stopped {len(killed)} orphaned process(es)" if killed else "",
+            )
+        self.runner.start()
+        self.runner.submit_queued()
+        self.watcher.start()
+        self.scan()
+        scheduler = self.runner.scheduler
+        scheduler.add_job(self.tick, "interval", seconds=TICK_SECONDS, id="tick")
+        scheduler.add_job(self.scan, "interval", seconds=self.config.rescan_seconds, id="rescan")
+        logger.info(
+            "videofree running: {} rule(s), settle {:g} s, concurrency {}, ledger {}",
+            len(self.config.rules),
+            self.config.settle_seconds,
+            self.config.concurrency,
+            self.ledger.path,
+        )
+
+    def stop(self) -> None:
+        logger.info("stopping: running jobs are left to resume at the next start")
+        self.watcher.stop()
+        self.runner.shutdown()
+        self.engines.close()
+        for engines in self._retired_engines:
+            engines.close()
+        self.ledger.close()
+
+    def run_forever(self) -> None:
+        self.start()
+        try:
+            self.stop_event.wait()
+        finally:
+            self.stop()
+
+    def request_reload(self) -> None:
+        self._reload_requested.set()
+
+    # --- input ---------------------------------------------------------------------------
+
+    def _enqueue(self, path: Path) -> None:
+        with self._incoming_lock:
+            self._incoming.add(path)
+
+    def scan(self) -> None:
+        """Look at every file in the watch folders (start-up and periodic rescan)."""
+        for path in self.watcher.scan():
+            self._enqueue(path)
+
+    def tick(self) -> None:
+        """Settle checks, combine groups, config reloads: the daemon's heartbeat."""
+        try:
+            self._tick()
+        except Exception:
+            logger.exception("internal error in the watcher tick (the daemon keeps running)")
+
+    def _tick(self) -> None:
+        self._maybe_reload()
+        with self._incoming_lock:
+            incoming, self._incoming = self._incoming, set()
+        for path in incoming:
+            self._observe(path)
+        for path in self.tracker.pending():
+            if path not in incoming:
+                self._observe(path)
+        for path in self.tracker.due():
+            self._settled(path)
+        self._flush_groups()
+        now = time.monotonic()
+        if now - self._last_ledger_poll >= LEDGER_POLL_SECONDS:
+            self._last_ledger_poll = now
+            self.runner.submit_queued()
+
+    def _observe(self, path: Path) -> None:
+        if is_temporary(path.name) or self.watcher.folder_of(path) is None:
+            self.tracker.forget(path)
+            return
+        try:
+            st = path.stat()
+        except OSError:
+            self.tracker.forget(path)
+            return
+        if self._handled.get(path) == (st.st_size, st.st_mtime_ns):
+            self.tracker.forget(path)
+            return
+        self.tracker.observe(path, st.st_size, st.st_mtime_ns)
+
+    def _settled(self, path: Path) -> None:
+        try:
+            st = path.stat()
+        except OSError:
+            self.tracker.forget(path)
+            return
+        if not readable(path) or open_for_writing(path):
+            # Still being written (or locked by the copier): wait another settle period.
+            self.tracker.forget(path)
+            self.tracker.observe(path, st.st_size, st.st_mtime_ns)
+            return
+        self.tracker.forget(path)
+        self._handled[path] = (st.st_size, st.st_mtime_ns)
+        folder = self.watcher.folder_of(path)
+        relative = PurePosixPath(path.relative_to(folder.path).as_posix()) if folder else None
+        rule = match_rule(self.config.rules, path.name, relative)
+        if rule is None:
+            if path not in self._unmatched:
+                self._unmatched.add(path)
+                logger.info("{}: no rule matches; left alone", path.name)
+            return
+        fp = self.ledger.seen_fingerprint(path, st.st_size, st.st_mtime_ns)
+        if fp is None:
+            try:
+                fp = fingerprint(path)
+            except OSError as exc:
+                logger.warning("{}: cannot read it ({}); will look again", path.name, exc)
+                self._handled.pop(path, None)
+                return
+            self.ledger.remember(path, st.st_size, st.st_mtime_ns, fp)
+        if rule.combine:
+            group = self._groups.setdefault((rule.name, path.parent), _Group(rule))
+            group.members[path] = fp
+            group.last_added = time.monotonic()
+            logger.info(
+                "{} waits {:g} s for more clips to combine (rule {})",
+                path.name,
+                rule.combine,
+                rule.name,
+            )
+            return
+        self._queue(rule, [path], fp)
+
+    def _queue(self, rule: Rule, sources: list[Path], fp: str) -> None:
+        record, earlier = queue_job(self.ledger, self.config, rule, sources, fp)
+        names = ", ".join(s.name for s in sources)
+        if record is not None:
+            logger.bind(job=record.id).info("queued {} → rule {}", names, rule.name)
+            self.runner.submit(record.id)
+        elif earlier is not None and earlier.sources != tuple(sources):
+            logger.info(
+                "{}: same content as job {} ({}), already {}; skipped",
+                names,
+                earlier.id,
+                earlier.source.name,
+                earlier.state,
+            )
+
+    def _flush_groups(self) -> None:
+        now = time.monotonic()
+        for key, group in list(self._groups.items()):
+            if group.rule.combine is not None and now - group.last_added >= group.rule.combine:
+                del self._groups[key]
+                sources = sorted(group.members, key=_capture_order)
+                digest = hashlib.blake2b(digest_size=16)
+                for source in sources:
+                    digest.update(group.members[source].encode())
+                self._queue(group.rule, sources, f"combined-{digest.hexdigest()}")
+
+    # --- config reloads ------------------------------------------------------------------
+
+    def _stamp(self) -> tuple[int, int] | None:
+        source = self.config.source
+        try:
+            st = source.stat() if source else None
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size) if st else None
+
+    def _maybe_reload(self) -> None:
+        stamp = self._stamp()
+        forced = self._reload_requested.is_set()
+        if not forced and stamp == self._config_stamp:
+            return
+        self._reload_requested.clear()
+        self._config_stamp = stamp
+        source = self.config.source
+        if source is None or stamp is None:
+            return
+        try:
+            new = load_config(source)
+            self.ffmpeg = find_ffmpeg(new.ffmpeg)
+        except ConfigError as exc:
+            logger.error("{} is invalid; keeping the last good rules:\n{}", source, exc)
+            return
+        self._apply(new)
+
+    def _apply(self, new: Config) -> None:
+        old = self.config
+        self.config = new
+        self.runner.config = new
+        self.tracker.settle_seconds = new.settle_seconds
+        self._retired_engines.append(self.engines)
+        self.engines = Engines(new, self.ffmpeg)
+        self.runner.engines = self.engines
+        self._unmatched.clear()
+        self._handled.clear()  # a new rule may now match files that matched nothing before
+        if new.watch != old.watch:
+            self.watcher.stop()
+            self.watcher = FolderWatcher(new.watch, self._enqueue)
+            self.watcher.start()
+        if new.rescan_seconds != old.rescan_seconds:
+            self.runner.scheduler.reschedule_job(
+                "rescan", trigger="interval", seconds=new.rescan_seconds
+            )
+        if new.concurrency != old.concurrency or new.state_dir != old.state_dir:
+            logger.warning("concurrency and state_dir changes take effect after a restart")
+        logger.info("rules reloaded from {}: {} rule(s)", new.source, len(new.rules))
+        self.scan()
+
+
+def _capture_order(path: Path) -> tuple[float, str]:
+    """Capture time from the file's metadata, else none (then the name decides)."""
+    with contextlib.suppress(JobError):
+        created = probe(path).creation_time
+        if created is not None:
+            return created.timestamp(), path.name
+    return float("inf"), path.name

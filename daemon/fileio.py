@@ -1,0 +1,74 @@
+"""Small filesystem facts the watcher needs: fingerprints, readability, open writers."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+_CHUNK = 1024 * 1024
+
+
+def fingerprint(path: Path) -> str:
+    """A content fingerprint: BLAKE2b-128 of every byte, plus the size.
+
+    The whole file is read (streamed): two phone clips can share their first and last
+    megabytes, and the same content copied under a new name must be recognised.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return f"{size:x}-{digest.hexdigest()}"
+
+
+def readable(path: Path) -> bool:
+    """True when the file can be opened and read (SMB may lock a file while it is copied)."""
+    try:
+        with path.open("rb") as f:
+            f.read(1)
+    except OSError:
+        return False
+    return True
+
+
+def open_for_writing(path: Path, proc: Path = Path("/proc")) -> bool:
+    """True when a process we can see has `path` open for writing (Linux only).
+
+    A copy that stalls for longer than the settle time would otherwise look finished.
+    Best effort: other users' processes and other machines (SMB) are invisible.
+    """
+    if not proc.is_dir():
+        return False
+    try:
+        target = os.path.realpath(path)
+    except OSError:
+        return False
+    me = str(os.getpid())
+    for pid_dir in proc.iterdir():
+        if not pid_dir.name.isdigit() or pid_dir.name == me:
+            continue
+        try:
+            fds = list((pid_dir / "fd").iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(fd) != target:
+                    continue
+                flags = (pid_dir / "fdinfo" / fd.name).read_text()
+            except OSError:
+                continue
+            if _writable(flags):
+                return True
+    return False
+
+
+def _writable(fdinfo: str) -> bool:
+    for line in fdinfo.splitlines():
+        if line.startswith("flags:"):
+            mode = int(line.split()[1], 8) & os.O_ACCMODE
+            return mode in (os.O_WRONLY, os.O_RDWR)
+    return False

@@ -1,0 +1,367 @@
+"""The durable job ledger: one SQLite file (WAL) in the state dir.
+
+Every job has a row from the moment it is queued until long after it is done, so that
+nothing is processed twice (UNIQUE fingerprint+rule) and nothing is lost across crashes
+(a job left 'running' by a dead process is queued again at the next start, with the
+engine's last checkpoint).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+LEDGER_FILE = "jobs.db"
+# Another process (the CLI, a second daemon) may hold the write lock briefly.
+_BUSY_TIMEOUT_MS = 10_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    source      TEXT NOT NULL,
+    sources     TEXT NOT NULL,          -- JSON list; several when a rule combines clips
+    fingerprint TEXT NOT NULL,
+    rule        TEXT NOT NULL,
+    rule_json   TEXT NOT NULL,          -- the rule as it was when queued: jobs survive edits
+    engine      TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    output      TEXT,
+    error       TEXT,
+    notes       TEXT NOT NULL DEFAULT '[]',
+    checkpoint  TEXT NOT NULL DEFAULT '{}',
+    progress    REAL NOT NULL DEFAULT 0,
+    not_before  TEXT,
+    owner_pid   INTEGER,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    started_at  TEXT,
+    finished_at TEXT,
+    UNIQUE (fingerprint, rule)
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
+CREATE TABLE IF NOT EXISTS seen (
+    path        TEXT PRIMARY KEY,
+    size        INTEGER NOT NULL,
+    mtime_ns    INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL
+);
+"""
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One row of the ledger."""
+
+    id: int
+    source: Path
+    sources: tuple[Path, ...]
+    fingerprint: str
+    rule: str
+    rule_json: str
+    engine: str
+    state: JobState
+    attempts: int
+    output: Path | None
+    error: str | None
+    notes: tuple[str, ...]
+    checkpoint: dict[str, Any]
+    progress: float
+    not_before: datetime | None
+    owner_pid: int | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        """The `status --json` shape."""
+        return {
+            "id": self.id,
+            "source": str(self.source),
+            "sources": [str(s) for s in self.sources],
+            "rule": self.rule,
+            "engine": self.engine,
+            "state": str(self.state),
+            "attempts": self.attempts,
+            "progress": round(self.progress, 1),
+            "output": str(self.output) if self.output else None,
+            "error": self.error,
+            "notes": list(self.notes),
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+        }
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="milliseconds") if value else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class Ledger:
+    """Thread-safe access to the jobs database. One connection, one lock."""
+
+    def __init__(self, path: Path, clock: Callable[[], datetime] = utcnow) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000
+        )
+        self._db.row_factory = sqlite3.Row
+        self._db.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is durable in WAL mode across application crashes (only an OS crash can
+        # lose the last commits), at a fraction of FULL's fsyncs.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    @classmethod
+    def in_state_dir(cls, state_dir: Path) -> Ledger:
+        return cls(state_dir / LEDGER_FILE)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # --- jobs -----------------------------------------------------------------------
+
+    def add_job(
+        self, sources: Sequence[Path], fingerprint: str, rule: str, rule_json: str, engine: str
+    ) -> JobRecord | None:
+        """Queue a job. Return None if this content was already queued for this rule."""
+        now = _ts(self._clock())
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO jobs (source, sources, fingerprint, rule, rule_json,"
+                " engine, state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    str(sources[0]),
+                    json.dumps([str(s) for s in sources]),
+                    fingerprint,
+                    rule,
+                    rule_json,
+                    engine,
+                    JobState.QUEUED,
+                    now,
+                    now,
+                ),
+            )
+            if cur.rowcount == 0:
+                return None
+            job_id = cur.lastrowid
+        return self.get(int(job_id or 0))
+
+    def find(self, fingerprint: str, rule: str) -> JobRecord | None:
+        return self._one("SELECT * FROM jobs WHERE fingerprint=? AND rule=?", (fingerprint, rule))
+
+    def get(self, job_id: int) -> JobRecord | None:
+        return self._one("SELECT * FROM jobs WHERE id=?", (job_id,))
+
+    def jobs(self, *, states: Sequence[JobState] = (), limit: int | None = None) -> list[JobRecord]:
+        sql = "SELECT * FROM jobs"
+        args: list[Any] = []
+        if states:
+            sql += f" WHERE state IN ({','.join('?' * len(states))})"
+            args += [str(s) for s in states]
+        sql += " ORDER BY id DESC"
+        if limit:
+            sql += " LIMIT ?"
+            args.append(limit)
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [_record(r) for r in rows]
+
+    def queued_ids(self) -> list[int]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM jobs WHERE state=? ORDER BY id", (JobState.QUEUED,)
+            ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def claim(self, job_id: int, engine: str) -> JobRecord | None:
+        """Mark a queued job running (by this process). Return None if another took it."""
+        now = _ts(self._clock())
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE jobs SET state=?, attempts=attempts+1, engine=?, owner_pid=?,"
+                " started_at=?, updated_at=?, error=NULL, not_before=NULL"
+                " WHERE id=? AND state=?",
+                (JobState.RUNNING, engine, os.getpid(), now, now, job_id, JobState.QUEUED),
+            )
+            if cur.rowcount == 0:
+                return None
+        return self.get(job_id)
+
+    def save_checkpoint(self, job_id: int, checkpoint: dict[str, Any]) -> None:
+        self._update(job_id, checkpoint=json.dumps(checkpoint, sort_keys=True))
+
+    def set_progress(self, job_id: int, progress: float) -> None:
+        self._update(job_id, progress=progress)
+
+    def set_engine(self, job_id: int, engine: str) -> None:
+        self._update(job_id, engine=engine)
+
+    def finish(self, job_id: int, output: Path, engine: str, notes: Sequence[str]) -> None:
+        self._update(
+            job_id,
+            state=JobState.DONE,
+            output=str(output),
+            engine=engine,
+            notes=json.dumps(list(notes)),
+            progress=100.0,
+            error=None,
+            finished_at=_ts(self._clock()),
+            owner_pid=None,
+        )
+
+    def fail(self, job_id: int, error: str, notes: Sequence[str] = ()) -> None:
+        self._update(
+            job_id,
+            state=JobState.FAILED,
+            error=error,
+            notes=json.dumps(list(notes)),
+            finished_at=_ts(self._clock()),
+            owner_pid=None,
+        )
+
+    def requeue(
+        self,
+        job_id: int,
+        *,
+        not_before: datetime | None = None,
+        error: str | None = None,
+        count_attempt: bool = True,
+    ) -> None:
+        """Put a job back in the queue (retry later, or resume after a shutdown)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE jobs SET state=?, not_before=?, error=?, owner_pid=NULL,"
+                " attempts=attempts - ?, updated_at=? WHERE id=?",
+                (
+                    JobState.QUEUED,
+                    _ts(not_before),
+                    error,
+                    0 if count_attempt else 1,
+                    _ts(self._clock()),
+                    job_id,
+                ),
+            )
+
+    def retry(self, job_id: int) -> JobRecord | None:
+        """Queue a failed (or done) job again from scratch. Return None if unknown/active."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE jobs SET state=?, attempts=0, error=NULL, not_before=NULL, progress=0,"
+                " checkpoint='{}', finished_at=NULL, updated_at=? WHERE id=? AND state IN (?,?)",
+                (JobState.QUEUED, _ts(self._clock()), job_id, JobState.FAILED, JobState.DONE),
+            )
+            if cur.rowcount == 0:
+                return None
+        return self.get(job_id)
+
+    def recover(self, alive: Callable[[int], bool]) -> list[JobRecord]:
+        """Queue again every job left 'running' by a process that is gone (crash, kill -9).
+
+        Return the recovered jobs, so the caller can stop their orphaned child processes.
+        """
+        running = self.jobs(states=[JobState.RUNNING])
+        recovered = [j for j in running if j.owner_pid is None or not alive(j.owner_pid)]
+        for job in recovered:
+            # A crash is not the job's fault: the attempt it was on does not count.
+            self.requeue(job.id, count_attempt=False)
+        return recovered
+
+    # --- files already looked at ---------------------------------------------------------
+
+    def seen_fingerprint(self, path: Path, size: int, mtime_ns: int) -> str | None:
+        """The fingerprint remembered for this exact file version, so it is hashed once."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT fingerprint FROM seen WHERE path=? AND size=? AND mtime_ns=?",
+                (str(path), size, mtime_ns),
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def remember(self, path: Path, size: int, mtime_ns: int, fingerprint: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO seen (path, size, mtime_ns, fingerprint) VALUES (?,?,?,?)",
+                (str(path), size, mtime_ns, fingerprint),
+            )
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _one(self, sql: str, args: Sequence[Any]) -> JobRecord | None:
+        with self._lock:
+            row = self._db.execute(sql, args).fetchone()
+        return _record(row) if row else None
+
+    def _update(self, job_id: int, **fields: Any) -> None:
+        fields["updated_at"] = _ts(self._clock())
+        names = ", ".join(f"{k}=?" for k in fields)
+        with self._tx() as db:
+            db.execute(f"UPDATE jobs SET {names} WHERE id=?", (*fields.values(), job_id))  # noqa: S608 - names are ours
+
+
+def _record(row: sqlite3.Row) -> JobRecord:
+    created = datetime.fromisoformat(row["created_at"])
+    updated = datetime.fromisoformat(row["updated_at"])
+    return JobRecord(
+        id=int(row["id"]),
+        source=Path(row["source"]),
+        sources=tuple(Path(s) for s in json.loads(row["sources"])),
+        fingerprint=row["fingerprint"],
+        rule=row["rule"],
+        rule_json=row["rule_json"],
+        engine=row["engine"],
+        state=JobState(row["state"]),
+        attempts=int(row["attempts"]),
+        output=Path(row["output"]) if row["output"] else None,
+        error=row["error"],
+        notes=tuple(json.loads(row["notes"] or "[]")),
+        checkpoint=json.loads(row["checkpoint"] or "{}"),
+        progress=float(row["progress"]),
+        not_before=_dt(row["not_before"]),
+        owner_pid=row["owner_pid"],
+        created_at=created,
+        updated_at=updated,
+        started_at=_dt(row["started_at"]),
+        finished_at=_dt(row["finished_at"]),
+    )

@@ -1,0 +1,283 @@
+"""Run jobs: bounded concurrency on APScheduler, retries with backoff, fallback, delivery.
+
+One job, start to finish (`run_job`): claim it in the ledger, give the engine its last
+checkpoint, deliver the result atomically, record the outcome. TransientError → queued
+again with backoff; PermanentError → failed with its reason; a JobError that allows a
+fallback → the rule's fallback engine makes the output instead. Nothing here knows HTTP
+or ffmpeg.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from loguru import logger
+
+from daemon.config import Config, Rule
+from daemon.deliver import move_original, place, remove_scratch, scratch_path
+from daemon.engines.base import EngineResult, JobContext, JobSpec
+from daemon.engines.registry import Engines
+from daemon.errors import JobError, PermanentError, TransientError
+from daemon.ledger import JobRecord, JobState, Ledger, utcnow
+from daemon.rules import NameFields, output_path
+
+JOBS_EXECUTOR = "jobs"
+# First retry after 30 s, doubling, at most 15 min apart: long enough for a network blip
+# or a 5xx storm to pass, short enough that a video is not a day late.
+BACKOFF_FIRST = 30.0
+BACKOFF_MAX = 15 * 60.0
+# An engine that cannot take jobs now (out of credits) is asked again this often.
+UNAVAILABLE_RECHECK = 5 * 60.0
+_PROGRESS_SAVE_EVERY = 2.0
+
+
+def backoff(attempt: int, retry_after: float | None = None) -> float:
+    """Seconds to wait before attempt `attempt + 1`."""
+    if retry_after is not None:
+        return retry_after
+    return float(min(BACKOFF_FIRST * 2 ** max(0, attempt - 1), BACKOFF_MAX))
+
+
+def spec_rule(record: JobRecord) -> Rule:
+    """The rule a job was queued with (a snapshot, so later edits don't change it)."""
+    return Rule.model_validate_json(record.rule_json)
+
+
+class Runner:
+    """Executes ledger jobs through engines, on a bounded thread pool."""
+
+    def __init__(
+        self,
+        config: Config,
+        ledger: Ledger,
+        engines: Engines,
+        scheduler: BackgroundScheduler | None = None,
+    ) -> None:
+        self.config = config
+        self.ledger = ledger
+        self.engines = engines
+        self.cancel = threading.Event()
+        self.scheduler = scheduler or BackgroundScheduler(
+            executors={
+                "default": ThreadPoolExecutor(2),
+                JOBS_EXECUTOR: ThreadPoolExecutor(config.concurrency),
+            },
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone="UTC",
+        )
+        self._scheduled: set[int] = set()
+        self._lock = threading.Lock()
+
+    # --- scheduling ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def submit(self, job_id: int, delay: float = 0.0) -> None:
+        """Run the job on the pool, now or after `delay` seconds (once, however often called)."""
+        with self._lock:
+            if job_id in self._scheduled:
+                return
+            self._scheduled.add(job_id)
+        self.scheduler.add_job(
+            self._run_scheduled,
+            "date",
+            run_date=utcnow() + timedelta(seconds=delay),
+            args=[job_id],
+            id=f"job-{job_id}",
+            replace_existing=True,
+            executor=JOBS_EXECUTOR,
+        )
+
+    def submit_queued(self) -> None:
+        """Schedule every queued job not scheduled yet (startup, `videofree retry`)."""
+        now = utcnow()
+        for record in self.ledger.jobs(states=[JobState.QUEUED]):
+            if record.id in self._scheduled:
+                continue
+            delay = (record.not_before - now).total_seconds() if record.not_before else 0.0
+            self.submit(record.id, max(0.0, delay))
+
+    def shutdown(self) -> None:
+        """Stop: running engines are cancelled and their jobs left queued to resume."""
+        self.cancel.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+
+    def _run_scheduled(self, job_id: int) -> None:
+        with self._lock:
+            self._scheduled.discard(job_id)
+        try:
+            self.run_job(job_id)
+        except Exception as exc:  # one bad job must never stop the daemon
+            logger.bind(job=job_id).exception("crashed unexpectedly")
+            # Failed, not queued: a job that crashes the runner would otherwise loop forever.
+            self.ledger.fail(job_id, f"internal error: {type(exc).__name__}: {exc}")
+
+    # --- one job -------------------------------------------------------------------------
+
+    def run_job(self, job_id: int) -> JobRecord | None:
+        """Run one queued job to an outcome. Return its final record (None if not runnable)."""
+        record = self.ledger.get(job_id)
+        if record is None or record.state is not JobState.QUEUED or self.cancel.is_set():
+            return record
+        log = logger.bind(job=job_id)
+        rule = spec_rule(record)
+        engine_name = self._pick_engine(record, rule, log)
+        if engine_name is None:
+            self.ledger.requeue(
+                job_id,
+                not_before=utcnow() + timedelta(seconds=UNAVAILABLE_RECHECK),
+                error=f"engine {rule.engine} unavailable; waiting",
+                count_attempt=False,
+            )
+            self.submit(job_id, UNAVAILABLE_RECHECK)
+            return self.ledger.get(job_id)
+        claimed = self.ledger.claim(job_id, engine_name)
+        if claimed is None:
+            return self.ledger.get(job_id)
+        started = time.monotonic()
+        log.info(
+            "started on {} (attempt {}): {}",
+            engine_name,
+            claimed.attempts,
+            ", ".join(s.name for s in claimed.sources),
+        )
+        try:
+            result = self._run_engine(claimed, rule, engine_name, log)
+            self._deliver(claimed, rule, result, log, started)
+        except JobError as exc:
+            self._failed(claimed, rule, exc, log)
+        except Exception as exc:
+            log.exception("failed with an internal error")
+            self.ledger.fail(job_id, f"internal error: {type(exc).__name__}: {exc}")
+        return self.ledger.get(job_id)
+
+    def _pick_engine(self, record: JobRecord, rule: Rule, log: Any) -> str | None:
+        primary = rule.engine or self.config.engine
+        if self.engines.get(primary).available():
+            return primary
+        if rule.fallback:
+            log.warning("engine {} is paused; this job runs on {}", primary, rule.fallback)
+            return rule.fallback
+        return None
+
+    def _run_engine(
+        self, record: JobRecord, rule: Rule, engine_name: str, log: Any
+    ) -> EngineResult:
+        try:
+            return self._attempt(record, rule, engine_name, log)
+        except JobError as exc:
+            fallback = rule.fallback
+            exhausted = (
+                isinstance(exc, TransientError) and record.attempts >= self.config.max_attempts
+            )
+            if (
+                fallback
+                and engine_name != fallback
+                and not self.cancel.is_set()
+                and (exc.fallback_ok or exhausted)
+            ):
+                if exc.pause_engine:
+                    log.warning("{} paused: {}", engine_name, exc.reason)
+                log.warning(
+                    "{} could not make it ({}); falling back to {}",
+                    engine_name,
+                    exc.reason,
+                    fallback,
+                )
+                self.ledger.set_engine(record.id, fallback)
+                result = self._attempt(record, rule, fallback, log)
+                note = f"made by {fallback} (fallback: {engine_name}: {exc.reason})"
+                return EngineResult(result.path, result.engine, (*result.notes, note))
+            raise
+
+    def _attempt(self, record: JobRecord, rule: Rule, engine_name: str, log: Any) -> EngineResult:
+        engine = self.engines.get(engine_name)
+        remove_scratch(rule.output, record.id)
+        checkpoints: dict[str, Any] = dict(record.checkpoint)
+
+        def save(checkpoint: dict[str, Any]) -> None:
+            checkpoints[engine_name] = checkpoint
+            self.ledger.save_checkpoint(record.id, checkpoints)
+
+        ctx = JobContext(
+            scratch=scratch_path(rule.output, record.id),
+            log=log,
+            checkpoint=dict(checkpoints.get(engine_name, {})),
+            save_checkpoint=save,
+            progress=self._progress_reporter(record.id, log),
+            cancel=self.cancel,
+        )
+        spec = JobSpec(job_id=record.id, sources=record.sources, rule=rule, config=self.config)
+        try:
+            return engine.run(spec, ctx)
+        except BaseException:
+            ctx.scratch.unlink(missing_ok=True)
+            raise
+
+    def _progress_reporter(self, job_id: int, log: Any) -> Callable[[float], None]:
+        state = {"step": -1, "saved": 0.0}
+
+        def report(pct: float) -> None:
+            step = int(pct // 10)
+            if step > state["step"]:
+                state["step"] = step
+                log.info("render {} %", step * 10)
+            now = time.monotonic()
+            if now - state["saved"] >= _PROGRESS_SAVE_EVERY or pct >= 100:
+                state["saved"] = now
+                self.ledger.set_progress(job_id, pct)
+
+        return report
+
+    def _deliver(
+        self, record: JobRecord, rule: Rule, result: EngineResult, log: Any, started: float
+    ) -> None:
+        fields = NameFields(
+            source=record.source,
+            rule=rule.name,
+            engine=result.engine,
+            job=record.id,
+            when=record.created_at.astimezone(),
+        )
+        try:
+            target = output_path(rule.output, rule.output_name, fields)
+        except ValueError as exc:
+            result.path.unlink(missing_ok=True)
+            raise PermanentError(str(exc)) from None
+        final = place(result.path, target)
+        self.ledger.finish(record.id, final, result.engine, result.notes)
+        log.info("done → {} ({:.0f} s, {})", final, time.monotonic() - started, result.engine)
+        if rule.original is not None:
+            for source in record.sources:
+                try:
+                    moved = move_original(source, rule.original.move_to)
+                    log.info("original moved → {}", moved)
+                except OSError as exc:
+                    log.warning("could not move the original {}: {}", source, exc)
+
+    def _failed(self, record: JobRecord, rule: Rule, exc: JobError, log: Any) -> None:
+        del rule
+        if self.cancel.is_set():
+            log.info("interrupted by shutdown; it will resume at the next start")
+            self.ledger.requeue(record.id, count_attempt=False)
+            return
+        if isinstance(exc, TransientError) and record.attempts < self.config.max_attempts:
+            delay = backoff(record.attempts, exc.retry_after)
+            log.warning(
+                "attempt {} failed ({}); retrying in {:.0f} s", record.attempts, exc.reason, delay
+            )
+            self.ledger.requeue(
+                record.id, not_before=utcnow() + timedelta(seconds=delay), error=exc.reason
+            )
+            self.submit(record.id, delay)
+            return
+        log.error("failed: {}", exc.reason)
+        self.ledger.fail(record.id, exc.reason)
