@@ -1,0 +1,73 @@
+"""Every fixed fact about the NemoVideo API in one place: paths, headers, codes, limits."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Attribution headers: the service refuses exports (HTTP 402) without them.
+SKILL_SOURCE: Final = "for-video-free"
+SKILL_VERSION: Final = "1.0.0"
+
+APP_NAME: Final = "nemo_agent"
+USER_ID: Final = "me"
+TASK_NAME: Final = "project"
+
+TOKEN_ENV: Final = "NEMO_TOKEN"  # noqa: S105 - a variable name, not a secret
+TOKEN_FILE: Final = "nemo-token"  # noqa: S105 - a file name
+CLIENT_ID_FILE: Final = "nemo-client-id"
+SECRET_FILE_MODE: Final = 0o600
+
+# API paths, relative to nemo.api_base.
+ANONYMOUS_TOKEN_PATH: Final = "/api/auth/anonymous-token"  # noqa: S105 - a path
+CLAIM_TOKEN_PATH: Final = "/api/auth/claim-token"  # noqa: S105 - a path
+SESSION_PATH: Final = f"/api/tasks/{USER_ID}/with-session/{APP_NAME}"
+UPLOAD_PATH: Final = f"/api/upload-video/{APP_NAME}/{USER_ID}/{{session_id}}"
+RUN_SSE_PATH: Final = "/run_sse"
+STATE_PATH: Final = f"/api/state/{APP_NAME}/{USER_ID}/{{session_id}}/latest"
+RENDER_PATH: Final = "/api/render/proxy/lambda"
+RENDER_STATUS_PATH: Final = "/api/render/proxy/lambda/{render_id}"
+RENDER_DOWNLOAD_PATH: Final = "/api/render/proxy/{render_id}/download"
+CREDITS_PATH: Final = "/api/credits/balance/simple"
+
+CLAIM_URL: Final = "https://nemovideo.com/workspace/claim?ct={claim_token}"
+REGISTER_URL: Final = "https://nemovideo.com"
+
+# Envelope error codes.
+CODE_OK: Final = 0
+CODE_TOKEN_EXPIRED: Final = 1001
+CODE_SESSION_GONE: Final = 1002
+CODE_OUT_OF_CREDITS: Final = 2001
+CODE_UNSUPPORTED_FILE: Final = 4001
+CODE_FILE_TOO_LARGE: Final = 4002
+
+# Upload limits. 500 MB is read as decimal megabytes: the stricter reading never uploads
+# a file the service would refuse after minutes of transfer.
+MAX_UPLOAD_BYTES: Final = 500_000_000
+# shrink_oversize aims below the limit, leaving room for the container's overhead.
+SHRINK_TARGET_BYTES: Final = 450_000_000
+ACCEPTED_EXTENSIONS: Final = frozenset(
+    {"mp4", "mov", "avi", "webm", "mkv", "jpg", "png", "gif", "webp", "mp3", "wav", "m4a", "aac"}
+)
+UPLOAD_CONTENT_TYPES: Final = {
+    "mp4": "video/mp4",
+    "mov": "video/quicktime",
+    "avi": "video/x-msvideo",
+    "webm": "video/webm",
+    "mkv": "video/x-matroska",
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "mp3": "audio/mpeg",
+    "wav": "audio/wav",
+    "m4a": "audio/mp4",
+    "aac": "audio/aac",
+}
+
+RENDER_OUTPUT: Final = {"format": "mp4", "quality": "high"}
+
+# The service's own guidance: "still working" at most every 2 minutes while the agent edits.
+HEARTBEAT_LOG_EVERY: Final = 120.0
+# Credits are re-checked at most this often while the engine is paused for lack of them.
+CREDITS_CHECK_EVERY: Final = 600.0
+DOWNLOAD_CHUNK: Final = 1024 * 1024
