@@ -1,0 +1,36 @@
+"""Hygiene for every test: a clean environment and no leaked threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+# Variables the daemon reads: a developer's own settings must not leak into a test.
+_DAEMON_ENV = ("VIDEOFREE_CONFIG", "NEMO_TOKEN")
+# A thread a test started may take a moment to notice it should stop.
+_THREAD_GRACE = 2.0
+
+
+@pytest.fixture(autouse=True)
+def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _DAEMON_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+def _leaked(before: set[threading.Thread]) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_leaks() -> Iterator[None]:
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + _THREAD_GRACE
+    while _leaked(before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    leaked = _leaked(before)
+    if leaked:
+        pytest.fail(f"test leaked non-daemon threads: {[t.name for t in leaked]}")
