@@ -19,7 +19,7 @@ from types import FrameType
 
 from daemon import __version__
 from daemon import log as logsetup
-from daemon.config import Config, Rule, load_config, resolve_config_path
+from daemon.config import Config, Rule, load_config, resolve_config_path, state_dir_of
 from daemon.errors import ConfigError, VideofreeError
 from daemon.ledger import JobRecord, JobState, Ledger
 
@@ -294,9 +294,12 @@ def _report(record: JobRecord | None) -> int:
     return EXIT_FAIL
 
 
+def _ledger(args: argparse.Namespace) -> Ledger:
+    return Ledger.in_state_dir(state_dir_of(_config_path(args)))
+
+
 def cmd_status(args: argparse.Namespace) -> int:
-    config = _load(args)
-    ledger = Ledger.in_state_dir(config.state_dir)
+    ledger = _ledger(args)
     try:
         jobs = ledger.jobs(limit=args.limit or None)
     finally:
@@ -318,8 +321,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_retry(args: argparse.Namespace) -> int:
-    config = _load(args)
-    ledger = Ledger.in_state_dir(config.state_dir)
+    ledger = _ledger(args)
     try:
         record = ledger.retry(args.job_id)
         if record is None:

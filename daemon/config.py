@@ -153,10 +153,11 @@ class LocalSettings(_Strict):
     """Encoder settings of the local engine."""
 
     # veryfast is the best speed/size trade-off for 1080p on a 2-core machine;
-    # CRF 20 is visually clean for phone footage.
-    preset: Literal[
-        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower"
-    ] = "veryfast"
+    # CRF 20 is visually clean for phone footage. "ultrafast" is not offered: it turns off
+    # CABAC and 8x8 transforms, so the output would be Baseline, not the promised High profile.
+    preset: Literal["superfast", "veryfast", "faster", "fast", "medium", "slow", "slower"] = (
+        "veryfast"
+    )
     crf: int = Field(default=20, ge=0, le=51)
     timeout: Seconds = 4 * 3600.0
 
@@ -331,6 +332,25 @@ def load_config(path: Path) -> Config:
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", file=path) from None
     return parse_config(text, path)
+
+
+def state_dir_of(path: Path) -> Path:
+    """The state dir a config names, read leniently: `status` and `retry` must work even
+    while the rest of rules.yaml has an error. Raise ConfigError if even that is unreadable."""
+    try:
+        return load_config(path).state_dir
+    except ConfigError as exc:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            raise exc from None
+        raw = data.get("state_dir") if isinstance(data, dict) else None
+        if raw is None:
+            return default_state_dir()
+        if not isinstance(raw, str):
+            raise exc from None
+        folder = Path(os.path.expandvars(raw)).expanduser()
+        return folder if folder.is_absolute() else path.parent / folder
 
 
 def resolve_config_path(explicit: str | None) -> Path:

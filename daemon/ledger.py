@@ -168,6 +168,11 @@ class Ledger:
         """Queue a job. Return None if this content was already queued for this rule."""
         now = _ts(self._clock())
         with self._tx() as db:
+            # Look first: a conflicting INSERT OR IGNORE would still use up a job id.
+            if db.execute(
+                "SELECT 1 FROM jobs WHERE fingerprint=? AND rule=?", (fingerprint, rule)
+            ).fetchone():
+                return None
             cur = db.execute(
                 "INSERT OR IGNORE INTO jobs (source, sources, fingerprint, rule, rule_json,"
                 " engine, state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
