@@ -1,0 +1,99 @@
+"""Secrets never reach the log: redaction and the configured loguru sink."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+
+import pytest
+from loguru import logger
+
+from daemon.log import REDACTED, redact, setup
+
+TOKEN = "nmv_usr_Zx81kQ0aB7cD9eF1"
+
+
+@pytest.fixture
+def restore_logger() -> Iterator[None]:
+    yield
+    logger.remove()
+    logger.configure(patcher=None, extra={})
+    logger.add(sys.stderr)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (f"token is {TOKEN}", TOKEN),
+        (f"url https://x/api?token={TOKEN}&a=1", TOKEN),
+        ("Authorization: Bearer eyJhbGciOi.J9.abc-def_", "eyJhbGciOi.J9.abc-def_"),
+        ("headers={'authorization': 'bearer s3cr3tvalue42'}", "s3cr3tvalue42"),
+        ('{"token": "abcdefgh12345678"}', "abcdefgh12345678"),
+        ("token=opaque-value-123", "opaque-value-123"),
+    ],
+)
+def test_redact_removes_tokens(text: str, secret: str) -> None:
+    cleaned = redact(text)
+    assert secret not in cleaned
+    assert REDACTED in cleaned
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["queued IMG_0042.MOV → rule phone-clips", "render 63 %", "done → /out/a-edited.mp4 (41 s)"],
+)
+def test_redact_leaves_ordinary_lines_alone(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_redact_keeps_the_words_around_a_bearer_token() -> None:
+    assert redact("sent Authorization: Bearer abc.def to /v1") == (
+        f"sent Authorization: Bearer {REDACTED} to /v1"
+    )
+
+
+def test_redact_extra_secrets() -> None:
+    assert redact("key plainsecret here", ("plainsecret",)) == f"key {REDACTED} here"
+    assert redact("nothing", ("",)) == "nothing"  # an empty secret must not match everywhere
+
+
+@pytest.mark.usefixtures("restore_logger")
+def test_setup_redacts_every_logged_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_token = "opaque-env-token-value"
+    monkeypatch.setenv("NEMO_TOKEN", env_token)
+    setup("INFO")
+    logger.bind(job=12).info("uploading with {} and {}", TOKEN, env_token)
+    logger.info("header Authorization: Bearer abc123def456")
+    logger.debug("below the level")
+    try:
+        raise RuntimeError(f"request failed for {TOKEN} / {env_token}")
+    except RuntimeError:
+        logger.exception("boom")
+    err = capsys.readouterr().err
+    assert TOKEN not in err
+    assert env_token not in err
+    assert "abc123def456" not in err
+    assert "below the level" not in err
+    assert "[job 12] uploading with [redacted] and [redacted]" in err
+    assert "RuntimeError: request failed for [redacted]" in err
+
+
+@pytest.mark.usefixtures("restore_logger")
+@pytest.mark.parametrize(("journald", "stamped"), [(True, False), (False, True)])
+def test_setup_timestamps_only_outside_journald(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    journald: bool,
+    stamped: bool,
+) -> None:
+    if journald:
+        monkeypatch.setenv("JOURNAL_STREAM", "8:1234")
+    else:
+        monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+    setup()
+    logger.info("hello")
+    line = capsys.readouterr().err.strip()
+    assert line.endswith("INFO    hello")
+    assert line[:4].isdigit() is stamped
