@@ -269,3 +269,44 @@ def test_process_status_and_retry_commands(tmp_path: Path, clip: Path) -> None:
     assert cli(config, "retry", "2").returncode == 0
     assert jobs_in(config, "queued")[0]["id"] == 2
     assert cli(config, "retry", "99", check=False).returncode == 1
+
+
+def test_polling_recursive_watch_with_path_glob_and_move(
+    tmp_path: Path, daemons: list[DaemonProcess], clip: Path
+) -> None:
+    # A network-share setup: polling observer, sub-folders, a rule for one sub-folder,
+    # originals moved away after delivery.
+    config = write_config(
+        tmp_path,
+        watch=[{"path": str(tmp_path / "inbox"), "polling": True, "recursive": True}],
+        rules=[
+            {
+                "name": "trip",
+                "glob": "trip/*.mp4",
+                "output": str(tmp_path / "out"),
+                "output_name": "{rule}/{stem}.mp4",
+                "original": {"move_to": str(tmp_path / "done")},
+            },
+        ],
+    )
+    d = start(daemons, config)
+    assert "(polling)" in d.log
+    (tmp_path / "inbox" / "trip").mkdir()
+    (tmp_path / "inbox" / "other").mkdir()
+    drop(clip, tmp_path / "inbox" / "trip", "beach.mp4")
+    drop(clip, tmp_path / "inbox" / "other", "skip.mp4")
+    wait_for(lambda: jobs_in(config, "done"), 60, "job done", d)
+    assert (tmp_path / "out" / "trip" / "beach.mp4").is_file()
+    wait_for((tmp_path / "done" / "beach.mp4").is_file, 10, "original moved", d)
+    assert not (tmp_path / "inbox" / "trip" / "beach.mp4").exists()
+    d.wait_log("skip.mp4: no rule matches", timeout=15)
+    assert len(status(config)) == 1
+
+
+def test_sighup_reloads_rules(tmp_path: Path, daemons: list[DaemonProcess]) -> None:
+    config = write_config(tmp_path)
+    d = start(daemons, config)
+    assert d.proc is not None
+    d.proc.send_signal(signal.SIGHUP)
+    d.wait_log("rules reloaded", timeout=15)
+    assert d.running()

@@ -1,0 +1,96 @@
+"""The `videofree` commands that need no daemon: init, check, install-service, plan."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.daemonproc import write_config
+
+pytestmark = pytest.mark.integration
+
+
+def run(*args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+    }
+    env.pop("VIDEOFREE_CONFIG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "daemon", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=check,
+        timeout=60,
+    )
+
+
+def test_init_writes_example_and_creates_folders(tmp_path: Path) -> None:
+    result = run("init", home=tmp_path)
+    config = tmp_path / ".config" / "videofree" / "rules.yaml"
+    assert config.read_text() == Path("rules.example.yaml").read_text()
+    assert (tmp_path / "Inbox").is_dir()
+    assert (tmp_path / "Videos" / "Edited").is_dir()
+    assert f"wrote {config}" in result.stdout
+    again = run("init", home=tmp_path, check=False)
+    assert again.returncode == 1 and "exists" in again.stderr
+    # The written config is the default one for every other command.
+    assert "OK, 2 rule(s)" in run("check", home=tmp_path).stdout
+
+
+def test_check_shows_rule_and_output_for_each_file(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "IMG_1-edited.mp4").write_bytes(b"taken")
+    result = run(
+        "check",
+        "--config",
+        str(config),
+        str(tmp_path / "inbox" / "IMG_1.MOV"),
+        "notes.txt",
+        home=tmp_path,
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{config}: OK, 1 rule(s)"
+    assert f"IMG_1.MOV: rule clips (local) → {tmp_path / 'out' / 'IMG_1-edited-1.mp4'}" in lines[-2]
+    assert lines[-1] == "notes.txt: no rule matches; it would be left alone"
+
+
+def test_check_names_file_line_and_key(tmp_path: Path) -> None:
+    config = tmp_path / "rules.yaml"
+    config.write_text("rules:\n  - name: a\n    glob: '*.mp4'\n    output: out\n    promt: hi\n")
+    result = run("check", "--config", str(config), home=tmp_path, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "rules.yaml:5: rules[0].promt: unknown key (check the spelling; see rules.example.yaml)"
+    )
+
+
+def test_missing_config_says_what_to_do(tmp_path: Path) -> None:
+    result = run("run", home=tmp_path, check=False)
+    assert result.returncode == 1
+    assert "run `videofree init`" in result.stderr
+
+
+def test_install_service_fills_in_paths(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    unit = run("install-service", "--print", "--config", str(config), home=tmp_path).stdout
+    assert f"run --config {config}" in unit
+    rw = next(line for line in unit.splitlines() if line.startswith("ReadWritePaths="))
+    for folder in ("state", "inbox", "out"):
+        assert f"-{tmp_path / folder}" in rw
+    assert "Restart=on-failure" in unit
+    run("install-service", "--config", str(config), home=tmp_path)
+    written = tmp_path / ".config" / "systemd" / "user" / "videofree.service"
+    assert written.read_text() == unit.removesuffix("\n")
+
+
+def test_bad_usage_exits_2(tmp_path: Path) -> None:
+    assert run("frobnicate", home=tmp_path, check=False).returncode == 2
