@@ -1,14 +1,35 @@
-"""LocalEngine: probe the sources, plan the edit, render it with one ffmpeg pass."""
+"""LocalEngine: probe the sources, plan the edit, render it with one ffmpeg pass.
+
+Analysis passes come first and only when the plan needs them: silencedetect per clip
+for "remove silence", vidstabdetect for "stabilise". They read, never encode; the
+picture is encoded once, by the render.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 from daemon.config import LocalSettings
 from daemon.engines.base import EngineResult, JobContext, JobSpec
-from daemon.engines.local.ffmpeg import build_render_args, planned_duration
-from daemon.engines.local.probe import probe
+from daemon.engines.local import fonts
+from daemon.engines.local.ffmpeg import (
+    build_render_args,
+    build_silence_args,
+    build_stabilize_args,
+    music_path,
+    planned_duration,
+    transforms_path,
+)
+from daemon.engines.local.plan import EditPlan
+from daemon.engines.local.probe import MediaInfo, probe
 from daemon.engines.local.prompt import plan_from
-from daemon.engines.local.render import run_ffmpeg
+from daemon.engines.local.render import run_analysis, run_ffmpeg
+from daemon.engines.local.silence import parse_silences
 from daemon.errors import PermanentError
+
+# Share of the progress bar the stabilisation analysis pass takes (it decodes once more).
+STABILIZE_SHARE = 40.0
 
 
 class LocalEngine:
@@ -30,16 +51,62 @@ class LocalEngine:
             raise PermanentError(
                 "strict rule: prompt not understood: " + "; ".join(f'"{p}"' for p in plan.ignored)
             )
+        plan, notes = fonts.resolve_titles(plan)
+        for note in notes:
+            ctx.note(note)
+            ctx.log.warning(note)
+        music = music_path(plan, inputs)
+        if music is not None and not music.is_file():
+            raise PermanentError(f"music file not found: {music}")
+        inputs = self._find_silences(plan, inputs, ctx)
+        duration = planned_duration(plan, inputs)
+        ctx.log.info("plan: {:.1f} s out of {} clip(s)", duration, len(inputs))
+        progress = ctx.progress
+        if plan.stabilize:
+            progress = self._stabilize(plan, inputs, ctx, duration)
         argv = build_render_args(self.ffmpeg, plan, inputs, ctx.scratch, self.settings)
         ctx.log.debug("ffmpeg: {}", " ".join(argv))
+        try:
+            run_ffmpeg(
+                argv,
+                expected_duration=duration,
+                timeout=self.settings.timeout,
+                on_progress=progress,
+                cancel=ctx.cancel,
+            )
+        finally:
+            transforms_path(ctx.scratch).unlink(missing_ok=True)
+        return EngineResult(path=ctx.scratch, engine=self.name, notes=tuple(ctx.notes))
+
+    def _find_silences(
+        self, plan: EditPlan, inputs: list[MediaInfo], ctx: JobContext
+    ) -> list[MediaInfo]:
+        if plan.silence is None:
+            return inputs
+        found = []
+        for info in inputs:
+            if not info.has_audio:
+                found.append(info)
+                continue
+            argv = build_silence_args(self.ffmpeg, info, plan.silence)
+            log = run_analysis(argv, timeout=self.settings.timeout, cancel=ctx.cancel)
+            silences = parse_silences(log, info.duration)
+            ctx.log.info("{}: {} silent stretch(es) to cut", info.path.name, len(silences))
+            found.append(replace(info, silences=silences))
+        return found
+
+    def _stabilize(
+        self, plan: EditPlan, inputs: list[MediaInfo], ctx: JobContext, duration: float
+    ) -> Callable[[float], None]:
+        argv = build_stabilize_args(self.ffmpeg, plan, inputs, ctx.scratch)
         run_ffmpeg(
             argv,
-            expected_duration=planned_duration(plan, inputs),
+            expected_duration=duration,
             timeout=self.settings.timeout,
-            on_progress=ctx.progress,
+            on_progress=lambda pct: ctx.progress(pct * STABILIZE_SHARE / 100),
             cancel=ctx.cancel,
         )
-        return EngineResult(path=ctx.scratch, engine=self.name, notes=tuple(ctx.notes))
+        return lambda pct: ctx.progress(STABILIZE_SHARE + pct * (100 - STABILIZE_SHARE) / 100)
 
     def available(self) -> bool:
         return True

@@ -1,39 +1,622 @@
 """EditPlan + MediaInfo → the ffmpeg argv that renders it (pure).
 
-Minimal version: a plain 1080p H.264/AAC export. The prompt-driven editor grows it.
+One render is one ffmpeg process with one filter_complex:
+
+    per input   [i:v] tonemap(HDR) → rotate/flip → fps → fit into the frame → split
+                [i:a] resample 48 kHz stereo (or anullsrc silence) → asplit
+    per piece   trim → pad to the exact planned length (so every join lands on time)
+    joins       concat for hard cuts, xfade + acrossfade for transitions
+    whole edit  speed → length cap → stabilise → colour → titles → fades → BT.709 tags
+    audio       atempo → volume → music (+ ducking) → loudnorm → fades → 48 kHz
+
+Every time is snapped to the output frame grid first, so the planned duration (which the
+progress percentage and the tests use) is what ffmpeg produces.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from daemon.config import LocalSettings
-from daemon.engines.local.plan import EditPlan
+from daemon.engines.local import fonts
+from daemon.engines.local.plan import EditPlan, SilenceCut, Span, Title, Trim
 from daemon.engines.local.probe import MediaInfo
 from daemon.engines.local.render import progress_args
+from daemon.errors import PermanentError
 
 AUDIO_RATE = 48000
 AUDIO_BITRATE = "192k"
+AUDIO_FORMAT = f"aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
+# Rates a phone or an editor would use; a VFR clip's average rate snaps to the nearest.
+STANDARD_RATES = (
+    Fraction(24000, 1001),
+    Fraction(24),
+    Fraction(25),
+    Fraction(30000, 1001),
+    Fraction(30),
+    Fraction(50),
+    Fraction(60000, 1001),
+    Fraction(60),
+)
+MAX_RATE = Fraction(60)
+# A transition may take at most this share of the shorter clip it joins, so a short clip
+# is never swallowed by the overlap; below two frames a transition becomes a cut.
+TRANSITION_SHARE = 0.45
+# Blurred background: blur a 1/8-size copy (cheap) and scale it back up.
+BLUR_SCALE = 8
+BLUR_RADIUS = 10
+# Hable keeps highlight detail when HDR is squeezed into SDR; npl=100 maps HDR reference
+# white to SDR white so faces keep their brightness.
+TONEMAP = (
+    "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
+    "tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv"
+)
+LOUDNORM_TRUE_PEAK = -1.5
+LOUDNORM_RANGE = 11
+# Ducking: when the clip's sound passes about -34 dBFS the music drops by up to 8:1.
+DUCK = "sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400"
+STABILIZE_DETECT = "vidstabdetect=shakiness=5:accuracy=15"
+STABILIZE_TRANSFORM = "vidstabtransform=smoothing=15:optzoom=1:interpol=bicubic"
+STABILIZE_SHARPEN = "unsharp=5:5:0.8:3:3:0.4"
+TITLE_FADE = 0.3
+TITLE_SIZE_DIVISOR = {"small": 20, "medium": 14, "large": 9}
+TITLE_Y = {"top": "h*0.08", "center": "(h-text_h)/2", "bottom": "h*0.90-text_h"}
+COLOR_TAGS = (
+    "-color_primaries",
+    "bt709",
+    "-color_trc",
+    "bt709",
+    "-colorspace",
+    "bt709",
+    "-color_range",
+    "tv",
+)
 
 
-def target_size(info: MediaInfo, long_side: int) -> tuple[int, int]:
+@dataclass(frozen=True)
+class Piece:
+    """One kept stretch of one input, in seconds of that input; `overlap` is the
+    transition into it from the previous piece (0 = a hard cut)."""
+
+    source: int
+    start: float
+    end: float
+    overlap: float = 0.0
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The pieces in output order and the output frame rate and size."""
+
+    pieces: tuple[Piece, ...]
+    rate: Fraction
+    width: int
+    height: int
+    total: float
+
+    @property
+    def joined(self) -> float:
+        """Length of the joined pieces before speed and the length cap."""
+        return sum(p.duration for p in self.pieces) - sum(p.overlap for p in self.pieces)
+
+
+# --- sizes and rates -------------------------------------------------------------------------
+
+
+def target_size(info: MediaInfo, long_side: int, rotate: int = 0) -> tuple[int, int]:
     """Given an input and the output's long side, return (width, height), both even,
-    keeping the displayed orientation and aspect ratio."""
+    keeping the displayed orientation and aspect ratio (after an extra `rotate`)."""
     w, h = info.display_width, info.display_height
+    if rotate in (90, 270):
+        w, h = h, w
     if w >= h:
         return long_side, _even(long_side * h / w)
     return _even(long_side * w / h), long_side
 
 
+def frame_size(plan: EditPlan, inputs: Sequence[MediaInfo]) -> tuple[int, int]:
+    """The output (width, height): the first clip's shape, or the asked aspect at the asked
+    resolution (9:16 at 1080p is 1080x1920; 1:1 is 1080x1080)."""
+    short, long = _even(plan.resolution), plan.long_side
+    if plan.aspect == "source":
+        return target_size(inputs[0], long, plan.rotate)
+    return {
+        "9:16": (short, long),
+        "16:9": (long, short),
+        "1:1": (short, short),
+        "4:5": (short, _even(short * 5 / 4)),
+    }[plan.aspect]
+
+
+def output_rate(inputs: Sequence[MediaInfo]) -> Fraction:
+    """The constant output frame rate: the fastest input's rate snapped to a standard one."""
+    fastest = max((i.fps for i in inputs if i.fps > 0), default=30.0)
+    rate = min(STANDARD_RATES, key=lambda r: abs(float(r) - fastest))
+    return min(rate, MAX_RATE)
+
+
 def _even(value: float) -> int:
-    return max(2, int(round(value / 2)) * 2)
+    return max(2, round(value / 2) * 2)
+
+
+# --- the timeline ------------------------------------------------------------------------------
+
+
+def kept_spans(trim: Trim, duration: float) -> list[tuple[float, float, bool]]:
+    """Given a clip's trim and length, return [(start, end, cut_before)]: the stretches to
+    keep; `cut_before` marks a join made by a removed range (where transitions apply)."""
+    lo, hi = trim.head, duration - trim.tail
+    if trim.keep is not None:
+        lo = max(lo, trim.keep.start)
+        hi = min(hi, trim.keep.end if trim.keep.end is not None else duration)
+    if trim.last is not None:
+        lo = max(lo, hi - trim.last)
+    spans = [(lo, hi)] if hi > lo else []
+    for cut in sorted(trim.remove, key=lambda s: s.start):
+        spans = _subtract(spans, cut)
+    return [(a, b, i > 0) for i, (a, b) in enumerate(spans)]
+
+
+def speech_spans(
+    silences: Sequence[tuple[float, float]], duration: float, padding: float
+) -> list[Span]:
+    """Given detected silences, return them shrunk by `padding` (the parts to cut)."""
+    cuts = []
+    for start, end in silences:
+        a = 0.0 if start <= 0 else start + padding
+        b = duration if end >= duration else end - padding
+        if b - a > 0:
+            cuts.append(Span(a, b))
+    return cuts
+
+
+def _subtract(spans: list[tuple[float, float]], cut: Span) -> list[tuple[float, float]]:
+    end = cut.end if cut.end is not None else math.inf
+    out = []
+    for a, b in spans:
+        if end <= a or cut.start >= b:
+            out.append((a, b))
+            continue
+        if cut.start > a:
+            out.append((a, cut.start))
+        if end < b:
+            out.append((end, b))
+    return out
+
+
+def timeline(plan: EditPlan, inputs: Sequence[MediaInfo]) -> Timeline:
+    """Given the plan and the probed inputs, return the pieces to join, snapped to the
+    output frame grid. Raise PermanentError when the edit leaves nothing."""
+    if not inputs:
+        raise PermanentError("no input files")
+    rate = output_rate(inputs)
+    width, height = frame_size(plan, inputs)
+    raw: list[tuple[int, float, float, str]] = []
+    for index, info in enumerate(inputs):
+        for n, (a, b, cut_before) in enumerate(kept_spans(plan.trim, info.duration)):
+            spans = [(a, b)]
+            if plan.silence is not None and info.silences:
+                for cut in speech_spans(info.silences, info.duration, plan.silence.padding):
+                    spans = _subtract(spans, cut)
+            for m, (sa, sb) in enumerate(spans):
+                join = (
+                    "clip"
+                    if n == 0 and m == 0
+                    else "cut"
+                    if m == 0 and cut_before
+                    else ("silence" if m > 0 else "cut")
+                )
+                raw.append((index, sa, sb, join))
+    pieces = _snap(raw, rate, plan)
+    if not pieces:
+        raise PermanentError("the edit leaves nothing to show (the cuts remove the whole video)")
+    joined = sum(p.duration for p in pieces) - sum(p.overlap for p in pieces)
+    total = _frames(joined / plan.speed, rate)
+    if plan.max_duration is not None:
+        total = min(total, _frames(plan.max_duration, rate))
+    if total <= 0:
+        raise PermanentError("the edit leaves nothing to show")
+    return Timeline(pieces=tuple(pieces), rate=rate, width=width, height=height, total=total)
+
+
+def _frames(seconds: float, rate: Fraction) -> float:
+    """Round down to a whole number of frames, returned as seconds."""
+    return float(Fraction(math.floor(seconds * rate + 1e-6)) / rate)
+
+
+def _snap(raw: list[tuple[int, float, float, str]], rate: Fraction, plan: EditPlan) -> list[Piece]:
+    pieces: list[Piece] = []
+    for source, a, b, join in raw:
+        start = float(Fraction(round(a * rate)) / rate)
+        end = float(Fraction(round(b * rate)) / rate)
+        if end - start < 2 / rate:
+            continue  # a sliver of a frame or two is not worth a join
+        overlap = 0.0
+        if pieces and plan.transition is not None and join in ("clip", "cut"):
+            shorter = min(pieces[-1].duration - pieces[-1].overlap, end - start)
+            wanted = min(plan.transition.duration, shorter * TRANSITION_SHARE)
+            overlap = _frames(wanted, rate)
+            if overlap < 2 / rate:
+                overlap = 0.0
+        pieces.append(Piece(source, start, end, overlap))
+    return pieces
 
 
 def planned_duration(plan: EditPlan, inputs: Sequence[MediaInfo]) -> float:
     """The duration the output will have, in seconds."""
-    del plan
-    return sum(i.duration for i in inputs)
+    return timeline(plan, inputs).total
+
+
+def audio_out(plan: EditPlan, inputs: Sequence[MediaInfo]) -> bool:
+    """True when the output has a sound track: some clip has sound (not muted) or music."""
+    return plan.music is not None or (not plan.mute and any(i.has_audio for i in inputs))
+
+
+# --- escaping ---------------------------------------------------------------------------------
+
+
+def escape_value(value: str) -> str:
+    """Escape a filter option value for a filtergraph: first for the option parser
+    (\\ ' :), then for the graph parser (\\ ' [ ] , ;)."""
+    level1 = "".join("\\" + c if c in "\\':" else c for c in value)
+    return "".join("\\" + c if c in "\\'[],;" else c for c in level1)
+
+
+def _num(value: float) -> str:
+    """A time or factor for a filter option: up to microseconds, no trailing zeros."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
+
+
+# --- the graph ---------------------------------------------------------------------------------
+
+
+def _windows(tl: Timeline, inputs: Sequence[MediaInfo]) -> list[tuple[float, float]]:
+    """Per input, the stretch to decode ([first kept start, last kept end]), so a long
+    clip trimmed to a few seconds is not decoded whole."""
+    out = []
+    for index, info in enumerate(inputs):
+        own = [p for p in tl.pieces if p.source == index]
+        if not own:
+            out.append((0.0, 0.0))
+            continue
+        out.append((min(p.start for p in own), min(max(p.end for p in own), info.duration)))
+    return out
+
+
+def _input_args(
+    tl: Timeline, inputs: Sequence[MediaInfo], plan: EditPlan, music: Path | None
+) -> list[str]:
+    args: list[str] = []
+    for (w0, w1), info in zip(_windows(tl, inputs), inputs, strict=True):
+        if w0 > 0:
+            args += ["-ss", _num(w0)]
+        if w1 < info.duration:
+            # A little more than the window: the last piece pads itself if the file ends early.
+            args += ["-t", _num(w1 - w0 + 1.0)]
+        args += ["-i", str(info.path)]
+    if music is not None and plan.music is not None:
+        if plan.music.loop:
+            args += ["-stream_loop", "-1"]
+        args += ["-i", str(music)]
+    return args
+
+
+def _video_prep(info: MediaInfo, plan: EditPlan, tl: Timeline) -> list[str]:
+    """Filters that make one input's pictures SDR BT.709, upright, constant rate."""
+    chain: list[str] = []
+    if info.hdr:
+        primaries = info.color_primaries or "bt2020"
+        matrix = info.color_space or "bt2020nc"
+        chain.append(
+            f"zscale=tin={info.color_transfer}:pin={primaries}:min={matrix}:"
+            + TONEMAP.removeprefix("zscale=")
+        )
+    chain += {90: ["transpose=clock"], 180: ["hflip", "vflip"], 270: ["transpose=cclock"]}.get(
+        plan.rotate, []
+    )
+    if plan.hflip:
+        chain.append("hflip")
+    if plan.vflip:
+        chain.append("vflip")
+    chain.append(f"fps={tl.rate}")
+    return chain
+
+
+def _fit(
+    label_in: str, label_out: str, info: MediaInfo, plan: EditPlan, tl: Timeline, *, tag: str
+) -> list[str]:
+    """Chains that scale one input into the output frame without distortion."""
+    w, h = tl.width, tl.height
+    matrix = "bt709" if info.hdr or info.color_space in (None, "bt709") else "bt601"
+    colour = f"flags=lanczos:in_color_matrix={matrix}:out_color_matrix=bt709:out_range=tv"
+    sw, sh = (
+        (info.display_height, info.display_width)
+        if plan.rotate in (90, 270)
+        else (info.display_width, info.display_height)
+    )
+    same = abs(sw / sh - w / h) < 0.01 * (w / h)
+    tail = "setsar=1,format=yuv420p"
+    if same:
+        return [f"{label_in}scale={w}:{h}:{colour},{tail}{label_out}"]
+    if plan.fill == "crop":
+        return [
+            f"{label_in}scale={w}:{h}:force_original_aspect_ratio=increase:{colour},"
+            f"crop={w}:{h},{tail}{label_out}"
+        ]
+    fitted = f"scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2:{colour}"
+    if plan.fill == "pad":
+        return [f"{label_in}{fitted},pad={w}:{h}:-1:-1:color=black,{tail}{label_out}"]
+    bw, bh = _even(w / BLUR_SCALE), _even(h / BLUR_SCALE)
+    radius = max(1, min(BLUR_RADIUS, bw // 4 - 1, bh // 4 - 1))
+    return [
+        f"{label_in}split=2[bg{tag}][fg{tag}]",
+        f"[bg{tag}]scale={bw}:{bh}:force_original_aspect_ratio=increase:{colour},crop={bw}:{bh},"
+        f"boxblur={radius}:2,scale={w}:{h},setsar=1[bgs{tag}]",
+        f"[fg{tag}]{fitted},setsar=1[fgs{tag}]",
+        f"[bgs{tag}][fgs{tag}]overlay=(W-w)/2:(H-h)/2,{tail}{label_out}",
+    ]
+
+
+def _piece_chains(
+    tl: Timeline, inputs: Sequence[MediaInfo], plan: EditPlan, with_audio: bool
+) -> list[str]:
+    chains: list[str] = []
+    windows = _windows(tl, inputs)
+    for index, info in enumerate(inputs):
+        own = [k for k, p in enumerate(tl.pieces) if p.source == index]
+        if not own:
+            continue
+        w0, w1 = windows[index]
+        prep = ",".join(_video_prep(info, plan, tl))
+        chains.append(f"[{index}:v:0]{prep}[pre{index}]")
+        chains += _fit(f"[pre{index}]", f"[fit{index}]", info, plan, tl, tag=str(index))
+        chains.append(_split(f"[fit{index}]", "split", [f"[vs{k}]" for k in own]))
+        if with_audio:
+            if info.has_audio and not plan.mute:
+                chains.append(f"[{index}:a:0]{AUDIO_FORMAT}[ain{index}]")
+            else:
+                chains.append(
+                    f"anullsrc=r={AUDIO_RATE}:cl=stereo:d={_num(w1 - w0 + 1.0)},"
+                    f"{AUDIO_FORMAT}[ain{index}]"
+                )
+            chains.append(_split(f"[ain{index}]", "asplit", [f"[as{k}]" for k in own]))
+        for k in own:
+            p = tl.pieces[k]
+            a, b, length = p.start - w0, p.end - w0, p.duration
+            half = 0.5 / float(tl.rate)
+            # Half-frame margins keep the frame count exact whatever the float rounding.
+            chains.append(
+                f"[vs{k}]trim=start={_num(max(0.0, a - half))}:end={_num(b - half)},"
+                f"setpts=PTS-STARTPTS,tpad=stop_mode=clone:stop_duration=1,"
+                f"trim=end={_num(length - half)}[pv{k}]"
+            )
+            if with_audio:
+                chains.append(
+                    f"[as{k}]atrim=start={_num(a)}:end={_num(b)},asetpts=PTS-STARTPTS,"
+                    f"apad=whole_dur={_num(length)},atrim=end={_num(length)}[pa{k}]"
+                )
+    return chains
+
+
+def _split(label: str, kind: str, outs: list[str]) -> str:
+    if len(outs) == 1:
+        return f"{label}{'null' if kind == 'split' else 'anull'}{outs[0]}"
+    return f"{label}{kind}={len(outs)}{''.join(outs)}"
+
+
+def _join_chains(tl: Timeline, plan: EditPlan, with_audio: bool) -> list[str]:
+    """Join the pieces: runs of hard cuts with one concat each, then xfades between runs."""
+    runs: list[list[int]] = []
+    for k, piece in enumerate(tl.pieces):
+        if k == 0 or piece.overlap > 0:
+            runs.append([k])
+        else:
+            runs[-1].append(k)
+    chains: list[str] = []
+    labels: list[tuple[str, str, float]] = []
+    for r, run in enumerate(runs):
+        length = sum(tl.pieces[k].duration for k in run)
+        if len(run) == 1:
+            labels.append((f"[pv{run[0]}]", f"[pa{run[0]}]", length))
+            continue
+        ins = "".join(f"[pv{k}]" + (f"[pa{k}]" if with_audio else "") for k in run)
+        outs = f"[rv{r}]" + (f"[ra{r}]" if with_audio else "")
+        chains.append(f"{ins}concat=n={len(run)}:v=1:a={int(with_audio)}{outs}")
+        labels.append((f"[rv{r}]", f"[ra{r}]", length))
+    video, audio, length = labels[0]
+    kind = plan.transition.kind if plan.transition is not None else "fade"
+    for r, (v, a, run_length) in enumerate(labels[1:], start=1):
+        overlap = tl.pieces[runs[r][0]].overlap
+        chains.append(
+            f"{video}{v}xfade=transition={kind}:duration={_num(overlap)}:"
+            f"offset={_num(length - overlap)}[xv{r}]"
+        )
+        if with_audio:
+            chains.append(f"{audio}{a}acrossfade=d={_num(overlap)}:c1=tri:c2=tri[xa{r}]")
+        video, audio, length = f"[xv{r}]", f"[xa{r}]", length + run_length - overlap
+    chains.append(f"{video}null[joinv]")
+    if with_audio:
+        chains.append(f"{audio}anull[joina]")
+    return chains
+
+
+def atempo_chain(speed: float) -> list[str]:
+    """atempo filters for `speed`, each factor within 0.5-2 where atempo sounds cleanest."""
+    filters = []
+    remaining = speed
+    while remaining > 2.0:
+        filters.append("atempo=2")
+        remaining /= 2.0
+    while remaining < 0.5:
+        filters.append("atempo=0.5")
+        remaining /= 0.5
+    if abs(remaining - 1.0) > 1e-9:
+        filters.append(f"atempo={_num(remaining)}")
+    return filters
+
+
+def _title_filter(title: Title, tl: Timeline, font: Path) -> str:
+    start = title.start if title.start >= 0 else max(0.0, tl.total + title.start)
+    end = tl.total if title.end is None else min(title.end, tl.total)
+    size = max(8, min(tl.width, tl.height) // TITLE_SIZE_DIVISOR[title.size])
+    fade = min(TITLE_FADE, (end - start) / 3)
+    alpha = (
+        (
+            f"if(lt(t,{_num(start + fade)}),(t-{_num(start)})/{_num(fade)},"
+            f"if(gt(t,{_num(end - fade)}),({_num(end)}-t)/{_num(fade)},1))"
+        )
+        if fade > 0
+        else "1"
+    )
+    options = {
+        "fontfile": str(font),
+        "text": title.text,
+        "expansion": "none",
+        "text_shaping": "1",
+        "fontsize": str(size),
+        "fontcolor": title.color,
+        "borderw": str(max(1, size // 18)),
+        "bordercolor": "black@0.6",
+        "x": "(w-text_w)/2",
+        "y": TITLE_Y[title.position],
+        "enable": f"between(t,{_num(start)},{_num(end)})",
+        "alpha": alpha,
+    }
+    return "drawtext=" + ":".join(f"{k}={escape_value(v)}" for k, v in options.items())
+
+
+def _video_finish(tl: Timeline, plan: EditPlan, stabilize: Path | None) -> list[str]:
+    chain: list[str] = []
+    if plan.speed != 1.0:
+        chain += [f"setpts=PTS/{_num(plan.speed)}", f"fps={tl.rate}"]
+    chain.append(f"trim=end={_num(tl.total - 0.5 / float(tl.rate))}")
+    if stabilize is not None:
+        chain += [f"{STABILIZE_TRANSFORM}:input={escape_value(str(stabilize))}", STABILIZE_SHARPEN]
+    color = plan.color
+    if color.brightness or color.contrast != 1.0 or color.saturation != 1.0:
+        chain.append(
+            f"eq=brightness={_num(color.brightness)}:contrast={_num(color.contrast)}:"
+            f"saturation={_num(color.saturation)}"
+        )
+    if color.grayscale:
+        chain.append("hue=s=0")
+    for title in plan.titles:
+        chain.append(_title_filter(title, tl, fonts.font_file(title.font, title.text)))
+    fade_in = min(plan.fade_in, tl.total / 2)
+    fade_out = min(plan.fade_out, tl.total / 2)
+    if fade_in > 0:
+        chain.append(f"fade=t=in:st=0:d={_num(fade_in)}")
+    if fade_out > 0:
+        chain.append(f"fade=t=out:st={_num(tl.total - fade_out)}:d={_num(fade_out)}")
+    chain += [
+        "format=yuv420p",
+        "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv",
+    ]
+    return chain
+
+
+def _audio_finish(tl: Timeline, plan: EditPlan, inputs: Sequence[MediaInfo]) -> list[str]:
+    """Chains from the joined sound ([joina]) and the music input to [aout]."""
+    chains: list[str] = []
+    original = not plan.mute and any(i.has_audio for i in inputs)
+    total = _num(tl.total)
+    current = ""
+    if original:
+        steps = [*atempo_chain(plan.speed), f"atrim=end={total}"]
+        if plan.volume != 1.0:
+            steps.append(f"volume={_num(plan.volume)}")
+        chains.append(f"[joina]{','.join(steps)}[orig]")
+        current = "[orig]"
+    if plan.music is not None:
+        m = plan.music
+        index = len(inputs)
+        steps = [
+            AUDIO_FORMAT,
+            f"volume={_num(m.volume)}",
+            f"apad=whole_dur={total}",
+            f"atrim=end={total}",
+        ]
+        fade = min(m.fade_out, tl.total / 2)
+        if fade > 0:
+            steps.append(f"afade=t=out:st={_num(tl.total - fade)}:d={_num(fade)}")
+        chains.append(f"[{index}:a:0]{','.join(steps)}[music]")
+        if current and m.duck:
+            chains += [
+                "[orig]asplit=2[orig1][orig2]",
+                f"[music][orig1]{DUCK}[ducked]",
+                "[orig2][ducked]amix=inputs=2:duration=first:normalize=0[mixed]",
+            ]
+            current = "[mixed]"
+        elif current:
+            chains.append("[orig][music]amix=inputs=2:duration=first:normalize=0[mixed]")
+            current = "[mixed]"
+        else:
+            current = "[music]"
+    steps = []
+    if plan.loudness is not None:
+        steps += [f"loudnorm=I={_num(plan.loudness)}:TP={LOUDNORM_TRUE_PEAK}:LRA={LOUDNORM_RANGE}"]
+    fade_in = min(plan.fade_in, tl.total / 2)
+    fade_out = min(plan.fade_out, tl.total / 2)
+    if fade_in > 0:
+        steps.append(f"afade=t=in:st=0:d={_num(fade_in)}")
+    if fade_out > 0:
+        steps.append(f"afade=t=out:st={_num(tl.total - fade_out)}:d={_num(fade_out)}")
+    # loudnorm works at 192 kHz internally; come back to 48 kHz for AAC.
+    steps += [AUDIO_FORMAT, f"apad=whole_dur={total}", f"atrim=end={total}"]
+    chains.append(f"{current}{','.join(steps)}[aout]")
+    return chains
+
+
+def filter_graph(
+    plan: EditPlan,
+    inputs: Sequence[MediaInfo],
+    *,
+    stabilize: Path | None = None,
+    detect: Path | None = None,
+) -> str:
+    """The whole filter_complex. With `detect`, the video ends in vidstabdetect writing
+    its transforms there (the analysis pass of stabilisation) and there is no audio."""
+    tl = timeline(plan, inputs)
+    with_audio = audio_out(plan, inputs) and detect is None
+    joined_audio = with_audio and not plan.mute and any(i.has_audio for i in inputs)
+    chains = _piece_chains(tl, inputs, plan, joined_audio)
+    chains += _join_chains(tl, plan, joined_audio)
+    if detect is not None:
+        steps = []
+        if plan.speed != 1.0:
+            steps += [f"setpts=PTS/{_num(plan.speed)}", f"fps={tl.rate}"]
+        steps += [
+            f"trim=end={_num(tl.total - 0.5 / float(tl.rate))}",
+            f"{STABILIZE_DETECT}:result={escape_value(str(detect))}",
+        ]
+        chains.append(f"[joinv]{','.join(steps)}[vout]")
+        return ";".join(chains)
+    chains.append(f"[joinv]{','.join(_video_finish(tl, plan, stabilize))}[vout]")
+    if with_audio:
+        chains += _audio_finish(tl, plan, inputs)
+    return ";".join(chains)
+
+
+def music_path(plan: EditPlan, inputs: Sequence[MediaInfo]) -> Path | None:
+    """The music file: ~ expanded, a relative path taken from the first clip's folder."""
+    if plan.music is None:
+        return None
+    path = Path(plan.music.path).expanduser()
+    return path if path.is_absolute() else inputs[0].path.parent / path
+
+
+def transforms_path(output: Path) -> Path:
+    """Where the stabilisation analysis pass leaves its motion data, next to the output."""
+    return output.with_name(output.name + ".trf")
 
 
 def build_render_args(
@@ -44,20 +627,93 @@ def build_render_args(
     settings: LocalSettings,
 ) -> tuple[str, ...]:
     """Return the argv of the single ffmpeg pass that renders `plan` into `output`."""
-    src = inputs[0]
-    width, height = target_size(src, plan.long_side)
-    vf = f"scale={width}:{height}:flags=lanczos,setsar=1,format=yuv420p"
-    audio: tuple[str, ...] = (
-        ("-map", "0:a:0", "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2")
-        if src.has_audio
-        else ()
-    )
+    tl = timeline(plan, inputs)
+    stabilize = transforms_path(output) if plan.stabilize else None
+    graph = filter_graph(plan, inputs, stabilize=stabilize)
+    audio: tuple[str, ...] = ()
+    if audio_out(plan, inputs):
+        audio = (
+            "-map",
+            "[aout]",
+            "-c:a",
+            "aac",
+            "-b:a",
+            AUDIO_BITRATE,
+            "-ar",
+            str(AUDIO_RATE),
+            "-ac",
+            "2",
+        )
     return (
-        ffmpeg, *progress_args(), "-y",
-        "-i", str(src.path),
-        "-map", "0:v:0", "-vf", vf,
-        "-c:v", "libx264", "-preset", settings.preset, "-crf", str(settings.crf),
-        "-profile:v", "high", "-pix_fmt", "yuv420p",
+        ffmpeg,
+        *progress_args(),
+        "-y",
+        *_input_args(tl, inputs, plan, music_path(plan, inputs)),
+        "-filter_complex",
+        graph,
+        "-map",
+        "[vout]",
+        "-c:v",
+        "libx264",
+        "-preset",
+        settings.preset,
+        "-crf",
+        str(settings.crf),
+        "-profile:v",
+        "high",
+        "-pix_fmt",
+        "yuv420p",
+        *COLOR_TAGS,
         *audio,
-        "-movflags", "+faststart", "-f", "mp4", str(output),
+        "-t",
+        _num(tl.total),
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        str(output),
+    )
+
+
+def build_stabilize_args(
+    ffmpeg: str, plan: EditPlan, inputs: Sequence[MediaInfo], output: Path
+) -> tuple[str, ...]:
+    """Return the argv of the analysis pass that measures camera shake for `plan`
+    (vidstabdetect over the same cut, joined picture; nothing is encoded)."""
+    tl = timeline(plan, inputs)
+    graph = filter_graph(plan, inputs, detect=transforms_path(output))
+    return (
+        ffmpeg,
+        *progress_args(),
+        "-y",
+        *_input_args(tl, inputs, plan, None),
+        "-filter_complex",
+        graph,
+        "-map",
+        "[vout]",
+        "-f",
+        "null",
+        "-",
+    )
+
+
+def build_silence_args(ffmpeg: str, info: MediaInfo, silence: SilenceCut) -> tuple[str, ...]:
+    """Return the argv of the analysis pass that lists the silences of one input."""
+    return (
+        ffmpeg,
+        "-hide_banner",
+        "-nostdin",
+        "-nostats",
+        "-loglevel",
+        "info",
+        "-i",
+        str(info.path),
+        "-map",
+        "0:a:0",
+        "-vn",
+        "-af",
+        f"silencedetect=n={_num(silence.threshold_db)}dB:d={_num(silence.min_silence)}",
+        "-f",
+        "null",
+        "-",
     )

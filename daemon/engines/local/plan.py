@@ -1,18 +1,181 @@
 """EditPlan: the explicit, typed description of one local edit.
 
-Minimal version (1080p export only); the prompt-driven editor grows it.
+The prompt parser and the `edits:` YAML both produce an EditPlan; the ffmpeg builder turns
+it into one ffmpeg command. Nothing here does I/O. Times are seconds of the *source* clip
+for cuts and seconds of the *output* for fades, titles and music.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
-DEFAULT_LONG_SIDE = 1920
+# The default export: 1080p, i.e. long side 1920 for the source's own aspect ratio.
+DEFAULT_RESOLUTION = 1080
+DEFAULT_FADE = 1.0
+DEFAULT_TRANSITION = 0.5
+DEFAULT_TITLE_SECONDS = 3.0
+DEFAULT_MUSIC_VOLUME = 0.3
+DEFAULT_MUSIC_FADE_OUT = 2.0
+# EBU R128 targets: streaming/social platforms normalise to about -14 LUFS, podcasts to -16.
+LUFS_SOCIAL = -14.0
+LUFS_PODCAST = -16.0
+# Silence: quieter than -35 dBFS for at least 0.5 s is dead air; keep 0.15 s either side
+# of speech so words are not clipped (auto-editor's default margin is similar).
+SILENCE_THRESHOLD_DB = -35.0
+SILENCE_MIN_SECONDS = 0.5
+SILENCE_PADDING = 0.15
+
+Aspect = Literal["source", "9:16", "16:9", "1:1", "4:5"]
+Fill = Literal["blur", "crop", "pad"]
+Position = Literal["top", "center", "bottom"]
+TitleSize = Literal["small", "medium", "large"]
+TransitionKind = Literal[
+    "fade",
+    "fadeblack",
+    "fadewhite",
+    "dissolve",
+    "wipeleft",
+    "wiperight",
+    "wipeup",
+    "wipedown",
+    "slideleft",
+    "slideright",
+    "slideup",
+    "slidedown",
+    "circleopen",
+    "circleclose",
+    "radial",
+    "pixelize",
+    "zoomin",
+    "smoothleft",
+    "smoothright",
+]
+TRANSITION_KINDS: tuple[TransitionKind, ...] = TransitionKind.__args__  # type: ignore[attr-defined]
+ASPECTS: tuple[Aspect, ...] = Aspect.__args__  # type: ignore[attr-defined]
+FILLS: tuple[Fill, ...] = Fill.__args__  # type: ignore[attr-defined]
+POSITIONS: tuple[Position, ...] = Position.__args__  # type: ignore[attr-defined]
+TITLE_SIZES: tuple[TitleSize, ...] = TitleSize.__args__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of time in seconds; `end` None means "to the end"."""
+
+    start: float = 0.0
+    end: float | None = None
+
+
+@dataclass(frozen=True)
+class Trim:
+    """Which part of each source clip to keep (applied to every clip of a combined job).
+
+    `head`/`tail` cut seconds off the start/end; `keep` keeps an absolute range; `last`
+    keeps only the last N seconds; `remove` cuts ranges out of the middle.
+    """
+
+    head: float = 0.0
+    tail: float = 0.0
+    keep: Span | None = None
+    last: float | None = None
+    remove: tuple[Span, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.head or self.tail or self.keep or self.last or self.remove)
+
+
+@dataclass(frozen=True)
+class SilenceCut:
+    """Cut the parts quieter than `threshold_db` for at least `min_silence` seconds."""
+
+    threshold_db: float = SILENCE_THRESHOLD_DB
+    min_silence: float = SILENCE_MIN_SECONDS
+    padding: float = SILENCE_PADDING
+
+
+@dataclass(frozen=True)
+class Transition:
+    """An xfade/acrossfade between clips and at cuts (not at silence cuts: those are jumps)."""
+
+    kind: TransitionKind = "fade"
+    duration: float = DEFAULT_TRANSITION
+
+
+@dataclass(frozen=True)
+class Title:
+    """Text drawn over the video from `start` to `end` (output seconds; end None = to the end)."""
+
+    text: str
+    start: float = 0.0
+    end: float | None = DEFAULT_TITLE_SECONDS
+    position: Position = "center"
+    size: TitleSize = "large"
+    font: str | None = None
+    color: str = "white"
+
+
+@dataclass(frozen=True)
+class Music:
+    """A background track mixed under (or instead of) the clip's sound."""
+
+    path: str
+    volume: float = DEFAULT_MUSIC_VOLUME
+    loop: bool = True
+    fade_out: float = DEFAULT_MUSIC_FADE_OUT
+    duck: bool = False
+
+
+@dataclass(frozen=True)
+class Color:
+    """Basic grading: eq brightness (-1..1, 0 = same), contrast and saturation (1 = same)."""
+
+    brightness: float = 0.0
+    contrast: float = 1.0
+    saturation: float = 1.0
+    grayscale: bool = False
+
+    @property
+    def active(self) -> bool:
+        return (self.brightness, self.contrast, self.saturation, self.grayscale) != (
+            0.0,
+            1.0,
+            1.0,
+            False,
+        )
 
 
 @dataclass(frozen=True)
 class EditPlan:
     """Everything the renderer needs to know about an edit, nothing about I/O."""
 
-    long_side: int = DEFAULT_LONG_SIDE
-    ignored: tuple[str, ...] = field(default=())
+    trim: Trim = field(default_factory=Trim)
+    max_duration: float | None = None
+    silence: SilenceCut | None = None
+    speed: float = 1.0
+    aspect: Aspect = "source"
+    fill: Fill = "blur"
+    resolution: int = DEFAULT_RESOLUTION
+    fade_in: float = 0.0
+    fade_out: float = 0.0
+    transition: Transition | None = None
+    titles: tuple[Title, ...] = ()
+    music: Music | None = None
+    mute: bool = False
+    volume: float = 1.0
+    loudness: float | None = None
+    stabilize: bool = False
+    rotate: int = 0
+    hflip: bool = False
+    vflip: bool = False
+    color: Color = field(default_factory=Color)
+    ignored: tuple[str, ...] = ()
+
+    @property
+    def long_side(self) -> int:
+        """The output's long side: 1080p → 1920, 720p → 1280, 2160p (4k) → 3840."""
+        return _even(self.resolution * 16 / 9)
+
+
+def _even(value: float) -> int:
+    return max(2, round(value / 2) * 2)

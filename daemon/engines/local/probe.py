@@ -51,6 +51,8 @@ class MediaInfo:
     audio_rate: int | None = None
     audio_channels: int | None = None
     creation_time: datetime | None = None
+    # Filled by the silence analysis pass when a plan removes dead air (None = not run).
+    silences: tuple[tuple[float, float], ...] | None = None
 
     @property
     def display_width(self) -> int:

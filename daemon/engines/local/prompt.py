@@ -1,13 +1,855 @@
-"""Plain-words prompt → EditPlan. Minimal version; the prompt-driven editor grows it."""
+"""Plain-words prompt → EditPlan (pure, deterministic, English).
+
+How it reads a prompt:
+
+1. Quoted text ("Urban Dreams", 'a.mp3', “…”) is set aside so its words are never read as
+   instructions; patterns refer to it as a placeholder.
+2. Each rule below is a regular expression with a handler. Rules run in order over the
+   whole prompt (so "trim 2 seconds from the start and 3 from the end" is read across the
+   "and"); the text a rule matched is blanked out, so later, looser rules cannot reuse it.
+3. What is left is split into clauses. A clause made only of filler ("please", "export",
+   "1080p MP4", "for free", "this video") is dropped; any other clause goes to
+   EditPlan.ignored verbatim, so the user sees exactly which words were not understood.
+
+The order matters and is deliberate: titles first (their "for the first 3 seconds" is
+about the title, not a trim), then music (its "at 35%" is the music volume), silence
+before trims ("cut the dead air" is not a trim), transitions before fades ("fade
+transitions" is not a fade-in), flips before aspect ("flip vertically" is not 9:16).
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
 from daemon.engines.local.edits import EditsSpec
-from daemon.engines.local.plan import EditPlan
+from daemon.engines.local.plan import (
+    DEFAULT_FADE,
+    DEFAULT_TITLE_SECONDS,
+    DEFAULT_TRANSITION,
+    LUFS_PODCAST,
+    LUFS_SOCIAL,
+    TRANSITION_KINDS,
+    Aspect,
+    EditPlan,
+    Fill,
+    Music,
+    Position,
+    SilenceCut,
+    Span,
+    Title,
+    TitleSize,
+    Transition,
+    TransitionKind,
+)
+from daemon.engines.local.units import NUMBER, TIME, TIME_WITH_UNIT, fraction, number, seconds
+
+# Factors for words without numbers. "speed up" alone is a gentle 1.5x (2x makes speech
+# hard to follow); "slow motion" is the usual half speed; a timelapse is 4x.
+SPEED_UP = 1.5
+SLOW_MOTION = 0.5
+TIMELAPSE = 4.0
+LOUDER = 1.5
+QUIETER = 0.6
+MUSIC_QUIET = 0.15
+MUSIC_LOUD = 0.6
+BRIGHTNESS_STEP = 0.06
+CONTRAST_UP = 1.15
+CONTRAST_DOWN = 0.87
+SATURATION_UP = 1.3
+SATURATION_DOWN = 0.7
+TITLE_FADE = 0.3
+
+# Words that carry no edit: politeness, "export", container/codec names we always use.
+FILLER = frozenset(
+    """
+    please pls plz kindly can could would will you i i'd id i'm like want wanna need to
+    make it its it's this that these those the a an video videos clip clips footage movie
+    film file files export exported exporting render rendered save saved output as in into
+    mp4 .mp4 h264 h.264 x264 avc aac format for free and then also with just me my our so
+    of on all thanks thank thx ty edit edited nice good great quality high best version do
+    some bit little lets let's us be is should quick quickly simple ok okay hey hi both
+    get give create produce turn up out over at by please. cheers standard normal regular
+    usual default add put apply use
+    """.split()  # noqa: SIM905 - a word list reads best as prose
+)
+_CONNECTORS = ("and ", "then ", "also ", "plus ", "but ", "please ", "& ")
+_POLITE_TAIL = re.compile(r"(?:[\s,]+(?:please|pls|plz|thanks|thank\s+you|thx|ty))+[\s.!]*$", re.I)
+
+_Q = r"\x02(?P<{name}>\d+)\x03"
+QUOTED = _Q.format(name="q")
+_AUDIO_EXT = r"(?:mp3|m4a|aac|wav|flac|ogg|opus|wma|aiff?)"
+PATH = rf"(?:\x02(?P<qpath>\d+)\x03|(?P<path>(?:~|\.{{1,2}})?/?[^\s,;\"'\x1f]+\.{_AUDIO_EXT}))\b"
+CUT = (
+    r"(?:cut|trim|remove|drop|delete|skip|chop|lose|get\s+rid\s+of|shave|take)"
+    r"(?:\s+(?:off|out|away))?"
+)
+START = r"(?:start|beginning|begining|front|head|intro|opening)"
+END = r"(?:end|ending|tail|outro|back)"
+THE = r"(?:the\s+)?"
+RANGE_SEP = r"\s*(?:to|until|till|through|thru|-|–|—|and)\s*"
+CLIP_WORDS = r"(?:of\s+(?:the\s+|each\s+|every\s+)?(?:video|clip|footage|recording))?"
+PRE_DUR = rf"(?:(?:an?\s+)?(?P<d1>{TIME_WITH_UNIT})\s+(?:long\s+)?)?"
+MUSIC_VOL = r"(?:\s*,?\s+(?:at|with|volume)\s+(?P<v>\d+(?:\.\d+)?\s*(?:%|percent))(?:\s+volume)?)?"
+POST_DUR = rf"(?:\s+(?:of|over|for|lasting)?\s*(?P<d2>{TIME_WITH_UNIT}))?"
+
+
+@dataclass
+class _Draft:
+    """The plan being assembled; private and mutable, frozen into an EditPlan at the end."""
+
+    plan: EditPlan = field(default_factory=EditPlan)
+    quotes: list[str] = field(default_factory=list)
+    duck: bool = False
+    loop: bool | None = None
+
+    def set(self, **changes: object) -> None:
+        self.plan = replace(self.plan, **changes)  # type: ignore[arg-type]
+
+    def trim(self, **changes: object) -> None:
+        self.plan = replace(self.plan, trim=replace(self.plan.trim, **changes))  # type: ignore[arg-type]
+
+    def color(self, **changes: object) -> None:
+        self.plan = replace(self.plan, color=replace(self.plan.color, **changes))  # type: ignore[arg-type]
+
+    def quoted(self, index: str) -> str:
+        return self.quotes[int(index)]
+
+
+# A handler returns False to decline a match (e.g. a music volume with no music given):
+# the text then stays for later rules or for the ignored list.
+Handler = Callable[[re.Match[str], _Draft], bool | None]
+
+
+@dataclass(frozen=True)
+class _Rule:
+    pattern: re.Pattern[str]
+    handler: Handler
+
+
+def _dur(m: re.Match[str], default: float) -> float:
+    for key in ("d1", "d2"):
+        value = m.groupdict().get(key)
+        if value:
+            return seconds(value)
+    return default
+
+
+# --- titles --------------------------------------------------------------------------------
+
+_TITLE_HEAD = re.compile(
+    r"(?<![\w])(?:(?:add|put|show|with|overlay|write|display|include)\s+)?(?:an?\s+|the\s+|some\s+)?"
+    r"(?P<size>big|large|huge|small|little|tiny|medium)?\s*"
+    r"(?P<kind>title|caption|subtitle|text|heading|headline|label|words?)"
+    r"(?:(?:\s+(?:saying|that\s+says|which\s+says|reading|of|with))?\s*:?\s*"
+    rf"{QUOTED}|\s*:\s*(?P<raw>[^,;.\n\x1f\x02]+?)"
+    r"(?=\s*(?:[,;.\n\x1f]|$)|\s+(?:for|at|on|in|from)\s))",
+    re.I,
+)
+_TITLE_MODS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(r"\s*,?\s*(?:and\s+)?" + pattern, re.I), kind)
+    for pattern, kind in (
+        (rf"(?:for|during|over|in)\s+(?:the\s+)?first\s+(?P<a>{TIME})", "first"),
+        (rf"(?:for|during|over|in)\s+(?:the\s+)?last\s+(?P<a>{TIME})", "last"),
+        (rf"(?:from|between)\s+(?P<a>{TIME}){RANGE_SEP}(?P<b>{TIME})", "range"),
+        (rf"for\s+(?P<a>{TIME_WITH_UNIT})", "first"),
+        (
+            r"(?:throughout|the\s+whole\s+(?:time|video|clip)|all\s+the\s+time|the\s+entire\s+time)",
+            "all",
+        ),
+        (rf"at\s+the\s+(?:very\s+)?{END}", "end"),
+        (rf"at\s+the\s+(?:very\s+)?{START}", "start"),
+        (
+            r"(?:at|on|in)\s+(?:the\s+)?(?P<pos>top|bottom|center|centre|middle)"
+            r"(?:\s+of\s+the\s+(?:screen|frame|video))?",
+            "pos",
+        ),
+        (
+            r"in\s+(?P<size>big|large|huge|small|little|tiny|medium)\s+(?:letters|text|font|type)",
+            "size",
+        ),
+        (
+            rf"(?:in|with|using)\s+(?:the\s+)?(?:font\s+{_Q.format(name='font')}|"
+            rf"{_Q.format(name='font2')}\s+font|font\s+(?P<fontpath>\S+\.(?:ttf|otf|ttc)))",
+            "font",
+        ),
+        (r"in\s+(?P<color>white|black|red|yellow|green|blue|orange|pink|purple|gr[ae]y)", "color"),
+    )
+)
+_SIZES: dict[str, TitleSize] = {
+    "big": "large",
+    "large": "large",
+    "huge": "large",
+    "small": "small",
+    "little": "small",
+    "tiny": "small",
+    "medium": "medium",
+}
+_POSITIONS: dict[str, Position] = {
+    "top": "top",
+    "bottom": "bottom",
+    "center": "center",
+    "centre": "center",
+    "middle": "center",
+}
+
+
+def _parse_titles(work: str, draft: _Draft) -> str:
+    """Find titles and the modifiers that follow each; return `work` with them blanked."""
+    pos = 0
+    while (m := _TITLE_HEAD.search(work, pos)) is not None:
+        text = draft.quoted(m["q"]) if m["q"] else (m["raw"] or "").strip()
+        caption = m["kind"].lower() not in ("title", "heading", "headline")
+        title = Title(
+            text=text,
+            end=None if caption else DEFAULT_TITLE_SECONDS,
+            position="bottom" if caption else "center",
+            size=_SIZES[m["size"].lower()] if m["size"] else ("medium" if caption else "large"),
+        )
+        end = m.end()
+        progressed = True
+        while progressed:
+            progressed = False
+            for pattern, kind in _TITLE_MODS:
+                mod = pattern.match(work, end)
+                if mod is not None and mod.end() > end:
+                    title = _title_mod(title, kind, mod, draft)
+                    end = mod.end()
+                    progressed = True
+        if text:
+            draft.set(titles=(*draft.plan.titles, title))
+            work = _blank(work, m.start(), end)
+        pos = end
+    return work
+
+
+def _title_mod(title: Title, kind: str, m: re.Match[str], draft: _Draft) -> Title:  # noqa: PLR0911 - one return per modifier kind
+    if kind == "first":
+        return replace(title, start=0.0, end=seconds(m["a"]))
+    if kind == "last":
+        return replace(title, start=-seconds(m["a"]), end=None)
+    if kind == "range":
+        return replace(title, start=seconds(m["a"]), end=seconds(m["b"]))
+    if kind == "all":
+        return replace(title, start=0.0, end=None)
+    if kind == "end":
+        return replace(title, start=-DEFAULT_TITLE_SECONDS, end=None)
+    if kind == "start":
+        return replace(title, start=0.0, end=DEFAULT_TITLE_SECONDS)
+    if kind == "pos":
+        return replace(title, position=_POSITIONS[m["pos"].lower()])
+    if kind == "size":
+        return replace(title, size=_SIZES[m["size"].lower()])
+    if kind == "font":
+        index = m["font"] or m["font2"]
+        return replace(title, font=draft.quoted(index) if index else m["fontpath"])
+    return replace(title, color=m["color"].lower().replace("grey", "gray"))
+
+
+# --- the rule table ----------------------------------------------------------------------
+
+
+def _music(m: re.Match[str], d: _Draft) -> None:
+    path = d.quoted(m["qpath"]) if m["qpath"] else m["path"]
+    music = Music(path=path)
+    if m["v"]:
+        music = replace(music, volume=fraction(m["v"]))
+    d.set(music=music)
+
+
+def _music_volume(m: re.Match[str], d: _Draft) -> bool:
+    if d.plan.music is None:
+        return False
+    gd = m.groupdict()
+    word = (gd.get("word") or gd.get("word2") or "").lower()
+    value = gd.get("v")
+    volume = fraction(value) if value else MUSIC_LOUD if word.startswith("loud") else MUSIC_QUIET
+    d.set(music=replace(d.plan.music, volume=volume))
+    return True
+
+
+def _transition(m: re.Match[str], d: _Draft) -> None:
+    word = re.sub(r"[\s-]+", " ", (m["kind"] or "fade").lower())
+    chosen = _TRANSITION_WORDS.get(word, "fade")
+    direction = (m.groupdict().get("dir") or "").lower()
+    directed = f"{word}{direction}"
+    if direction and directed in TRANSITION_KINDS:
+        chosen = directed
+    d.set(transition=Transition(kind=chosen, duration=_dur(m, DEFAULT_TRANSITION)))
+
+
+_TRANSITION_WORDS: dict[str, TransitionKind] = {
+    "fade": "fade",
+    "crossfade": "fade",
+    "cross fade": "fade",
+    "cross dissolve": "dissolve",
+    "crossdissolve": "dissolve",
+    "dissolve": "dissolve",
+    "fade through black": "fadeblack",
+    "fade to black": "fadeblack",
+    "dip to black": "fadeblack",
+    "fade through white": "fadewhite",
+    "fade to white": "fadewhite",
+    "wipe": "wipeleft",
+    "slide": "slideleft",
+    "zoom": "zoomin",
+    "circle": "circleopen",
+    "pixelate": "pixelize",
+    "pixelize": "pixelize",
+    "smooth": "smoothleft",
+    "radial": "radial",
+}
+_TRANSITION_KIND = (
+    r"(?P<kind>cross[\s-]?fade|cross[\s-]?dissolve|dissolve|fade\s+(?:through|to)\s+black|"
+    r"dip\s+to\s+black|fade\s+(?:through|to)\s+white|fade|wipe|slide|zoom|circle|pixelate|"
+    r"pixelize|radial)s?(?:\s+(?P<dir>left|right|up|down))?"
+)
+_BETWEEN = (
+    r"(?:\s+(?:between|at)\s+(?:the\s+|all\s+|each\s+|every\s+)?"
+    r"(?:clips?|shots?|cuts?|scenes?|videos?|parts?))?"
+)
+
+
+def _aspect(value: Aspect) -> Handler:
+    return lambda _m, d: d.set(aspect=value)
+
+
+def _fill(value: Fill) -> Handler:
+    return lambda _m, d: d.set(fill=value)
+
+
+def _speed(m: re.Match[str], d: _Draft) -> None:
+    d.set(speed=number(m["f"]))
+
+
+def _fixed_speed(factor: float) -> Handler:
+    def handle(m: re.Match[str], d: _Draft) -> None:
+        value = m.groupdict().get("f")
+        d.set(speed=number(value) if value else factor)
+
+    return handle
+
+
+def _fade(which: str) -> Handler:
+    def handle(m: re.Match[str], d: _Draft) -> None:
+        length = _dur(m, DEFAULT_FADE)
+        if which in ("in", "both"):
+            d.set(fade_in=length)
+        if which in ("out", "both"):
+            d.set(fade_out=length)
+
+    return handle
+
+
+def _loudness(m: re.Match[str], d: _Draft) -> None:
+    gd = m.groupdict()
+    if gd.get("lufs"):
+        d.set(loudness=-abs(float(gd["lufs"])))
+    elif (gd.get("target") or gd.get("target2") or "").lower().startswith("podcast"):
+        d.set(loudness=LUFS_PODCAST)
+    else:
+        d.set(loudness=LUFS_SOCIAL)
+
+
+def _rotate(m: re.Match[str], d: _Draft) -> None:
+    deg = int(m.groupdict().get("deg") or 90) % 360
+    direction = (m.groupdict().get("dir") or "").lower()
+    if direction and (
+        "counter" in direction or "anti" in direction or direction in ("left", "ccw")
+    ):
+        deg = (360 - deg) % 360
+    d.set(rotate=(d.plan.rotate + deg) % 360)
+
+
+def _step(kind: str, sign: int) -> Handler:
+    def handle(m: re.Match[str], d: _Draft) -> None:
+        how = (m.groupdict().get("how") or "").lower()
+        scale = (
+            0.5
+            if how.startswith(("slight", "a bit", "a little", "a touch"))
+            else (2.0 if how.startswith(("much", "a lot", "way")) else 1.0)
+        )
+        if kind == "brightness":
+            d.color(brightness=round(d.plan.color.brightness + sign * BRIGHTNESS_STEP * scale, 3))
+        elif kind == "contrast":
+            base = CONTRAST_UP if sign > 0 else CONTRAST_DOWN
+            d.color(contrast=round(1 + (base - 1) * scale, 3))
+        else:
+            base = SATURATION_UP if sign > 0 else SATURATION_DOWN
+            d.color(saturation=round(1 + (base - 1) * scale, 3))
+
+    return handle
+
+
+def _percent(kind: str) -> Handler:
+    def handle(m: re.Match[str], d: _Draft) -> None:
+        pct = float(m["pct"]) / 100
+        if kind == "brightness":
+            d.color(brightness=pct)
+        elif kind == "contrast":
+            d.color(contrast=1 + pct)
+        else:
+            d.color(saturation=1 + pct)
+
+    return handle
+
+
+def _remove_range(m: re.Match[str], d: _Draft) -> None:
+    d.trim(remove=(*d.plan.trim.remove, Span(seconds(m["a"]), seconds(m["b"]))))
+
+
+def _keep_range(m: re.Match[str], d: _Draft) -> None:
+    d.trim(keep=Span(seconds(m["a"]), seconds(m["b"])))
+
+
+def _keep_from(m: re.Match[str], d: _Draft) -> None:
+    keep = d.plan.trim.keep or Span()
+    d.trim(keep=Span(seconds(m["t"]), keep.end))
+
+
+def _keep_until(m: re.Match[str], d: _Draft) -> None:
+    keep = d.plan.trim.keep or Span()
+    d.trim(keep=Span(keep.start, seconds(m["t"])))
+
+
+def _t(m: re.Match[str]) -> float:
+    return seconds(m["t"] or m.groupdict().get("t2") or "")
+
+
+def _volume(factor: float) -> Handler:
+    def handle(m: re.Match[str], d: _Draft) -> None:
+        gd = m.groupdict()
+        if gd.get("v") or gd.get("v2"):
+            d.set(volume=fraction(gd.get("v") or gd["v2"]))
+        elif gd.get("db"):
+            d.set(volume=round(10 ** (float(gd["db"]) / 20), 3))
+        else:
+            d.set(volume=factor)
+
+    return handle
+
+
+def _silence(m: re.Match[str], d: _Draft) -> None:
+    db = m.groupdict().get("db")
+    d.set(silence=SilenceCut(threshold_db=-abs(float(db))) if db else SilenceCut())
+
+
+def _rule(pattern: str, handler: Handler) -> _Rule:
+    return _Rule(re.compile(rf"(?<![\w]){pattern}(?![\w])", re.I), handler)
+
+
+_SILENCE_WORDS = (
+    r"(?:silen(?:ce|ces|t\s+(?:parts?|bits?|sections?|gaps?|moments?))|dead\s+air|pauses?|"
+    r"gaps?|quiet\s+(?:parts?|bits?)|awkward\s+pauses?|(?:the\s+)?parts?\s+where\s+"
+    r"(?:nobody|no\s+one)\s+(?:talks|speaks))"
+)
+_SILENCE_DB = r"(?:\s+(?:below|under|quieter\s+than)\s+(?P<db>-?\d+(?:\.\d+)?)\s*db)?"
+_KEEP = r"(?:(?:only|just|keep|use)\s+(?:(?:only|just)\s+)?)"
+_VOL_WORDS = r"(?:volume|audio|sound)"
+
+RULES: tuple[_Rule, ...] = (
+    # music: "add music ~/Music/lofi.mp3 at 35%", "use 'My Song.mp3' as background music"
+    _rule(
+        r"(?:(?:add|with|use|put|play|include)\s+)?(?:some\s+|the\s+)?(?:background\s+|bg\s+)?"
+        rf"(?:music|song|track|soundtrack|audio\s+track)\s+(?:from\s+|file\s+)?{PATH}{MUSIC_VOL}",
+        _music,
+    ),
+    _rule(
+        rf"(?:add|use|play|put)\s+{PATH}\s+(?:as\s+)?(?:the\s+|a\s+)?(?:background\s+|bg\s+)?"
+        rf"(?:music|soundtrack|song|track)(?:\s+in\s+the\s+background)?{MUSIC_VOL}",
+        _music,
+    ),
+    _rule(r"music\s+(?:volume\s+)?(?:at|to)\s+(?P<v>\d+(?:\.\d+)?\s*(?:%|percent))", _music_volume),
+    _rule(
+        r"(?P<word>quiet(?:ly)?|soft(?:ly)?|low|loud(?:ly)?)\s+(?:background\s+)?music"
+        r"|music\s+(?:should\s+be\s+)?(?P<word2>quiet(?:ly)?|soft(?:ly)?|low)",
+        _music_volume,
+    ),
+    _rule(
+        r"(?:(?:and\s+)?duck(?:ed|ing)?(?:\s+the\s+music)?(?:\s+(?:it\s+)?(?:under|below|during|"
+        r"when|while)\s+(?:the\s+|people\s+|someone\s+)?(?:speech|speaking|voices?|talking|talks?|"
+        r"dialogue))?|(?:lower|duck|dip)\s+(?:the\s+)?music\s+(?:when|while|during)\s+"
+        r"(?:people\s+|someone\s+|i\s+|we\s+|they\s+)?(?:talk|speak|speech|talking|speaking)s?)",
+        lambda _m, d: setattr(d, "duck", True),
+    ),
+    _rule(
+        r"(?:don'?t|do\s+not|no)\s+loop(?:ing)?(?:\s+the\s+music)?",
+        lambda _m, d: setattr(d, "loop", False),
+    ),
+    _rule(
+        r"loop(?:ed|ing)?\s+(?:the\s+)?music|music\s+loop(?:ed|ing)?",
+        lambda _m, d: setattr(d, "loop", True),
+    ),
+    # silence: "remove silence", "cut the dead air", "jump cuts"
+    _rule(
+        r"(?:remove|cut|trim|delete|drop|skip|get\s+rid\s+of|strip|eliminate)\s+"
+        rf"(?:out\s+)?(?:all\s+)?(?:the\s+|any\s+)?(?:long\s+)?{_SILENCE_WORDS}{_SILENCE_DB}",
+        _silence,
+    ),
+    _rule(
+        rf"(?:jump[\s-]?cuts?|silence\s+removal|no\s+(?:dead\s+air|silences?|pauses?)){_SILENCE_DB}",
+        _silence,
+    ),
+    # transitions: "fade transitions", "crossfade between clips", "0.5 s dissolve"
+    _rule(rf"{PRE_DUR}{_TRANSITION_KIND}\s+transitions?{_BETWEEN}{POST_DUR}", _transition),
+    _rule(
+        rf"{PRE_DUR}transitions?\s+(?:with\s+|using\s+|of\s+)?(?:an?\s+)?{_TRANSITION_KIND}"
+        rf"{_BETWEEN}{POST_DUR}",
+        _transition,
+    ),
+    _rule(
+        rf"{PRE_DUR}(?P<kind>cross[\s-]?fade|cross[\s-]?dissolve|dissolve)s?{_BETWEEN}{POST_DUR}",
+        _transition,
+    ),
+    _rule(
+        rf"{PRE_DUR}{_TRANSITION_KIND}\s+between\s+(?:the\s+|all\s+|each\s+)?"
+        rf"(?:clips?|shots?|cuts?|scenes?|videos?|parts?){POST_DUR}",
+        _transition,
+    ),
+    _rule(
+        rf"(?:some\s+|nice\s+|smooth\s+)?transitions?{_BETWEEN}{POST_DUR}",
+        lambda m, d: d.set(transition=Transition(duration=_dur(m, DEFAULT_TRANSITION))),
+    ),
+    # fades: "fade in and out", "2 second fade-in", "fade to black at the end"
+    _rule(
+        rf"{PRE_DUR}fades?[\s-]?(?:it\s+)?in\s*(?:and|&|/|\+)\s*(?:fade[\s-]?)?out{POST_DUR}",
+        _fade("both"),
+    ),
+    _rule(
+        rf"{PRE_DUR}fades?\s+(?:at\s+(?:the\s+)?{START}\s+and\s+(?:the\s+)?{END}|"
+        rf"(?:at|on)\s+both\s+ends){POST_DUR}",
+        _fade("both"),
+    ),
+    _rule(
+        rf"{PRE_DUR}fade[\s-]?(?:it\s+)?in(?:\s+from\s+black)?(?:\s+at\s+the\s+{START})?{POST_DUR}",
+        _fade("in"),
+    ),
+    _rule(rf"{PRE_DUR}fade\s+(?:up\s+)?from\s+black{POST_DUR}", _fade("in")),
+    _rule(
+        rf"{PRE_DUR}fade[\s-]?(?:it\s+)?out(?:\s+to\s+black)?(?:\s+at\s+the\s+{END})?{POST_DUR}",
+        _fade("out"),
+    ),
+    _rule(rf"{PRE_DUR}fade\s+to\s+black(?:\s+at\s+the\s+{END})?{POST_DUR}", _fade("out")),
+    _rule(rf"{PRE_DUR}fades{POST_DUR}", _fade("both")),
+    _rule(rf"(?:add\s+)?an?\s+fade{POST_DUR}", _fade("both")),
+    # stabilise
+    _rule(
+        r"(?:stabili[sz]e[ds]?|stabili[sz]ation|stabili[sz]ing|de-?shake|"
+        r"(?:remove|reduce|fix|less|no|smooth\s+out)\s+(?:the\s+)?(?:camera\s+)?"
+        r"(?:shake|shakes|shaking|shakiness|jitter|wobble)|fix\s+(?:the\s+)?shaky\s+(?:footage|video|camera)|"
+        r"(?:make\s+(?:it\s+)?)?steady|steadier)",
+        lambda _m, d: d.set(stabilize=True),
+    ),
+    # flips before aspect words
+    _rule(
+        r"(?:flip|mirror)(?:\s+it|\s+the\s+(?:video|image|picture))?\s+(?:horizontally|"
+        r"left\s+to\s+right|sideways)|mirror(?:ed)?(?:\s+(?:it|the\s+(?:video|image|picture)))?|"
+        r"horizontal\s+flip",
+        lambda _m, d: d.set(hflip=True),
+    ),
+    _rule(
+        r"flip(?:\s+it|\s+the\s+(?:video|image|picture))?\s+(?:vertically|top\s+to\s+bottom)|"
+        r"vertical\s+flip",
+        lambda _m, d: d.set(vflip=True),
+    ),
+    _rule(
+        r"(?:rotate|turn)(?:\s+it|\s+the\s+video)?\s+(?:by\s+)?(?P<deg>90|180|270)\s*"
+        r"(?:°|degrees?|deg)?(?:\s+(?P<dir>clockwise|counter[\s-]?clockwise|anti[\s-]?clockwise|"
+        r"left|right|cw|ccw))?",
+        _rotate,
+    ),
+    _rule(
+        r"(?:rotate|turn)(?:\s+it|\s+the\s+video)?\s+(?:to\s+the\s+)?(?P<dir>clockwise|"
+        r"counter[\s-]?clockwise|anti[\s-]?clockwise|left|right|cw|ccw)(?:\s+90\s*(?:°|degrees?))?",
+        _rotate,
+    ),
+    _rule(
+        r"(?:(?:turn|flip|rotate)\s+(?:it\s+)?)?upside[\s-]down|(?:fix|correct)\s+(?:the\s+)?"
+        r"upside[\s-]down(?:\s+video)?",
+        lambda _m, d: d.set(rotate=(d.plan.rotate + 180) % 360),
+    ),
+    # aspect and platform
+    _rule(
+        r"(?:for\s+|on\s+)?(?:youtube\s+|yt\s+)shorts|(?:for\s+|on\s+)?(?:instagram|insta|ig)\s+"
+        r"(?:reels?|stor(?:y|ies))|(?:for\s+|on\s+|as\s+)?(?:an?\s+)?(?:tik\s?tok|reels?|shorts|"
+        r"stor(?:y|ies)|snapchat|snap)",
+        _aspect("9:16"),
+    ),
+    _rule(
+        r"(?:for\s+|on\s+)?(?:instagram|insta|ig)\s+(?:portrait|feed\s+portrait)|4\s*[:x/×]\s*5",
+        _aspect("4:5"),
+    ),
+    _rule(
+        r"(?:for\s+|on\s+|as\s+)?(?:an?\s+)?(?:instagram|insta|ig)(?:\s+(?:post|feed|square))?|"
+        r"square(?:\s+(?:format|video|1:1))?|1\s*[:x/×]\s*1",
+        _aspect("1:1"),
+    ),
+    _rule(
+        r"(?:(?:make\s+(?:it\s+)?)?(?:vertical|portrait)(?:\s+(?:format|mode|orientation|video))?)|"
+        r"9\s*[:x/×]\s*16",
+        _aspect("9:16"),
+    ),
+    _rule(
+        r"(?:for\s+|on\s+)?(?:youtube|yt|vimeo)|(?:horizontal|landscape|widescreen|wide\s+screen)"
+        r"(?:\s+(?:format|mode|orientation|video))?|16\s*[:x/×]\s*9",
+        _aspect("16:9"),
+    ),
+    _rule(
+        r"(?:don'?t|do\s+not|no|without)\s+crop(?:ping)?|black\s+bars|letter[\s-]?box(?:ed|ing)?|"
+        r"pillar[\s-]?box(?:ed|ing)?|pad(?:ded)?\s+with\s+black|fit\s+(?:it\s+)?(?:inside|in)\s+"
+        r"(?:the\s+)?frame",
+        _fill("pad"),
+    ),
+    _rule(
+        r"blur(?:red|ry)?\s+(?:background|bg|bars|sides|fill|edges|borders)|blur\s+fill",
+        _fill("blur"),
+    ),
+    _rule(
+        r"crop(?:ped|ping)?(?:\s+(?:it\s+)?(?:to\s+fill|to|in))?|fill\s+the\s+(?:frame|screen)|"
+        r"zoom\s+(?:in\s+)?to\s+fill|no\s+(?:black\s+|blurred\s+)?bars|full[\s-]?screen",
+        _fill("crop"),
+    ),
+    # resolution
+    _rule(r"(?P<p>2160|1440|1080|720|480|360)\s*p", lambda m, d: d.set(resolution=int(m["p"]))),
+    _rule(r"4\s*k|uhd|ultra\s*hd", lambda _m, d: d.set(resolution=2160)),
+    _rule(r"2\s*k|qhd|2\.5\s*k", lambda _m, d: d.set(resolution=1440)),
+    _rule(r"full\s*hd|fhd|hd", lambda _m, d: d.set(resolution=1080)),
+    # speed
+    _rule(
+        rf"slow(?:[\s-]?mo(?:tion)?|\s+it\s+down|\s+down)(?:\s+(?:at|to)?\s*(?P<f>{NUMBER})\s*[x×])?",
+        _fixed_speed(SLOW_MOTION),
+    ),
+    _rule(r"half[\s-]speed|half\s+as\s+fast", _fixed_speed(0.5)),
+    _rule(r"double[\s-]speed|twice\s+as\s+fast", _fixed_speed(2.0)),
+    _rule(r"time[\s-]?lapse", _fixed_speed(TIMELAPSE)),
+    _rule(r"fast[\s-]forward(?:ed)?", _fixed_speed(2.0)),
+    _rule(
+        rf"(?:speed(?:\s+it)?\s+up|make\s+it\s+faster|faster|speed(?:ed)?[\s-]up)(?:\s+(?:by|to)?"
+        rf"\s*(?P<f>{NUMBER})\s*(?:[x×]|times))?",
+        _fixed_speed(SPEED_UP),
+    ),
+    _rule(
+        rf"(?:(?:play|playback|speed)\s+(?:it\s+)?(?:at|to)\s+)?(?P<f>{NUMBER})\s*(?:[x×]|times)"
+        r"(?:\s+(?:speed|faster|as\s+fast|playback))?",
+        _speed,
+    ),
+    _rule(
+        r"(?:(?:play|playback|speed)\s+(?:it\s+)?(?:at|to)\s+)(?P<pct>\d+(?:\.\d+)?)\s*%"
+        r"(?:\s+speed)?|(?P<pct2>\d+)\s*%\s+speed",
+        lambda m, d: d.set(speed=float(m["pct"] or m["pct2"]) / 100),
+    ),
+    # trims
+    _rule(
+        rf"{CUT}\s+(?P<t>{TIME})\s+(?:from|off|at|of)\s+(?:both\s+ends|each\s+end|either\s+end|"
+        rf"(?:the\s+)?{START}\s+and\s+(?:the\s+)?{END})",
+        lambda m, d: d.trim(head=_t(m), tail=_t(m)),
+    ),
+    _rule(
+        rf"{_KEEP}{THE}first\s+(?P<t>{TIME}){CLIP_WORDS}|{THE}first\s+(?P<t2>{TIME})\s+only",
+        lambda m, d: d.trim(keep=Span(0.0, _t(m))),
+    ),
+    _rule(
+        rf"{_KEEP}{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}|{THE}last\s+(?P<t2>{TIME})\s+only",
+        lambda m, d: d.trim(last=_t(m)),
+    ),
+    _rule(rf"{CUT}\s+{THE}first\s+(?P<t>{TIME}){CLIP_WORDS}", lambda m, d: d.trim(head=_t(m))),
+    _rule(rf"{CUT}\s+{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}", lambda m, d: d.trim(tail=_t(m))),
+    _rule(
+        rf"(?:{CUT}\s+)?(?P<t>{TIME})\s+(?:from|off|at|of)\s+{THE}(?:very\s+)?{START}{CLIP_WORDS}",
+        lambda m, d: d.trim(head=_t(m)),
+    ),
+    _rule(
+        rf"(?:{CUT}\s+)?(?P<t>{TIME})\s+(?:from|off|at|of)\s+{THE}(?:very\s+)?{END}{CLIP_WORDS}",
+        lambda m, d: d.trim(tail=_t(m)),
+    ),
+    _rule(rf"{CUT}\s+{THE}{START}\s+by\s+(?P<t>{TIME})", lambda m, d: d.trim(head=_t(m))),
+    _rule(rf"{CUT}\s+{THE}{END}\s+by\s+(?P<t>{TIME})", lambda m, d: d.trim(tail=_t(m))),
+    _rule(
+        rf"{CUT}\s+(?:out\s+)?{THE}(?:part\s+|bit\s+|section\s+|portion\s+)?(?:from\s+|between\s+)?"
+        rf"(?P<a>{TIME}){RANGE_SEP}(?P<b>{TIME})",
+        _remove_range,
+    ),
+    _rule(
+        rf"(?:{_KEEP}{THE}(?:part\s+|bit\s+|section\s+|portion\s+)?(?:from\s+|between\s+)?|"
+        rf"from\s+|between\s+)(?P<a>{TIME}){RANGE_SEP}(?P<b>{TIME})",
+        _keep_range,
+    ),
+    _rule(
+        r"(?P<a>\d{1,2}:\d{2}(?:\.\d+)?)\s*(?:-|–|—|to)\s*(?P<b>\d{1,2}:\d{2}(?:\.\d+)?)",
+        _keep_range,
+    ),
+    _rule(rf"(?:start|begin)(?:\s+(?:it|the\s+video))?\s+(?:at|from)\s+(?P<t>{TIME})", _keep_from),
+    _rule(rf"(?:end|stop|finish)(?:\s+(?:it|the\s+video))?\s+at\s+(?P<t>{TIME})", _keep_until),
+    _rule(
+        rf"(?:max(?:imum)?|at\s+most|no\s+(?:longer|more)\s+than|under|shorter\s+than|"
+        rf"less\s+than|limit(?:ed)?\s+(?:it\s+)?to|cap(?:ped)?\s+(?:it\s+)?(?:at|to)|"
+        rf"(?:make\s+it\s+|keep\s+it\s+)?(?:short|shorten(?:ed)?)\s+(?:to|under))\s+"
+        rf"(?P<t>{TIME_WITH_UNIT})(?:\s+(?:long|max(?:imum)?|in\s+length))?|"
+        rf"(?P<t2>{TIME_WITH_UNIT})\s+(?:max(?:imum)?|or\s+less|tops|long)",
+        lambda m, d: d.set(max_duration=_t(m)),
+    ),
+    # audio
+    _rule(
+        r"mute(?:d)?(?:\s+(?:it|the\s+(?:audio|sound|clip|video|original(?:\s+audio)?)))?|"
+        r"(?:remove|drop|strip|kill|delete|cut)\s+(?:the\s+)?(?:original\s+)?(?:audio|sound)(?:\s+track)?|"
+        r"(?:no|without)\s+(?:original\s+)?(?:audio|sound)|(?:turn|switch)\s+off\s+(?:the\s+)?"
+        r"(?:audio|sound)|(?:only\s+(?:the\s+)?music|music\s+only)",
+        lambda _m, d: d.set(mute=True),
+    ),
+    _rule(
+        r"(?:normali[sz]e|level|even\s+out|balance|fix)\s+(?:the\s+)?(?:audio|sound|volume|"
+        r"loudness|levels?)(?:\s+levels?)?(?:\s+(?:to|at)\s+(?P<lufs>-?\d+(?:\.\d+)?)\s*lufs)?"
+        r"(?:\s+for\s+(?:a\s+)?(?P<target>podcasts?|social(?:\s+media)?|streaming|youtube|tiktok|"
+        r"instagram|the\s+web))?",
+        _loudness,
+    ),
+    _rule(
+        r"(?:loudness\s+)?(?:normali[sz]ation|loudnorm|ebu\s*r\s*128)(?:\s+(?:to|at)\s+"
+        r"(?P<lufs>-?\d+(?:\.\d+)?)\s*lufs)?(?:\s+for\s+(?P<target>podcasts?|social(?:\s+media)?))?",
+        _loudness,
+    ),
+    _rule(
+        r"(?P<lufs>-\d+(?:\.\d+)?)\s*lufs|(?P<target>podcast)\s+(?:loudness|levels?|audio)|"
+        r"(?:loudness|levels?)\s+for\s+(?P<target2>podcasts?|social(?:\s+media)?)",
+        _loudness,
+    ),
+    _rule(
+        rf"{_VOL_WORDS}\s+(?:to\s+|at\s+|by\s+)?(?P<v>\d+(?:\.\d+)?\s*(?:%|percent))|"
+        rf"(?P<v2>\d+\s*%)\s+volume|{_VOL_WORDS}\s+(?P<db>[+-]\d+(?:\.\d+)?)\s*db",
+        _volume(1.0),
+    ),
+    _rule(
+        rf"louder|boost\s+(?:the\s+)?{_VOL_WORDS}|turn\s+(?:it\s+|the\s+{_VOL_WORDS}\s+)?up|"
+        rf"(?:increase|raise)\s+(?:the\s+)?{_VOL_WORDS}",
+        _volume(LOUDER),
+    ),
+    _rule(
+        rf"quieter|softer|(?:lower|reduce|decrease)\s+(?:the\s+)?{_VOL_WORDS}|"
+        rf"turn\s+(?:it\s+|the\s+{_VOL_WORDS}\s+)?down",
+        _volume(QUIETER),
+    ),
+    # colour
+    _rule(
+        r"black\s*(?:and|&|n|'n'?)\s*white|b\s*&\s*w|b/w|gr[ae]y\s*scale|monochrome|"
+        r"no\s+colou?rs?|desaturate\s+(?:completely|fully)",
+        lambda _m, d: d.color(grayscale=True),
+    ),
+    _rule(r"brightness\s+(?:to\s+|by\s+)?(?P<pct>[+-]?\d+)\s*%", _percent("brightness")),
+    _rule(r"contrast\s+(?:to\s+|by\s+)?(?P<pct>[+-]?\d+)\s*%", _percent("contrast")),
+    _rule(r"saturation\s+(?:to\s+|by\s+)?(?P<pct>[+-]?\d+)\s*%", _percent("saturation")),
+    _rule(
+        r"(?P<how>slightly\s+|a\s+(?:bit|little|touch)\s+|much\s+|a\s+lot\s+|way\s+)?"
+        r"(?:brighter|brighten(?:\s+(?:it|up|the\s+video))*|lighter|lighten(?:\s+it)?(?:\s+up)?)|"
+        r"(?:increase|raise|boost|more)\s+(?:the\s+)?brightness|(?:fix|too)\s+dark",
+        _step("brightness", +1),
+    ),
+    _rule(
+        r"(?P<how>slightly\s+|a\s+(?:bit|little|touch)\s+|much\s+|a\s+lot\s+|way\s+)?"
+        r"(?:darker|darken(?:\s+it)?)|(?:decrease|lower|reduce|less)\s+(?:the\s+)?brightness|"
+        r"too\s+bright",
+        _step("brightness", -1),
+    ),
+    _rule(
+        r"(?P<how>slightly\s+|a\s+(?:bit|little|touch)\s+|much\s+|a\s+lot\s+)?"
+        r"(?:(?:more|increase|boost|raise|higher|add)\s+(?:the\s+|some\s+)?contrast|punchier|punchy)",
+        _step("contrast", +1),
+    ),
+    _rule(
+        r"(?:less|reduce|decrease|lower)\s+(?:the\s+)?contrast|flatter|flat\s+look",
+        _step("contrast", -1),
+    ),
+    _rule(
+        r"(?P<how>slightly\s+|a\s+(?:bit|little|touch)\s+|much\s+|a\s+lot\s+)?"
+        r"(?:(?:more|increase|boost|raise)\s+(?:the\s+)?(?:saturation|colou?rs?)|more\s+"
+        r"(?:saturated|colou?rful|vivid|vibrant)|saturate|vivid|vibrant|colou?rful"
+        r"(?:\s+colou?rs)?|(?:make\s+)?(?:the\s+)?colou?rs\s+pop)",
+        _step("saturation", +1),
+    ),
+    _rule(
+        r"(?:less|reduce|decrease|lower)\s+(?:the\s+)?(?:saturation|colou?rs?)|desaturated?|"
+        r"muted\s+colou?rs|less\s+saturated|washed[\s-]out",
+        _step("saturation", -1),
+    ),
+)
+
+_QUOTE_RE = re.compile(r"\"([^\"]*)\"|“([^”]*)”|‘([^’]*)’|(?<![\w])'([^']*)'(?![\w])")
+_CLAUSE_SPLIT = re.compile(
+    r"\x1f+|[,;!?\n]+|\.(?=\s|$)|\s+(?:and|then|also|plus|but|&)\s+|^\s*(?:and|then)\s+", re.I
+)
+_WORD_RE = re.compile(r"[\w'’.%/~:+-]+|[^\s\w]")
 
 
 def plan_from(prompt: str, edits: EditsSpec | None = None) -> EditPlan:
-    """Given a rule's prompt and structured edits, return the EditPlan (pure)."""
-    del edits
-    ignored = (prompt.strip(),) if prompt.strip() else ()
-    return EditPlan(ignored=ignored)
+    """Given a rule's prompt and structured edits, return the EditPlan (pure).
+
+    Edits given in YAML override what the prompt says for the same setting (titles and
+    removed ranges are added to the prompt's). Words not understood land in `ignored`.
+    """
+    plan = parse_prompt(prompt)
+    return edits.apply(plan) if edits is not None else plan
+
+
+def parse_prompt(prompt: str) -> EditPlan:
+    """Given a prompt, return the EditPlan it describes, with the not-understood clauses
+    in `ignored`."""
+    draft = _Draft()
+    work = _protect_quotes(prompt, draft)
+    work = _parse_titles(work, draft)
+    for rule in RULES:
+        work = _apply(rule, work, draft)
+    leftovers = list(_leftovers(work, draft))
+    if draft.duck or draft.loop is not None:
+        if draft.plan.music is None:
+            leftovers.append("duck/loop the music (no music file was given)")
+        else:
+            music = replace(draft.plan.music, duck=draft.duck or draft.plan.music.duck)
+            if draft.loop is not None:
+                music = replace(music, loop=draft.loop)
+            draft.set(music=music)
+    return replace(draft.plan, ignored=tuple(dict.fromkeys(leftovers)))
+
+
+def _apply(rule: _Rule, work: str, draft: _Draft) -> str:
+    pos = 0
+    while (m := rule.pattern.search(work, pos)) is not None:
+        pos = max(m.end(), pos + 1)
+        if m.end() == m.start():
+            continue
+        try:
+            taken = rule.handler(m, draft) is not False
+        except ValueError:
+            # Words that look like a setting but hold an impossible value: leave them to
+            # be reported as not understood rather than guess.
+            taken = False
+        if taken:
+            work = _blank(work, m.start(), m.end())
+    return work
+
+
+def _blank(work: str, start: int, end: int) -> str:
+    return work[:start] + "\x1f" * (end - start) + work[end:]
+
+
+def _protect_quotes(prompt: str, draft: _Draft) -> str:
+    def stash(m: re.Match[str]) -> str:
+        draft.quotes.append(next(g for g in m.groups() if g is not None))
+        return f"\x02{len(draft.quotes) - 1}\x03"
+
+    return _QUOTE_RE.sub(stash, prompt)
+
+
+def _leftovers(work: str, draft: _Draft) -> list[str]:
+    restored = re.sub(r"\x02(\d+)\x03", lambda m: f'"{draft.quoted(m[1])}"', work)
+    found: list[str] = []
+    for clause in _CLAUSE_SPLIT.split(restored):
+        text = clause.strip(" \t.,:-—–")
+        lowered = text.lower()
+        while lowered.startswith(_CONNECTORS):
+            cut = lowered.index(" ") + 1
+            text, lowered = text[cut:].lstrip(), lowered[cut:].lstrip()
+        text = _POLITE_TAIL.sub("", text)
+        words = _WORD_RE.findall(lowered)
+        if words and not all(w.strip(".'’") in FILLER or w in FILLER for w in words):
+            found.append(text)
+    return found

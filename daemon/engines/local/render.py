@@ -128,3 +128,40 @@ def _read_errors(stream: IO[str] | None, errors: collections.deque[str]) -> None
         text = line.strip()
         if text:
             errors.append(text)
+
+
+def run_analysis(
+    argv: Sequence[str], *, timeout: float, cancel: threading.Event | None = None
+) -> str:
+    """Run an analysis pass (silencedetect, vidstabdetect) and return its stderr.
+
+    Raise like run_ffmpeg: PermanentError on failure or timeout, TransientError on cancel.
+    """
+    cancel = cancel or threading.Event()
+    proc = subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=_collect, args=(proc.stderr, lines), daemon=True)
+    reader.start()
+    outcome = _wait(proc, cancel, time.monotonic() + timeout)
+    reader.join(timeout=2)
+    if outcome == "cancelled":
+        raise TransientError("stopped by shutdown; the job will resume")
+    if outcome == "timeout":
+        raise PermanentError(f"ffmpeg analysis took longer than {timeout:.0f} s and was stopped")
+    if proc.returncode != 0:
+        detail = " | ".join(line.strip() for line in lines[-_ERROR_LINES:] if line.strip())
+        raise PermanentError(f"ffmpeg analysis failed: {detail or proc.returncode}")
+    return "".join(lines)
+
+
+def _collect(stream: IO[str] | None, lines: list[str]) -> None:
+    if stream is None:
+        return
+    lines.extend(stream)
