@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from daemon.engines.local.probe import probe
 from daemon.engines.local.tools import find_ffmpeg
 from daemon.engines.registry import Engines
 from daemon.errors import ConfigError, JobError
-from daemon.fileio import fingerprint, open_for_writing, readable
+from daemon.fileio import files_open_for_writing, fingerprint, readable
 from daemon.ledger import JobRecord, Ledger
 from daemon.procs import kill_orphans, videofree_alive
 from daemon.rules import is_temporary, match_rule
@@ -151,8 +152,10 @@ class Daemon:
         for path in self.tracker.pending():
             if path not in incoming:
                 self._observe(path)
-        for path in self.tracker.due():
-            self._settled(path)
+        due = self.tracker.due()
+        writers = files_open_for_writing() if due else set()
+        for path in due:
+            self._settled(path, writers)
         self._flush_groups()
         now = time.monotonic()
         if now - self._last_ledger_poll >= LEDGER_POLL_SECONDS:
@@ -173,13 +176,13 @@ class Daemon:
             return
         self.tracker.observe(path, st.st_size, st.st_mtime_ns)
 
-    def _settled(self, path: Path) -> None:
+    def _settled(self, path: Path, writers: set[str]) -> None:
         try:
             st = path.stat()
         except OSError:
             self.tracker.forget(path)
             return
-        if not readable(path) or open_for_writing(path):
+        if not readable(path) or os.path.realpath(path) in writers:
             # Still being written (or locked by the copier): wait another settle period.
             self.tracker.forget(path)
             self.tracker.observe(path, st.st_size, st.st_mtime_ns)

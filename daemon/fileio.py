@@ -40,12 +40,19 @@ def open_for_writing(path: Path, proc: Path = Path("/proc")) -> bool:
     A copy that stalls for longer than the settle time would otherwise look finished.
     Best effort: other users' processes and other machines (SMB) are invisible.
     """
-    if not proc.is_dir():
-        return False
     try:
         target = os.path.realpath(path)
     except OSError:
         return False
+    return target in files_open_for_writing(proc)
+
+
+def files_open_for_writing(proc: Path = Path("/proc")) -> set[str]:
+    """Real paths of every file a visible process has open for writing: one walk of /proc
+    serves any number of files (a start-up with a thousand files in the inbox)."""
+    found: set[str] = set()
+    if not proc.is_dir():
+        return found
     me = str(os.getpid())
     for pid_dir in proc.iterdir():
         if not pid_dir.name.isdigit() or pid_dir.name == me:
@@ -56,14 +63,15 @@ def open_for_writing(path: Path, proc: Path = Path("/proc")) -> bool:
             continue
         for fd in fds:
             try:
-                if os.readlink(fd) != target:
+                target = os.readlink(fd)
+                if not target.startswith("/") or target in found:
                     continue
                 flags = (pid_dir / "fdinfo" / fd.name).read_text()
             except OSError:
                 continue
             if _writable(flags):
-                return True
-    return False
+                found.add(target)
+    return found
 
 
 def _writable(fdinfo: str) -> bool:
