@@ -1,0 +1,168 @@
+"""`videofree plan "PROMPT" [FILE]`: what the local engine would do, without rendering."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from daemon.config import LocalSettings
+from daemon.engines.local import fonts
+from daemon.engines.local.edits import EditsSpec
+from daemon.engines.local.ffmpeg import (
+    audio_out,
+    build_render_args,
+    build_silence_args,
+    build_stabilize_args,
+    timeline,
+)
+from daemon.engines.local.plan import EditPlan
+from daemon.engines.local.probe import MediaInfo, probe
+from daemon.engines.local.prompt import plan_from
+from daemon.engines.local.units import fmt_seconds
+
+# Without a file, plan for a typical phone clip.
+EXAMPLE_CLIP = MediaInfo(
+    path=Path("input.mp4"),
+    duration=60.0,
+    size_bytes=0,
+    width=1920,
+    height=1080,
+    fps=30.0,
+    video_codec="h264",
+    pix_fmt="yuv420p",
+    has_audio=True,
+    audio_rate=48000,
+    audio_channels=2,
+)
+EXAMPLE_OUTPUT = Path("output.mp4")
+
+
+def explain(
+    prompt: str, edits: EditsSpec | None, file: Path | None, settings: LocalSettings, ffmpeg: str
+) -> str:
+    """Given a prompt (and edits, a file), return the plan, what was ignored and the exact
+    ffmpeg command(s), as text for a person. Probes `file`; renders nothing."""
+    plan = plan_from(prompt, edits)
+    plan, notes = fonts.resolve_titles(plan)
+    lines: list[str] = []
+    if file is None:
+        info = EXAMPLE_CLIP
+        lines.append("input: none given; assuming a 1920x1080 30 fps 60 s clip with sound")
+    else:
+        info = probe(file)
+        lines.append(f"input: {_describe_input(info)}")
+    lines.append("plan:")
+    lines += [f"  {line}" for line in describe(plan)]
+    if plan.ignored:
+        lines.append("ignored (not understood):")
+        lines += [f'  "{phrase}"' for phrase in plan.ignored]
+    else:
+        lines.append("ignored: nothing")
+    lines += [f"note: {note}" for note in notes]
+    tl = timeline(plan, [info])
+    lines.append(
+        f"output: {tl.width}x{tl.height} {float(tl.rate):.3g} fps, "
+        f"{fmt_seconds(round(tl.total, 2))}, "
+        f"{'with' if audio_out(plan, [info]) else 'no'} sound, H.264 + AAC MP4"
+    )
+    if plan.silence is not None and info.has_audio:
+        lines.append("analysis pass (finds the silences; the cuts depend on it):")
+        lines.append("  " + shlex.join(build_silence_args(ffmpeg, info, plan.silence)))
+    if plan.stabilize:
+        lines.append("analysis pass (measures camera shake):")
+        lines.append("  " + shlex.join(build_stabilize_args(ffmpeg, plan, [info], EXAMPLE_OUTPUT)))
+    lines.append("ffmpeg:")
+    lines.append(
+        "  " + shlex.join(build_render_args(ffmpeg, plan, [info], EXAMPLE_OUTPUT, settings))
+    )
+    return "\n".join(lines)
+
+
+def _describe_input(info: MediaInfo) -> str:
+    parts = [
+        f"{info.path.name} {info.display_width}x{info.display_height}",
+        f"{info.fps:.3g} fps{' (variable)' if info.vfr else ''}",
+        fmt_seconds(round(info.duration, 2)),
+        info.video_codec,
+    ]
+    if info.rotation:
+        parts.append(f"rotated {info.rotation}°")
+    if info.hdr:
+        parts.append(f"HDR ({info.color_transfer}), tone-mapped to SDR")
+    parts.append(f"sound {info.audio_rate} Hz" if info.has_audio else "no sound")
+    return ", ".join(parts)
+
+
+def describe(plan: EditPlan) -> list[str]:  # noqa: PLR0912, PLR0915 - one line per kind of edit
+    """One line per edit in the plan, in plain words."""
+    out: list[str] = []
+    t = plan.trim
+    if t.head:
+        out.append(f"cut the first {fmt_seconds(t.head)} of each clip")
+    if t.tail:
+        out.append(f"cut the last {fmt_seconds(t.tail)} of each clip")
+    if t.keep is not None:
+        end = fmt_seconds(t.keep.end) if t.keep.end is not None else "the end"
+        out.append(f"keep {fmt_seconds(t.keep.start)} to {end}")
+    if t.last is not None:
+        out.append(f"keep only the last {fmt_seconds(t.last)}")
+    for span in t.remove:
+        end = fmt_seconds(span.end) if span.end is not None else "the end"
+        out.append(f"remove {fmt_seconds(span.start)} to {end}")
+    if plan.silence is not None:
+        s = plan.silence
+        out.append(
+            f"remove silences (below {s.threshold_db:g} dB for {fmt_seconds(s.min_silence)}"
+            f" or more, keeping {fmt_seconds(s.padding)} around speech)"
+        )
+    if plan.speed != 1.0:
+        out.append(f"speed {plan.speed:g}x (pitch kept)")
+    if plan.max_duration is not None:
+        out.append(f"at most {fmt_seconds(plan.max_duration)} long")
+    frame = "the clip's own shape" if plan.aspect == "source" else plan.aspect
+    fill = "" if plan.aspect == "source" else f", {plan.fill} to fill"
+    out.append(f"frame: {frame} at {plan.resolution}p{fill}")
+    if plan.rotate:
+        out.append(f"rotate {plan.rotate}° clockwise")
+    if plan.hflip or plan.vflip:
+        out.append(
+            "mirror "
+            + " and ".join(
+                w for w, on in (("horizontally", plan.hflip), ("vertically", plan.vflip)) if on
+            )
+        )
+    if plan.stabilize:
+        out.append("stabilise (vidstab, one extra analysis pass)")
+    c = plan.color
+    if c.grayscale:
+        out.append("black and white")
+    if (c.brightness, c.contrast, c.saturation) != (0.0, 1.0, 1.0):
+        out.append(
+            f"colour: brightness {c.brightness:+g}, contrast {c.contrast:g}, "
+            f"saturation {c.saturation:g}"
+        )
+    if plan.transition is not None:
+        out.append(f"transitions: {plan.transition.kind}, {fmt_seconds(plan.transition.duration)}")
+    if plan.fade_in:
+        out.append(f"fade in {fmt_seconds(plan.fade_in)}")
+    if plan.fade_out:
+        out.append(f"fade out {fmt_seconds(plan.fade_out)}")
+    for title in plan.titles:
+        start = (
+            fmt_seconds(title.start) if title.start >= 0 else f"last {fmt_seconds(-title.start)}"
+        )
+        end = "the end" if title.end is None else fmt_seconds(title.end)
+        out.append(f'text "{title.text}" {title.position}, {title.size}, {start} to {end}')
+    if plan.music is not None:
+        m = plan.music
+        out.append(
+            f"music {m.path} at {m.volume:.0%}{', looped' if m.loop else ''}"
+            f"{', ducked under speech' if m.duck else ''}"
+        )
+    if plan.mute:
+        out.append("mute the clip's sound")
+    if plan.volume != 1.0:
+        out.append(f"volume {plan.volume:.0%}")
+    if plan.loudness is not None:
+        out.append(f"loudness {plan.loudness:g} LUFS")
+    return out
