@@ -162,6 +162,8 @@ def write_config(root: Path, **overrides: Any) -> Path:
         "settle_seconds": 5,
         "rescan_seconds": 60,
         "concurrency": 2,
+        # The same binary the baselines run, whatever is on PATH.
+        "ffmpeg": ffmpeg_exe(),
         "rules": [rule],
     }
     config.update(overrides)
@@ -477,3 +479,43 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "ffmpeg": ffmpeg,
     }
+
+
+# --- the local engine's own command ----------------------------------------------------------
+
+
+def engine_argv(
+    sources: Sequence[Path], output: Path, prompt: str, preset: str = "veryfast", crf: int = 20
+) -> tuple[tuple[str, ...] | None, str]:
+    """The ffmpeg argv the local engine would run for `prompt` on `sources`, built by the
+    engine's own pure functions, and a one-line account of its plan. (None, why) when
+    the engine cannot build it (it is still growing: the failure is reported, not fatal)."""
+    try:
+        from daemon.config import LocalSettings
+        from daemon.engines.local.ffmpeg import build_render_args
+        from daemon.engines.local.probe import probe
+        from daemon.engines.local.prompt import plan_from
+
+        plan = plan_from(prompt, None)
+        inputs = [probe(s) for s in sources]
+        settings = LocalSettings(preset=preset, crf=crf)
+        argv = build_render_args(ffmpeg_exe(), plan, inputs, output, settings)
+    except Exception as exc:
+        return None, f"the engine could not build a command: {type(exc).__name__}: {exc}"
+    ignored = getattr(plan, "ignored", ())
+    summary = "plan understood fully" if not ignored else f"ignored: {'; '.join(ignored)}"
+    return tuple(argv), summary
+
+
+def run_quiet(argv: Sequence[str], timeout: float = 600) -> float:
+    """Run a command to completion, output discarded; return its wall time in seconds."""
+    started = time.monotonic()
+    subprocess.run(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=True,
+        timeout=timeout,
+    )
+    return time.monotonic() - started
