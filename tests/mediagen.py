@@ -130,3 +130,107 @@ def _moov_before_mdat(path: Path) -> bool:
     data = path.read_bytes()[: 4 * 1024 * 1024]
     moov, mdat = data.find(b"moov"), data.find(b"mdat")
     return moov != -1 and (mdat == -1 or moov < mdat)
+
+
+# --- phone-like fixtures for the local engine's render tests ---------------------------------
+
+HDR_TAGS = {
+    "hlg": ("bt2020", "arib-std-b67", "bt2020nc"),
+    "pq": ("bt2020", "smpte2084", "bt2020nc"),
+}
+
+
+def make_phone_clip(
+    path: Path,
+    *,
+    duration: float = 1.0,
+    size: tuple[int, int] = (320, 240),
+    rate: int = 30,
+    hevc: bool = True,
+    hdr: str | None = None,
+    rotation: int | None = None,
+    vfr: bool = False,
+    audio: bool = True,
+    audio_rate: int = 48000,
+    silence: tuple[float, float] | None = None,
+) -> Path:
+    """Write a clip that behaves like phone footage: HEVC (10-bit HLG/PQ with the colour
+    tags in both the bitstream and the container when `hdr` is "hlg"/"pq"), a display
+    rotation, variable frame rate (frames dropped in the middle), 44.1 kHz sound, or a
+    silent stretch `silence` = (start, end) inside a tone."""
+    w, h = size
+    args = [FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+            "-i", f"testsrc2=size={w}x{h}:rate={rate}:duration={duration}"]
+    if audio:
+        tone = "0.5*sin(440*2*PI*t)"
+        if silence is not None:
+            tone = f"if(between(t,{silence[0]},{silence[1]}),0,{tone})"
+        args += ["-f", "lavfi", "-i",
+                 f"aevalsrc='{tone}|{tone}':s={audio_rate}:d={duration}"]
+    vf = []
+    if vfr:
+        # Drop every other frame for a stretch, the way a phone does in low light.
+        third = int(duration * rate / 3)
+        vf.append(f"select='not(between(n,{third},{2 * third})*mod(n,2))'")
+        args += ["-fps_mode", "vfr"]
+    if hdr is not None:
+        primaries, transfer, matrix = HDR_TAGS[hdr]
+        vf.append("format=yuv420p10le")
+        args += ["-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv420p10le",
+                 "-x265-params", f"log-level=error:colorprim={primaries}:transfer={transfer}:"
+                 f"colormatrix={matrix}",
+                 "-color_primaries", primaries, "-color_trc", transfer, "-colorspace", matrix,
+                 "-tag:v", "hvc1"]
+    elif hevc:
+        args += ["-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+                 "-x265-params", "log-level=error", "-tag:v", "hvc1"]
+    else:
+        args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    if vf:
+        args += ["-vf", ",".join(vf)]
+    if audio:
+        args += ["-c:a", "aac", "-shortest"]
+    subprocess.run([*args, str(path)], check=True)
+    if rotation is not None:
+        rotated = path.with_name(path.stem + ".rot" + path.suffix)
+        subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-y",
+                        "-display_rotation", str(rotation), "-i", str(path), "-c", "copy",
+                        str(rotated)], check=True)
+        rotated.replace(path)
+    return path
+
+
+def make_tone(path: Path, *, duration: float = 3.0, rate: int = 44100) -> Path:
+    """Write a short stereo tone (a stand-in for a music file)."""
+    subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+                    "-i", f"sine=frequency=330:sample_rate={rate}:duration={duration}",
+                    "-ac", "2", "-c:a", "aac", str(path)], check=True)
+    return path
+
+
+def frame_times(path: Path) -> list[float]:
+    """Presentation times (seconds) of every video frame, in order."""
+    with av.open(str(path)) as c:
+        v = c.streams.video[0]
+        return sorted(float(f.pts * v.time_base) for f in c.decode(v) if f.pts is not None)
+
+
+def frame_pixels(path: Path, index: int = 0) -> bytes:
+    """The gray (luma) pixels of frame `index`, row by row, without line padding."""
+    with av.open(str(path)) as c:
+        for n, frame in enumerate(c.decode(c.streams.video[0])):
+            if n == index:
+                gray = frame.reformat(format="gray")
+                plane = gray.planes[0]
+                data = bytes(plane)
+                return b"".join(
+                    data[row * plane.line_size : row * plane.line_size + gray.width]
+                    for row in range(gray.height)
+                )
+    raise IndexError(f"{path} has fewer than {index + 1} frames")
+
+
+def mean_luma(path: Path, index: int = 0) -> float:
+    """Mean brightness (0-255) of video frame number `index`."""
+    pixels = frame_pixels(path, index)
+    return sum(pixels) / len(pixels)

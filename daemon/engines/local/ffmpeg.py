@@ -241,7 +241,7 @@ def _snap(raw: list[tuple[int, float, float, str]], rate: Fraction, plan: EditPl
             continue  # a sliver of a frame or two is not worth a join
         overlap = 0.0
         if pieces and plan.transition is not None and join in ("clip", "cut"):
-            shorter = min(pieces[-1].duration - pieces[-1].overlap, end - start)
+            shorter = min(pieces[-1].duration, end - start)
             wanted = min(plan.transition.duration, shorter * TRANSITION_SHARE)
             overlap = _frames(wanted, rate)
             if overlap < 2 / rate:

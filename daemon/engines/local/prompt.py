@@ -395,6 +395,13 @@ def _percent(kind: str) -> Handler:
     return handle
 
 
+def _after_cut(d: _Draft, **changes: float) -> bool:
+    if not (d.plan.trim.head or d.plan.trim.tail):
+        return False
+    d.trim(**changes)
+    return True
+
+
 def _remove_range(m: re.Match[str], d: _Draft) -> None:
     d.trim(remove=(*d.plan.trim.remove, Span(seconds(m["a"]), seconds(m["b"]))))
 
@@ -611,7 +618,9 @@ RULES: tuple[_Rule, ...] = (
         _fill("crop"),
     ),
     # resolution
-    _rule(r"(?P<p>2160|1440|1080|720|480|360)\s*p", lambda m, d: d.set(resolution=int(m["p"]))),
+    _rule(
+        r"(?P<p>2160|1440|1080|720|540|480|360|240)\s*p", lambda m, d: d.set(resolution=int(m["p"]))
+    ),
     _rule(r"4\s*k|uhd|ultra\s*hd", lambda _m, d: d.set(resolution=2160)),
     _rule(r"2\s*k|qhd|2\.5\s*k", lambda _m, d: d.set(resolution=1440)),
     _rule(r"full\s*hd|fhd|hd", lambda _m, d: d.set(resolution=1080)),
@@ -655,6 +664,9 @@ RULES: tuple[_Rule, ...] = (
     ),
     _rule(rf"{CUT}\s+{THE}first\s+(?P<t>{TIME}){CLIP_WORDS}", lambda m, d: d.trim(head=_t(m))),
     _rule(rf"{CUT}\s+{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}", lambda m, d: d.trim(tail=_t(m))),
+    # "cut the first 2 s and the last 3 s": the verb is not repeated.
+    _rule(rf"and\s+{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}", lambda m, d: _after_cut(d, tail=_t(m))),
+    _rule(rf"and\s+{THE}first\s+(?P<t>{TIME}){CLIP_WORDS}", lambda m, d: _after_cut(d, head=_t(m))),
     _rule(
         rf"(?:{CUT}\s+)?(?P<t>{TIME})\s+(?:from|off|at|of)\s+{THE}(?:very\s+)?{START}{CLIP_WORDS}",
         lambda m, d: d.trim(head=_t(m)),
