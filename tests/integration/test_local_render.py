@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -196,7 +197,7 @@ def test_variable_frame_rate_becomes_constant(tmp_path: Path, media: dict[str, P
     assert probe(media["vfr"]).vfr
     _, _, out = render(tmp_path, "240p", media["vfr"])
     times = frame_times(out)
-    steps = {round(b - a, 4) for a, b in zip(times, times[1:], strict=False)}
+    steps = {round(b - a, 4) for a, b in itertools.pairwise(times)}
     assert len(steps) == 1, steps
 
 

@@ -80,7 +80,7 @@ _POLITE_TAIL = re.compile(r"(?:[\s,]+(?:please|pls|plz|thanks|thank\s+you|thx|ty
 _Q = r"\x02(?P<{name}>\d+)\x03"
 QUOTED = _Q.format(name="q")
 _AUDIO_EXT = r"(?:mp3|m4a|aac|wav|flac|ogg|opus|wma|aiff?)"
-PATH = rf"(?:\x02(?P<qpath>\d+)\x03|(?P<path>(?:~|\.{{1,2}})?/?[^\s,;\"'\x1f]+\.{_AUDIO_EXT}))\b"
+PATH = rf"(?:\x02(?P<qpath>\d+)\x03|(?P<path>(?:~|\.{{1,2}})?/?[^\s,;\"'\x1f]+\.{_AUDIO_EXT}\b))"
 CUT = (
     r"(?:cut|trim|remove|drop|delete|skip|chop|lose|get\s+rid\s+of|shave|take)"
     r"(?:\s+(?:off|out|away))?"
@@ -722,7 +722,7 @@ RULES: tuple[_Rule, ...] = (
         _loudness,
     ),
     _rule(
-        r"(?P<lufs>-\d+(?:\.\d+)?)\s*lufs|(?P<target>podcast)\s+(?:loudness|levels?|audio)|"
+        r"(?:(?:loudness|target|normali[sz]e\s+to)\s+)?(?P<lufs>-\d+(?:\.\d+)?)\s*lufs|(?P<target>podcast)\s+(?:loudness|levels?|audio)|"
         r"(?:loudness|levels?)\s+for\s+(?P<target2>podcasts?|social(?:\s+media)?)",
         _loudness,
     ),

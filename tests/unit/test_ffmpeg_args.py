@@ -1,0 +1,258 @@
+"""EditPlan + MediaInfo → ffmpeg argv (pure): exact pieces of the command."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from daemon.config import LocalSettings
+from daemon.engines.local.ffmpeg import (
+    atempo_chain,
+    build_render_args,
+    build_silence_args,
+    build_stabilize_args,
+    escape_value,
+    filter_graph,
+    frame_size,
+    kept_spans,
+    output_rate,
+    planned_duration,
+    speech_spans,
+    timeline,
+)
+from daemon.engines.local.plan import EditPlan, SilenceCut, Span, Transition, Trim
+from daemon.engines.local.probe import MediaInfo
+from daemon.engines.local.prompt import parse_prompt
+from daemon.engines.local.silence import parse_silences
+from daemon.errors import PermanentError
+
+SETTINGS = LocalSettings()
+OUT = Path("/out/x.mp4")
+
+
+def clip(name: str = "a.mp4", duration: float = 10.0, **kw: object) -> MediaInfo:
+    base = MediaInfo(
+        path=Path(f"/in/{name}"),
+        duration=duration,
+        size_bytes=1,
+        width=1920,
+        height=1080,
+        fps=30.0,
+        has_audio=True,
+        audio_rate=48000,
+    )
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def argv(prompt: str, *inputs: MediaInfo) -> tuple[str, ...]:
+    return build_render_args("ffmpeg", parse_prompt(prompt), inputs or (clip(),), OUT, SETTINGS)
+
+
+def graph_of(args: tuple[str, ...]) -> str:
+    return args[args.index("-filter_complex") + 1]
+
+
+def test_plain_export_encoding_flags() -> None:
+    args = argv("")
+    assert args[0] == "ffmpeg" and args[-1] == str(OUT)
+    assert args.count("-filter_complex") == 1 and args.count("-i") == 1
+    joined = " ".join(args)
+    for part in (
+        "-c:v libx264 -preset veryfast -crf 20 -profile:v high -pix_fmt yuv420p",
+        "-color_primaries bt709 -color_trc bt709 -colorspace bt709",
+        "-c:a aac -b:a 192k -ar 48000 -ac 2",
+        "-movflags +faststart -f mp4",
+        "-map [vout]",
+        "-map [aout]",
+        "-t 10",
+    ):
+        assert part in joined
+    assert "scale=1920:1080:" in graph_of(args)
+
+
+def test_no_audio_track_when_nothing_needs_one() -> None:
+    args = argv("", clip(has_audio=False, audio_rate=None))
+    assert "-map" in args and "[aout]" not in args and "anullsrc" not in graph_of(args)
+
+
+def test_silence_is_made_only_for_the_clip_without_sound() -> None:
+    graph = graph_of(argv("crossfade", clip(), clip("b.mp4", has_audio=False)))
+    assert graph.count("anullsrc") == 1 and "[1:a:0]" not in graph and "[0:a:0]" in graph
+
+
+def test_music_alone_on_a_silent_clip() -> None:
+    args = argv("add music /m/song.mp3 at 40%", clip(has_audio=False))
+    assert args[args.index("-stream_loop") + 1] == "-1"
+    assert args[args.index("-stream_loop") + 3] == "/m/song.mp3"
+    graph = graph_of(args)
+    assert "[1:a:0]" in graph and "volume=0.4" in graph and "amix" not in graph
+
+
+def test_music_ducked_under_the_clip() -> None:
+    graph = graph_of(argv("add music /m/a.mp3 and duck it under speech"))
+    assert "sidechaincompress" in graph and "amix=inputs=2:duration=first" in graph
+
+
+def test_trim_seeks_the_input_and_cuts_exactly() -> None:
+    args = argv("keep 0:02 to 0:05")
+    assert args[args.index("-ss") + 1] == "2"
+    assert planned_duration(parse_prompt("keep 0:02 to 0:05"), [clip()]) == 3.0
+
+
+@pytest.mark.parametrize(
+    ("prompt", "duration"),
+    [
+        ("", 10.0),
+        ("2x", 5.0),
+        ("slow motion", 20.0),
+        ("cut the first 2s", 8.0),
+        ("trim 1s from the start and 2 from the end", 7.0),
+        ("max 4 seconds", 4.0),
+        ("remove 0:02 to 0:04", 8.0),
+        ("keep only the last 3 seconds", 3.0),
+    ],
+)
+def test_planned_duration(prompt: str, duration: float) -> None:
+    assert planned_duration(parse_prompt(prompt), [clip()]) == pytest.approx(duration)
+
+
+def test_transitions_overlap_between_clips_and_at_cuts() -> None:
+    plan = parse_prompt("1 second crossfade, remove 0:04 to 0:05")
+    tl = timeline(plan, [clip(), clip("b.mp4", duration=6.0)])
+    # Cuts apply to every clip; the last piece (1 s) limits its transition to 45 %.
+    assert [(p.source, p.start, p.end, p.overlap) for p in tl.pieces] == [
+        (0, 0.0, 4.0, 0.0),
+        (0, 5.0, 10.0, 1.0),
+        (1, 0.0, 4.0, 1.0),
+        (1, 5.0, 6.0, pytest.approx(13 / 30)),
+    ]
+    assert tl.total == pytest.approx(4 + 5 + 4 + 1 - 2 - 13 / 30)
+    graph = filter_graph(plan, [clip(), clip("b.mp4", duration=6.0)])
+    assert graph.count("xfade=transition=fade:duration=1:") == 2
+    assert graph.count("acrossfade=d=1:") == 2 and graph.count("xfade") == 3
+
+
+def test_short_clip_limits_the_transition() -> None:
+    plan = replace(EditPlan(), transition=Transition("fade", 2.0))
+    tl = timeline(plan, [clip(), clip("b.mp4", duration=1.0)])
+    assert tl.pieces[1].overlap == pytest.approx(13 / 30)  # 45 % of 1 s, whole frames
+
+
+def test_hdr_input_is_tone_mapped() -> None:
+    hlg = clip(
+        color_transfer="arib-std-b67",
+        color_primaries="bt2020",
+        color_space="bt2020nc",
+        bit_depth=10,
+        pix_fmt="yuv420p10le",
+    )
+    graph = graph_of(argv("", hlg))
+    assert "zscale=tin=arib-std-b67:pin=bt2020:min=bt2020nc:t=linear" in graph
+    assert "tonemap=tonemap=hable" in graph and "zscale=t=bt709:m=bt709:r=tv" in graph
+    assert "tonemap" not in graph_of(argv(""))
+
+
+def test_portrait_phone_clip_keeps_its_orientation() -> None:
+    portrait = clip(rotation=90)
+    assert frame_size(EditPlan(), [portrait]) == (1080, 1920)
+    assert "scale=1080:1920:" in graph_of(argv("", portrait))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "size"),
+    [
+        ("vertical", (1080, 1920)),
+        ("square", (1080, 1080)),
+        ("16:9 720p", (1280, 720)),
+        ("instagram portrait", (1080, 1350)),
+        ("4k", (3840, 2160)),
+        ("rotate 90", (1080, 1920)),
+    ],
+)
+def test_frame_sizes(prompt: str, size: tuple[int, int]) -> None:
+    assert frame_size(parse_prompt(prompt), [clip()]) == size
+
+
+def test_fill_modes() -> None:
+    assert "boxblur" in graph_of(argv("vertical"))
+    assert "crop=1080:1920" in graph_of(argv("vertical, crop"))
+    assert "pad=1080:1920:-1:-1:color=black" in graph_of(argv("vertical, black bars"))
+
+
+def test_vfr_input_gets_a_constant_standard_rate() -> None:
+    assert output_rate([clip(fps=29.6, vfr=True)]) == Fraction(30000, 1001)
+    assert output_rate([clip(fps=24.0), clip(fps=59.94)]) == Fraction(60000, 1001)
+    assert "fps=30000/1001" in graph_of(argv("", clip(fps=29.6, vfr=True)))
+
+
+@pytest.mark.parametrize(
+    ("speed", "chain"),
+    [
+        (2.0, ["atempo=2"]),
+        (4.0, ["atempo=2", "atempo=2"]),
+        (0.25, ["atempo=0.5", "atempo=0.5"]),
+        (3.0, ["atempo=2", "atempo=1.5"]),
+        (1.0, []),
+        (0.75, ["atempo=0.75"]),
+    ],
+)
+def test_atempo_chain(speed: float, chain: list[str]) -> None:
+    assert atempo_chain(speed) == chain
+
+
+def test_edits_map_to_filters() -> None:
+    graph = graph_of(argv("black and white, more contrast, fade in, fade out, mute, 2x"))
+    assert "hue=s=0" in graph and "eq=brightness=0:contrast=1.15:saturation=1" in graph
+    assert "fade=t=in:st=0:d=1" in graph and "fade=t=out:st=4:d=1" in graph
+    assert "setpts=PTS/2" in graph and "[aout]" not in graph
+    graph = graph_of(argv("normalize audio for podcast, volume 80%"))
+    assert "loudnorm=I=-16:TP=-1.5:LRA=11" in graph and "volume=0.8" in graph
+
+
+def test_title_text_is_escaped_for_the_graph() -> None:
+    assert escape_value("a:b") == "a\\\\:b"
+    assert escape_value("it's") == "it\\\\\\'s"
+    assert escape_value("x,y;[z]") == "x\\,y\\;\\[z\\]"
+    graph = graph_of(argv("add the title 'Hi, you: 100%'"))
+    assert "text=Hi\\, you\\\\: 100%" in graph and "expansion=none" in graph
+    assert "text_shaping=1" in graph and "DejaVuSans-Bold.ttf" in graph
+
+
+def test_stabilise_has_a_detect_pass_and_a_transform() -> None:
+    plan = parse_prompt("stabilize")
+    detect = build_stabilize_args("ffmpeg", plan, [clip()], OUT)
+    assert "vidstabdetect" in graph_of(detect) and detect[-3:] == ("-f", "null", "-")
+    assert "vidstabtransform" in graph_of(argv("stabilize"))
+
+
+def test_silence_pass_and_cuts() -> None:
+    args = build_silence_args("ffmpeg", clip(), SilenceCut())
+    assert args[args.index("-af") + 1] == "silencedetect=n=-35dB:d=0.5"
+    log = (
+        "[silencedetect @ 0x1] silence_start: 2.5\n"
+        "[silencedetect @ 0x1] silence_end: 4 | silence_duration: 1.5\n"
+        "[silencedetect @ 0x1] silence_start: 9.2\n"
+    )
+    silences = parse_silences(log, 10.0)
+    assert silences == ((2.5, 4.0), (9.2, 10.0))
+    assert speech_spans(silences, 10.0, 0.15) == [Span(2.65, 3.85), Span(9.35, 10.0)]
+    plan = parse_prompt("remove silence")
+    tl = timeline(plan, [clip(silences=silences)])
+    frame = 1 / 30 + 1e-9
+    assert [(p.start, p.end, p.overlap) for p in tl.pieces] == [
+        (0.0, pytest.approx(2.65, abs=frame), 0.0),
+        (pytest.approx(3.85, abs=frame), pytest.approx(9.35, abs=frame), 0.0),
+    ]
+
+
+def test_kept_spans() -> None:
+    t = Trim(head=1.0, tail=1.0, remove=(Span(3.0, 4.0), Span(6.0, None)))
+    assert kept_spans(t, 10.0) == [(1.0, 3.0, False), (4.0, 6.0, True)]
+
+
+def test_an_edit_that_leaves_nothing_fails_clearly() -> None:
+    with pytest.raises(PermanentError, match="leaves nothing"):
+        timeline(parse_prompt("cut the first 20 seconds"), [clip()])
