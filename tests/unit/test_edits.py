@@ -92,3 +92,14 @@ def test_errors_name_the_line_and_key(yaml_text: str, message: str) -> None:
 def test_every_field_is_documented() -> None:
     for name, field in EditsSpec.model_fields.items():
         assert field.description, name
+
+
+def test_the_example_in_docs_prompts_md_loads() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "prompts.md"
+    example = docs.read_text(encoding="utf-8").split("```yaml\n")[1].split("```")[0]
+    config = parse_config(example, Path("rules.yaml"))
+    edits = config.rules[0].edits
+    assert edits is not None
+    assert edits.aspect == "9:16" and edits.titles is not None and len(edits.titles) == 2
+    # Every key is shown (fade_in/fade_out in the comment next to `fade`).
+    assert edits.model_fields_set == set(EditsSpec.model_fields) - {"fade_in", "fade_out"}

@@ -35,6 +35,8 @@ CASES: list[tuple[str, EditPlan]] = [
     ("cut the first 3s", trim(head=3.0)),
     ("remove the first 3 seconds", trim(head=3.0)),
     ("trim the first two seconds", trim(head=2.0)),
+    ("Trim the first second", trim(head=1.0)),
+    ("cut the last minute", trim(tail=60.0)),
     ("skip the first 2 sec", trim(head=2.0)),
     ("cut 1.5 minutes from the beginning", trim(head=90.0)),
     ("trim 2 seconds from the start and 3 from the end", trim(head=2.0, tail=3.0)),
@@ -172,6 +174,17 @@ CASES: list[tuple[str, EditPlan]] = [
 @pytest.mark.parametrize(("prompt", "expected"), CASES, ids=[c[0] or "empty" for c in CASES])
 def test_phrasings(prompt: str, expected: EditPlan) -> None:
     assert parse_prompt(prompt) == expected
+
+
+def test_the_example_rules_prompt_is_fully_understood() -> None:
+    got = parse_prompt("Trim the first second, fade in and fade out, and export as a 1080p MP4")
+    assert got == replace(BASE, trim=Trim(head=1.0), fade_in=1.0, fade_out=1.0)
+
+
+def test_background_music_without_a_file_is_reported() -> None:
+    got = parse_prompt("Trim the dead air, add smooth transitions and background music")
+    assert got.silence == SilenceCut() and got.transition == Transition()
+    assert got.ignored == ("background music",)
 
 
 def test_the_issue_example_combines_everything() -> None:

@@ -664,6 +664,13 @@ RULES: tuple[_Rule, ...] = (
     ),
     _rule(rf"{CUT}\s+{THE}first\s+(?P<t>{TIME}){CLIP_WORDS}", lambda m, d: d.trim(head=_t(m))),
     _rule(rf"{CUT}\s+{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}", lambda m, d: d.trim(tail=_t(m))),
+    # "trim the first second": a unit with no number is one of it.
+    _rule(
+        rf"{CUT}\s+{THE}(?P<which>first|last)\s+(?P<unit>second|minute)",
+        lambda m, d: d.trim(
+            **{"head" if m["which"].lower() == "first" else "tail": seconds(f"1 {m['unit']}")}
+        ),
+    ),
     # "cut the first 2 s and the last 3 s": the verb is not repeated.
     _rule(rf"and\s+{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}", lambda m, d: _after_cut(d, tail=_t(m))),
     _rule(rf"and\s+{THE}first\s+(?P<t>{TIME}){CLIP_WORDS}", lambda m, d: _after_cut(d, head=_t(m))),
