@@ -7,6 +7,7 @@ silently), and every error names the file, the line and the key, e.g.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import string
@@ -71,8 +72,8 @@ def parse_duration(value: object) -> float:
         seconds = float(m.group(1)) * _UNIT_SECONDS[unit]
     else:
         raise ValueError(f"expected a duration such as 60 or '60s' [got {value!r}]")
-    if seconds < 0:
-        raise ValueError("a duration cannot be negative")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"expected a finite, non-negative duration [got {value!r}]")
     return seconds
 
 
@@ -213,7 +214,7 @@ class Rule(_Strict):
     @model_validator(mode="after")
     def _fallback_differs(self) -> Rule:
         if self.fallback is not None and self.fallback == self.engine:
-            raise PydanticCustomError("fallback", "fallback must differ from engine")
+            raise _located(("fallback",), "fallback must differ from engine")
         return self
 
 
@@ -274,8 +275,9 @@ def _inside(child: Path, parent: Path, recursive: bool) -> bool:
 
 
 def _located(loc: tuple[str | int, ...], message: str) -> PydanticCustomError:
-    # Cross-field errors are raised from the top-level model, whose loc is empty; carry the
-    # real location inside the message context so the formatter can point at the right line.
+    # Cross-field errors are raised by a model validator, whose loc is the model itself;
+    # carry the offending key (relative to that model) in the context so the formatter can
+    # point at its line.
     return PydanticCustomError("located", "{message}", {"message": message, "loc": list(loc)})
 
 
@@ -365,7 +367,7 @@ def _errors_from(exc: ValidationError, data: Any, file: Path) -> ConfigError:
         loc = tuple(err["loc"])
         ctx = err.get("ctx") or {}
         if "loc" in ctx:
-            loc = tuple(ctx["loc"])
+            loc = (*loc, *ctx["loc"])
         message = _message(err)
         if err["type"] == "missing":
             line, path = yamlines.locate(data, loc[:-1])

@@ -77,11 +77,6 @@ def test_parse_duration_refuses(value: object) -> None:
         parse_duration(value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: parse_duration accepts NaN and infinity (`settle_seconds: .nan`), which "
-    "makes every comparison false, so no file ever settles",
-)
 @pytest.mark.parametrize("value", [float("nan"), float("inf")])
 def test_parse_duration_refuses_non_finite(value: float) -> None:
     with pytest.raises(ValueError):
@@ -207,11 +202,6 @@ def test_fallback_equal_to_engine_is_refused(tmp_path: Path, cfg_file: Path) -> 
     assert "fallback must differ from engine" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the fallback==engine error points at the rule's first line and key "
-    "rules[0], not at the fallback key and its line",
-)
 def test_fallback_equal_to_engine_names_the_fallback_key(tmp_path: Path, cfg_file: Path) -> None:
     message = error_of(minimal(tmp_path, "    engine: nemo\n    fallback: nemo\n"), cfg_file)
     assert message.startswith("rules.yaml:7: rules[0].fallback: ")
