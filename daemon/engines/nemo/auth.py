@@ -41,7 +41,7 @@ class TokenStore:
         self.state_dir = state_dir
         self._env_token = (env if env is not None else os.environ).get(C.TOKEN_ENV, "").strip()
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered: fetching a token asks for the client id
         self._token: str | None = None
 
     @property
