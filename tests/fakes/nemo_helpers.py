@@ -98,7 +98,7 @@ def make_ctx(
     progress: list[float] | None = None,
 ) -> tuple[JobContext, Saved]:
     store = saved or Saved()
-    (tmp_path / "out").mkdir(exist_ok=True)
+    (tmp_path / "out").mkdir(parents=True, exist_ok=True)
     progress_list = progress if progress is not None else []
     ctx = JobContext(
         scratch=tmp_path / "out" / f".job{job_id}.part.mp4",
