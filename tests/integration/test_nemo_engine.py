@@ -303,6 +303,8 @@ def test_the_fake_runs_as_a_script(tmp_path: Path, media: dict[str, Path]) -> No
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
     assert proc.returncode == 0
 
 
