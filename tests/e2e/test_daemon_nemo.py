@@ -1,0 +1,179 @@
+"""End to end with NemoVideo: the real daemon process against a NemoVideo-like server on
+127.0.0.1 (tests/fakes/nemo_server.py), with the faults the real service shows."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.daemonproc import (
+    DaemonProcess,
+    jobs_in,
+    status,
+    terminate_quietly,
+    wait_for,
+    write_config,
+)
+from tests.fakes.nemo_server import FakeNemo
+from tests.mediagen import make_clip, probe_output
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("nemo-media")
+    return [
+        make_clip(folder / f"clip{i}.mp4", duration=1 + i, size=(160 + 16 * i, 120))
+        for i in range(2)
+    ]
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> Iterator[FakeNemo]:
+    rendered = make_clip(tmp_path / "rendered.mp4", duration=3, size=(1920, 1080), audio=True)
+    with FakeNemo(media=rendered) as server:
+        yield server
+
+
+@pytest.fixture
+def daemons() -> Iterator[list[DaemonProcess]]:
+    started: list[DaemonProcess] = []
+    yield started
+    for d in started:
+        terminate_quietly(d)
+
+
+def nemo_config(root: Path, api_base: str, *, fallback: str | None = None, **nemo: Any) -> Path:
+    rule: dict[str, Any] = {
+        "name": "cloud",
+        "glob": "*.mp4",
+        "prompt": "trim, add transitions, and export this",
+        "output": str(root / "out"),
+        "engine": "nemo",
+    }
+    if fallback:
+        rule["fallback"] = fallback
+    settings = {
+        "api_base": api_base,
+        "poll_interval": 0.2,
+        "rate_limit_wait": 0.2,
+        "state_wait": 2,
+        "request_timeout": 10,
+        **nemo,
+    }
+    return write_config(root, nemo=settings, rules=[rule], max_attempts=2)
+
+
+def start(daemons: list[DaemonProcess], config: Path) -> DaemonProcess:
+    d = DaemonProcess(config).start()
+    daemons.append(d)
+    d.wait_log("videofree running", timeout=30)
+    return d
+
+
+def drop(src: Path, inbox: Path, name: str) -> None:
+    tmp = inbox / f".{name}.part"
+    shutil.copyfile(src, tmp)
+    tmp.rename(inbox / name)
+
+
+def token_of(root: Path) -> str:
+    token: str = json.loads((root / "state" / "nemo-token").read_text())["token"]
+    return token
+
+
+def assert_one_prompt_and_render_per_job(fake: FakeNemo, jobs: int) -> None:
+    stats = fake.stats()
+    assert sum(stats["prompts"].values()) == jobs, stats["prompts"]
+    assert all(n == 1 for n in stats["prompts"].values()), stats["prompts"]
+    assert all(n == 1 for n in stats["renders"].values()), stats["renders"]
+    assert len(stats["render_ids"]) == jobs
+    assert fake.requests_missing_headers() == []
+
+
+def test_jobs_through_the_daemon_survive_429_and_expired_token(
+    tmp_path: Path, daemons: list[DaemonProcess], fake: FakeNemo, clips: list[Path]
+) -> None:
+    fake.faults.sse = "heartbeats"
+    fake.faults.rate_limit_next = 1
+    fake.faults.expire_token_next = True
+    config = nemo_config(tmp_path, fake.url)
+    d = start(daemons, config)
+    drop(clips[0], tmp_path / "inbox", "a.mp4")
+    drop(clips[1], tmp_path / "inbox", "b.mp4")
+    wait_for(lambda: len(jobs_in(config, "done")) == 2, 90, "two nemo jobs done", d)
+    assert_one_prompt_and_render_per_job(fake, 2)
+    for job in status(config):
+        assert job["engine"] == "nemo"
+        probed = probe_output(Path(job["output"]))
+        assert (probed.width, probed.height) == (1920, 1080)
+        assert abs(probed.duration - 3.0) < 0.1
+    uploads = fake.stats()["uploads"]
+    assert len(uploads) == 2
+    token = token_of(tmp_path)
+    assert token not in d.log
+    assert oct((tmp_path / "state" / "nemo-token").stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("sse", ["silent", "broken"])
+def test_stream_without_text_or_broken_is_not_prompted_twice(
+    tmp_path: Path, daemons: list[DaemonProcess], fake: FakeNemo, clips: list[Path], sse: str
+) -> None:
+    fake.faults.sse = sse
+    config = nemo_config(tmp_path, fake.url)
+    d = start(daemons, config)
+    drop(clips[0], tmp_path / "inbox", "a.mp4")
+    wait_for(lambda: jobs_in(config, "done"), 90, "nemo job done", d)
+    assert_one_prompt_and_render_per_job(fake, 1)
+
+
+def test_daemon_restart_while_render_polls_keeps_one_render(
+    tmp_path: Path, daemons: list[DaemonProcess], fake: FakeNemo, clips: list[Path]
+) -> None:
+    fake.faults.render_polls = 40  # ~8 s of polling at 0.2 s
+    config = nemo_config(tmp_path, fake.url)
+    d = start(daemons, config)
+    drop(clips[0], tmp_path / "inbox", "a.mp4")
+    wait_for(lambda: fake.stats()["render_ids"], 60, "render started", d)
+    d.kill()
+    d2 = start(daemons, config)
+    wait_for(lambda: jobs_in(config, "done"), 90, "resumed nemo job done", d2)
+    assert_one_prompt_and_render_per_job(fake, 1)
+    assert fake.stats()["tokens_issued"] == 1, "the token was reused across the restart"
+
+
+def test_unreachable_api_falls_back_to_local(
+    tmp_path: Path, daemons: list[DaemonProcess], clips: list[Path]
+) -> None:
+    # Port 9 on loopback: nothing listens, the connection is refused at once.
+    config = nemo_config(tmp_path, "http://127.0.0.1:9", fallback="local")
+    d = start(daemons, config)
+    drop(clips[0], tmp_path / "inbox", "a.mp4")
+    wait_for(lambda: jobs_in(config, "done"), 90, "fallback job done", d)
+    [job] = status(config)
+    assert job["engine"] == "local"
+    assert any("fallback" in note for note in job["notes"])
+    probed = probe_output(Path(job["output"]))
+    assert max(probed.width, probed.height) == 1920
+
+
+def test_out_of_credits_fails_clearly_or_falls_back(
+    tmp_path: Path, daemons: list[DaemonProcess], fake: FakeNemo, clips: list[Path]
+) -> None:
+    fake.faults.sse = "error"
+    fake.faults.sse_error_code = "2001"
+    fake.faults.credits_available = 0
+    config = nemo_config(tmp_path, fake.url)
+    d = start(daemons, config)
+    drop(clips[0], tmp_path / "inbox", "a.mp4")
+    wait_for(lambda: jobs_in(config, "failed"), 60, "job failed for credits", d)
+    [job] = status(config)
+    assert "credit" in job["error"].lower()
+    assert "NEMO_TOKEN" in d.log, "the log says how to get more credits"
+    assert d.running()
