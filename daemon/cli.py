@@ -19,7 +19,14 @@ from types import FrameType
 
 from daemon import __version__
 from daemon import log as logsetup
-from daemon.config import Config, Rule, load_config, resolve_config_path, state_dir_of
+from daemon.config import (
+    Config,
+    LocalSettings,
+    Rule,
+    load_config,
+    resolve_config_path,
+    state_dir_of,
+)
 from daemon.errors import ConfigError, VideofreeError
 from daemon.ledger import JobRecord, JobState, Ledger
 
@@ -73,8 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "plan", parents=[common], help="show the local edit plan and ffmpeg command for a prompt"
     )
-    p.add_argument("prompt", metavar="PROMPT")
+    p.add_argument("prompt", nargs="?", metavar="PROMPT")
     p.add_argument("file", nargs="?", metavar="FILE")
+    p.add_argument("--rule", metavar="NAME", help="plan this rule's prompt and edits: instead")
     sub.add_parser("credits", parents=[common], help="show NemoVideo credits")
     p = sub.add_parser(
         "install-service", parents=[common], help="install the systemd user unit for this config"
@@ -342,18 +350,27 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from daemon.engines.local.tools import find_ffmpeg  # noqa: PLC0415
 
     config: Config | None
-    try:
+    prompt, file_arg, edits = args.prompt, args.file, None
+    if args.rule is not None:
         config = _load(args)
-    except ConfigError:
-        config = None  # planning a prompt needs no rules.yaml
-    settings = (
-        config.local
-        if config
-        else Config.model_fields["local"].get_default(call_default_factory=True)
-    )
+        rule = config.rule_named(args.rule)
+        if rule is None:
+            _err(f"no rule named {args.rule!r}; rules: {', '.join(r.name for r in config.rules)}")
+            return EXIT_FAIL
+        # `plan --rule NAME FILE`: the one positional is the file.
+        prompt, file_arg, edits = rule.prompt, file_arg or args.prompt, rule.edits
+    else:
+        if prompt is None:
+            _err("give a PROMPT, or --rule NAME")
+            return EXIT_USAGE
+        try:
+            config = _load(args)
+        except ConfigError:
+            config = None  # planning a prompt needs no rules.yaml
+    settings = config.local if config else LocalSettings()
     ffmpeg = find_ffmpeg(config.ffmpeg if config else None)
-    file = Path(args.file).expanduser() if args.file else None
-    _out(explain(args.prompt, None, file, settings, ffmpeg))
+    file = Path(file_arg).expanduser() if file_arg else None
+    _out(explain(prompt, edits, file, settings, ffmpeg))
     return EXIT_OK
 
 

@@ -247,6 +247,8 @@ class Config(_Strict):
             if name in names[:i]:
                 raise _located(("rules", i, "name"), f"duplicate rule name {name!r}")
         for i, rule in enumerate(self.rules):
+            if self.engine_for(rule) == "nemo" and not rule.prompt.strip():
+                raise _located(("rules", i, "prompt"), "a NemoVideo rule needs a prompt")
             for w in self.watch:
                 if _inside(rule.output, w.path, w.recursive):
                     raise _located(

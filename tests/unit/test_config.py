@@ -220,9 +220,16 @@ def test_fallback_equal_to_engine_names_the_fallback_key(tmp_path: Path, cfg_fil
 def test_engine_and_fallback_resolution(
     *, tmp_path: Path, cfg_file: Path, top: str, rule: str, engine: str, fallback: str | None
 ) -> None:
-    config = parse(minimal(tmp_path, rule) + top, cfg_file)
+    config = parse(minimal(tmp_path, rule + "    prompt: trim it\n") + top, cfg_file)
     assert config.engine_for(config.rules[0]) == engine
     assert config.fallback_for(config.rules[0]) == fallback
+
+
+def test_nemo_rule_needs_a_prompt(tmp_path: Path, cfg_file: Path) -> None:
+    message = error_of(minimal(tmp_path, "    engine: nemo\n    prompt: ' '\n"), cfg_file)
+    assert message == "rules.yaml:7: rules[0].prompt: a NemoVideo rule needs a prompt"
+    # A local rule without a prompt is a plain 1080p export.
+    assert parse(minimal(tmp_path), cfg_file).rules[0].prompt == ""
 
 
 def test_paths_expand_relative_to_the_config_folder(
