@@ -310,3 +310,41 @@ def test_sighup_reloads_rules(tmp_path: Path, daemons: list[DaemonProcess]) -> N
     d.proc.send_signal(signal.SIGHUP)
     d.wait_log("rules reloaded", timeout=15)
     assert d.running()
+
+
+def test_combine_joins_clips_that_arrive_together(
+    tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    config = write_config(
+        tmp_path,
+        rules=[
+            {
+                "name": "trip",
+                "glob": "*.mp4",
+                "output": str(tmp_path / "out"),
+                "prompt": "crossfade between clips for 0.5 seconds",
+                "combine": "2s",
+            },
+        ],
+    )
+    media = tmp_path / "media"
+    media.mkdir()
+    # Named against capture order: the daemon must order by creation_time, not by name.
+    first = make_clip(
+        media / "first.mp4", duration=2, extra=("-metadata", "creation_time=2026-05-01T10:00:00Z")
+    )
+    second = make_clip(
+        media / "second.mp4",
+        duration=3,
+        size=(160, 120),
+        extra=("-metadata", "creation_time=2026-05-01T10:05:00Z"),
+    )
+    d = start(daemons, config)
+    drop(second, tmp_path / "inbox", "a-later.mp4")
+    drop(first, tmp_path / "inbox", "b-earlier.mp4")
+    wait_for(lambda: jobs_in(config, "done"), 90, "combined job done", d)
+    [job] = status(config)
+    assert [Path(s).name for s in job["sources"]] == ["b-earlier.mp4", "a-later.mp4"]
+    probed = probe_output(Path(job["output"]))
+    assert abs(probed.duration - (2 + 3 - 0.5)) < 0.1
+    assert (probed.width, probed.height) == (1920, 1440)
