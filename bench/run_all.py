@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 
 import common
 
@@ -34,8 +35,20 @@ def commit(rev: str | None) -> str:
     return f"{sha}{' + uncommitted changes in daemon/' if dirty else ''}"
 
 
+def load() -> str:
+    """The 1-minute load average: other work on the machine makes every figure noisier."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
+
+
 def markdown(
-    reports: list[common.Report], failed: list[str], args: argparse.Namespace, seconds: float
+    reports: list[common.Report],
+    failed: list[str],
+    args: argparse.Namespace,
+    seconds: float,
+    loads: tuple[str, str],
 ) -> str:
     info = common.machine()
     now = datetime.now().astimezone()
@@ -46,7 +59,7 @@ def markdown(
         f"- Python {info['python']}, {info['ffmpeg']}",
         f"- commit: {commit(args.rev)}",
         f"- command: `python bench/run_all.py{' --quick' if args.quick else ''}`, "
-        f"{seconds / 60:.1f} min",
+        f"{seconds / 60:.1f} min; load average {loads[0]} before, {loads[1]} after",
         "",
         common.render_markdown(common.HEADERS, cells(reports)),
         "",
@@ -79,6 +92,7 @@ def main() -> int:
     if unknown:
         p.error(f"unknown benchmark(s): {', '.join(unknown)}")
     started = time.monotonic()
+    load_before = load()
     reports, failed = [], []
     for name in names:
         result = common.RESULTS / f"{name}.json"
@@ -103,7 +117,9 @@ def main() -> int:
         common.RESULTS
         / f"{datetime.now().astimezone():%Y-%m-%d}{'-quick' if args.quick else ''}.md"
     )
-    out.write_text(markdown(reports, failed, args, seconds), encoding="utf-8")
+    out.write_text(
+        markdown(reports, failed, args, seconds, (load_before, load())), encoding="utf-8"
+    )
     print(f"written: {out.relative_to(common.REPO)}")
     return 1 if failed else 0
 
