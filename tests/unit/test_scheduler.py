@@ -91,6 +91,7 @@ class World:
             "rules:\n"
             "  - name: phone\n"
             "    glob: '*.mov'\n"
+            "    prompt: trim the start\n"  # a nemo rule needs one
             f"    output: {self.out}\n{rule_extra}"
         )
         return parse_config(text, self.tmp / "rules.yaml")
