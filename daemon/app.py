@@ -12,6 +12,7 @@ import hashlib
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -75,6 +76,8 @@ class Daemon:
         self._handled: dict[Path, tuple[int, int]] = {}
         self._unmatched: set[Path] = set()
         self._groups: dict[tuple[str, Path], _Group] = {}
+        self._hasher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="videofree-hash")
+        self._hashed: list[tuple[Path, Rule, str | None]] = []
         self._config_stamp = self._stamp()
         self._reload_requested = threading.Event()
         self._last_ledger_poll = 0.0
@@ -109,6 +112,7 @@ class Daemon:
     def stop(self) -> None:
         logger.info("stopping: running jobs are left to resume at the next start")
         self.watcher.stop()
+        self._hasher.shutdown(wait=True, cancel_futures=True)
         self.runner.shutdown()
         self.engines.close()
         for engines in self._retired_engines:
@@ -156,6 +160,13 @@ class Daemon:
         writers = files_open_for_writing() if due else set()
         for path in due:
             self._settled(path, writers)
+        with self._incoming_lock:
+            hashed, self._hashed = self._hashed, []
+        for path, rule, fp in hashed:
+            if fp is None:
+                self._handled.pop(path, None)  # unreadable for now: the next scan retries
+            else:
+                self._admit(path, rule, fp)
         self._flush_groups()
         now = time.monotonic()
         if now - self._last_ledger_poll >= LEDGER_POLL_SECONDS:
@@ -199,13 +210,25 @@ class Daemon:
             return
         fp = self.ledger.seen_fingerprint(path, st.st_size, st.st_mtime_ns)
         if fp is None:
-            try:
-                fp = fingerprint(path)
-            except OSError as exc:
-                logger.warning("{}: cannot read it ({}); will look again", path.name, exc)
-                self._handled.pop(path, None)
-                return
-            self.ledger.remember(path, st.st_size, st.st_mtime_ns, fp)
+            # Hashing a large file over a network share takes a while: do it off the tick,
+            # which must keep settling other files.
+            self._hasher.submit(self._hash, path, st.st_size, st.st_mtime_ns, rule)
+            return
+        self._admit(path, rule, fp)
+
+    def _hash(self, path: Path, size: int, mtime_ns: int, rule: Rule) -> None:
+        fp: str | None = None
+        try:
+            fp = fingerprint(path, self.stop_event)
+            self.ledger.remember(path, size, mtime_ns, fp)
+        except OSError as exc:
+            logger.warning("{}: cannot read it ({}); will look again", path.name, exc)
+        except InterruptedError:
+            return
+        with self._incoming_lock:
+            self._hashed.append((path, rule, fp))
+
+    def _admit(self, path: Path, rule: Rule, fp: str) -> None:
         if rule.combine:
             group = self._groups.setdefault((rule.name, path.parent), _Group(rule))
             group.members[path] = fp

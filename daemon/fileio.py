@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 _CHUNK = 1024 * 1024
 
 
-def fingerprint(path: Path) -> str:
+def fingerprint(path: Path, stop: threading.Event | None = None) -> str:
     """A content fingerprint: BLAKE2b-128 of every byte, plus the size.
 
     The whole file is read (streamed): two phone clips can share their first and last
     megabytes, and the same content copied under a new name must be recognised.
+    Raise InterruptedError when `stop` is set (shutdown) before the end.
     """
     digest = hashlib.blake2b(digest_size=16)
     size = 0
     with path.open("rb") as f:
         while chunk := f.read(_CHUNK):
+            if stop is not None and stop.is_set():
+                raise InterruptedError(path)
             digest.update(chunk)
             size += len(chunk)
     return f"{size:x}-{digest.hexdigest()}"

@@ -289,6 +289,10 @@ class Ledger:
                 ),
             )
 
+    def postpone(self, job_id: int, *, not_before: datetime, error: str) -> None:
+        """Leave a queued job queued until `not_before`, saying why; attempts unchanged."""
+        self._update(job_id, not_before=_ts(not_before), error=error)
+
     def retry(self, job_id: int) -> JobRecord | None:
         """Queue a failed (or done) job again from scratch. Return None if unknown/active."""
         with self._tx() as db:

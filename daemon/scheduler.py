@@ -131,11 +131,11 @@ class Runner:
         rule = spec_rule(record)
         engine_name = self._pick_engine(record, rule, log)
         if engine_name is None:
-            self.ledger.requeue(
+            # Never claimed, so no attempt was spent: only the wait is recorded.
+            self.ledger.postpone(
                 job_id,
                 not_before=utcnow() + timedelta(seconds=UNAVAILABLE_RECHECK),
                 error=f"engine {rule.engine} unavailable; waiting",
-                count_attempt=False,
             )
             self.submit(job_id, UNAVAILABLE_RECHECK)
             return self.ledger.get(job_id)
@@ -171,8 +171,11 @@ class Runner:
     def _run_engine(
         self, record: JobRecord, rule: Rule, engine_name: str, log: Any
     ) -> EngineResult:
+        # One dict for the whole run: a fallback attempt must not erase what the primary
+        # engine saved (a started cloud render) earlier in this same run.
+        checkpoints: dict[str, Any] = dict(record.checkpoint)
         try:
-            return self._attempt(record, rule, engine_name, log)
+            return self._attempt(record, rule, engine_name, log, checkpoints)
         except JobError as exc:
             fallback = rule.fallback
             exhausted = (
@@ -193,15 +196,21 @@ class Runner:
                     fallback,
                 )
                 self.ledger.set_engine(record.id, fallback)
-                result = self._attempt(record, rule, fallback, log)
+                result = self._attempt(record, rule, fallback, log, checkpoints)
                 note = f"made by {fallback} (fallback: {engine_name}: {exc.reason})"
                 return EngineResult(result.path, result.engine, (*result.notes, note))
             raise
 
-    def _attempt(self, record: JobRecord, rule: Rule, engine_name: str, log: Any) -> EngineResult:
+    def _attempt(
+        self,
+        record: JobRecord,
+        rule: Rule,
+        engine_name: str,
+        log: Any,
+        checkpoints: dict[str, Any],
+    ) -> EngineResult:
         engine = self.engines.get(engine_name)
         remove_scratch(rule.output, record.id)
-        checkpoints: dict[str, Any] = dict(record.checkpoint)
 
         def save(checkpoint: dict[str, Any]) -> None:
             checkpoints[engine_name] = checkpoint

@@ -266,11 +266,6 @@ def test_an_unavailable_engine_hands_the_job_to_the_fallback(world: World) -> No
     assert world.nemo.calls == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: run_job requeues a never-claimed job with count_attempt=False when the "
-    "engine is unavailable, so attempts goes 0 → -1 → -2 … and the retry budget grows",
-)
 def test_an_unavailable_engine_without_fallback_waits_without_spending_attempts(
     world: World,
 ) -> None:
@@ -336,12 +331,6 @@ def test_checkpoints_are_kept_per_engine(world: World) -> None:
     assert world.local.calls[0]["checkpoint"] == {}  # not the other engine's state
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the fallback attempt starts from the checkpoints as they were at claim "
-    "time, so its first save_checkpoint overwrites what the primary engine saved during "
-    "the same attempt (a started cloud render is forgotten)",
-)
 def test_a_fallback_does_not_erase_the_primarys_checkpoint(world: World) -> None:
     config = world.config("    engine: nemo\n    fallback: local\n")
     world.nemo.steps = [raises(TransientError("cloud down", fallback_ok=True), {"task": "t-9"})]
