@@ -104,3 +104,15 @@ def test_open_for_writing_without_proc_is_false(tmp_path: Path) -> None:
     f = tmp_path / "a.mov"
     f.write_bytes(b"x")
     assert not open_for_writing(f, proc=tmp_path / "no-proc")
+
+
+def test_fingerprint_stops_at_shutdown(tmp_path: Path) -> None:
+    import threading
+
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * (3 * 1024 * 1024))
+    stop = threading.Event()
+    assert fingerprint(big, stop) == fingerprint(big)
+    stop.set()
+    with pytest.raises(InterruptedError):
+        fingerprint(big, stop)
