@@ -56,14 +56,7 @@ def run_ffmpeg(
     TransientError when it was cancelled (shutdown) or the disk was full.
     """
     cancel = cancel or threading.Event()
-    proc = subprocess.Popen(
-        list(argv),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-    )
+    proc = _start(argv, subprocess.PIPE)
     on_start(proc.pid)
     errors: collections.deque[str] = collections.deque(maxlen=_ERROR_LINES)
     readers = [
@@ -78,15 +71,34 @@ def run_ffmpeg(
     outcome = _wait(proc, cancel, deadline)
     for reader in readers:
         reader.join(timeout=2)
+    _raise_for(outcome, proc, list(errors), timeout, "ffmpeg")
+
+
+def _start(argv: Sequence[str], stdout: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    )
+
+
+def _raise_for(
+    outcome: str, proc: subprocess.Popen[str], error_lines: Sequence[str], timeout: float, what: str
+) -> None:
+    """Turn how an ffmpeg process ended into the JobError a person can act on."""
     if outcome == "cancelled":
         raise TransientError("stopped by shutdown; the job will resume")
     if outcome == "timeout":
-        raise PermanentError(f"ffmpeg took longer than {timeout:.0f} s and was stopped")
+        raise PermanentError(f"{what} took longer than {timeout:.0f} s and was stopped")
     if proc.returncode != 0:
-        detail = " | ".join(errors) or f"exit code {proc.returncode}"
+        lines = [line.strip() for line in error_lines if line.strip()]
+        detail = " | ".join(lines) or f"exit code {proc.returncode}"
         if any(marker in detail for marker in _TRANSIENT_MARKERS):
-            raise TransientError(f"ffmpeg failed: {detail}")
-        raise PermanentError(f"ffmpeg failed: {detail}")
+            raise TransientError(f"{what} failed: {detail}")
+        raise PermanentError(f"{what} failed: {detail}")
 
 
 def _wait(proc: subprocess.Popen[str], cancel: threading.Event, deadline: float) -> str:
@@ -138,26 +150,13 @@ def run_analysis(
     Raise like run_ffmpeg: PermanentError on failure or timeout, TransientError on cancel.
     """
     cancel = cancel or threading.Event()
-    proc = subprocess.Popen(
-        list(argv),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-    )
+    proc = _start(argv, subprocess.DEVNULL)
     lines: list[str] = []
     reader = threading.Thread(target=_collect, args=(proc.stderr, lines), daemon=True)
     reader.start()
     outcome = _wait(proc, cancel, time.monotonic() + timeout)
     reader.join(timeout=2)
-    if outcome == "cancelled":
-        raise TransientError("stopped by shutdown; the job will resume")
-    if outcome == "timeout":
-        raise PermanentError(f"ffmpeg analysis took longer than {timeout:.0f} s and was stopped")
-    if proc.returncode != 0:
-        detail = " | ".join(line.strip() for line in lines[-_ERROR_LINES:] if line.strip())
-        raise PermanentError(f"ffmpeg analysis failed: {detail or proc.returncode}")
+    _raise_for(outcome, proc, lines[-_ERROR_LINES:], timeout, "ffmpeg analysis")
     return "".join(lines)
 
 
