@@ -159,14 +159,22 @@ def make_phone_clip(
     rotation, variable frame rate (frames dropped in the middle), 44.1 kHz sound, or a
     silent stretch `silence` = (start, end) inside a tone."""
     w, h = size
-    args = [FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
-            "-i", f"testsrc2=size={w}x{h}:rate={rate}:duration={duration}"]
+    args = [
+        FFMPEG,
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc2=size={w}x{h}:rate={rate}:duration={duration}",
+    ]
     if audio:
         tone = "0.5*sin(440*2*PI*t)"
         if silence is not None:
             tone = f"if(between(t,{silence[0]},{silence[1]}),0,{tone})"
-        args += ["-f", "lavfi", "-i",
-                 f"aevalsrc='{tone}|{tone}':s={audio_rate}:d={duration}"]
+        args += ["-f", "lavfi", "-i", f"aevalsrc='{tone}|{tone}':s={audio_rate}:d={duration}"]
     vf = []
     if vfr:
         # Drop every other frame for a stretch, the way a phone does in low light.
@@ -176,14 +184,37 @@ def make_phone_clip(
     if hdr is not None:
         primaries, transfer, matrix = HDR_TAGS[hdr]
         vf.append("format=yuv420p10le")
-        args += ["-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv420p10le",
-                 "-x265-params", f"log-level=error:colorprim={primaries}:transfer={transfer}:"
-                 f"colormatrix={matrix}",
-                 "-color_primaries", primaries, "-color_trc", transfer, "-colorspace", matrix,
-                 "-tag:v", "hvc1"]
+        args += [
+            "-c:v",
+            "libx265",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p10le",
+            "-x265-params",
+            f"log-level=error:colorprim={primaries}:transfer={transfer}:colormatrix={matrix}",
+            "-color_primaries",
+            primaries,
+            "-color_trc",
+            transfer,
+            "-colorspace",
+            matrix,
+            "-tag:v",
+            "hvc1",
+        ]
     elif hevc:
-        args += ["-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-                 "-x265-params", "log-level=error", "-tag:v", "hvc1"]
+        args += [
+            "-c:v",
+            "libx265",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-x265-params",
+            "log-level=error",
+            "-tag:v",
+            "hvc1",
+        ]
     else:
         args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
     if vf:
@@ -193,18 +224,48 @@ def make_phone_clip(
     subprocess.run([*args, str(path)], check=True)
     if rotation is not None:
         rotated = path.with_name(path.stem + ".rot" + path.suffix)
-        subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-y",
-                        "-display_rotation", str(rotation), "-i", str(path), "-c", "copy",
-                        str(rotated)], check=True)
+        subprocess.run(
+            [
+                FFMPEG,
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-display_rotation",
+                str(rotation),
+                "-i",
+                str(path),
+                "-c",
+                "copy",
+                str(rotated),
+            ],
+            check=True,
+        )
         rotated.replace(path)
     return path
 
 
 def make_tone(path: Path, *, duration: float = 3.0, rate: int = 44100) -> Path:
     """Write a short stereo tone (a stand-in for a music file)."""
-    subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
-                    "-i", f"sine=frequency=330:sample_rate={rate}:duration={duration}",
-                    "-ac", "2", "-c:a", "aac", str(path)], check=True)
+    subprocess.run(
+        [
+            FFMPEG,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=330:sample_rate={rate}:duration={duration}",
+            "-ac",
+            "2",
+            "-c:a",
+            "aac",
+            str(path),
+        ],
+        check=True,
+    )
     return path
 
 
