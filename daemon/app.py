@@ -33,6 +33,9 @@ from daemon.watcher import FolderWatcher
 
 # The settle check runs this often: the delay between "settled" and "queued" is at most this.
 TICK_SECONDS = 0.25
+# Files up to this size are hashed on the tick itself (a fraction of a second); larger
+# ones in the background, so a 4 GB file on a share does not hold up everything else.
+INLINE_HASH_BYTES = 64 * 1024 * 1024
 # `videofree retry` from another process is noticed within this.
 LEDGER_POLL_SECONDS = 2.0
 
@@ -78,6 +81,7 @@ class Daemon:
         self._groups: dict[tuple[str, Path], _Group] = {}
         self._hasher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="videofree-hash")
         self._hashed: list[tuple[Path, Rule, str | None]] = []
+        self._tick_lock = threading.Lock()
         self._config_stamp = self._stamp()
         self._reload_requested = threading.Event()
         self._last_ledger_poll = 0.0
@@ -141,9 +145,11 @@ class Daemon:
             self._enqueue(path)
 
     def tick(self) -> None:
-        """Settle checks, combine groups, config reloads: the daemon's heartbeat."""
+        """Settle checks, combine groups, config reloads: the daemon's heartbeat.
+        Never runs twice at once (the scheduler's tick and a finished background hash)."""
         try:
-            self._tick()
+            with self._tick_lock:
+                self._tick()
         except Exception:
             logger.exception("internal error in the watcher tick (the daemon keeps running)")
 
@@ -185,7 +191,7 @@ class Daemon:
         if self._handled.get(path) == (st.st_size, st.st_mtime_ns):
             self.tracker.forget(path)
             return
-        self.tracker.observe(path, st.st_size, st.st_mtime_ns)
+        self.tracker.observe(path, st.st_size, st.st_mtime_ns, _mtime_age(st.st_mtime_ns))
 
     def _settled(self, path: Path, writers: set[str]) -> None:
         try:
@@ -209,24 +215,37 @@ class Daemon:
                 logger.info("{}: no rule matches; left alone", path.name)
             return
         fp = self.ledger.seen_fingerprint(path, st.st_size, st.st_mtime_ns)
+        if fp is None and st.st_size <= INLINE_HASH_BYTES:
+            fp = self._hash(path, st.st_size, st.st_mtime_ns)
+            if fp is None:
+                self._handled.pop(path, None)  # unreadable for now: the next scan retries
+                return
         if fp is None:
             # Hashing a large file over a network share takes a while: do it off the tick,
             # which must keep settling other files.
-            self._hasher.submit(self._hash, path, st.st_size, st.st_mtime_ns, rule)
+            self._hasher.submit(self._hash_in_background, path, st.st_size, st.st_mtime_ns, rule)
             return
         self._admit(path, rule, fp)
 
-    def _hash(self, path: Path, size: int, mtime_ns: int, rule: Rule) -> None:
-        fp: str | None = None
+    def _hash(self, path: Path, size: int, mtime_ns: int) -> str | None:
+        """Fingerprint a file and remember it; None if it cannot be read now.
+        Raise InterruptedError at shutdown."""
         try:
             fp = fingerprint(path, self.stop_event)
-            self.ledger.remember(path, size, mtime_ns, fp)
         except OSError as exc:
             logger.warning("{}: cannot read it ({}); will look again", path.name, exc)
+            return None
+        self.ledger.remember(path, size, mtime_ns, fp)
+        return fp
+
+    def _hash_in_background(self, path: Path, size: int, mtime_ns: int, rule: Rule) -> None:
+        try:
+            fp = self._hash(path, size, mtime_ns)
         except InterruptedError:
             return
         with self._incoming_lock:
             self._hashed.append((path, rule, fp))
+        self.tick()  # admit it now rather than at the next scheduled tick
 
     def _admit(self, path: Path, rule: Rule, fp: str) -> None:
         if rule.combine:
@@ -318,6 +337,10 @@ class Daemon:
             logger.warning("concurrency and state_dir changes take effect after a restart")
         logger.info("rules reloaded from {}: {} rule(s)", new.source, len(new.rules))
         self.scan()
+
+
+def _mtime_age(mtime_ns: int) -> float:
+    return time.time() - mtime_ns / 1e9
 
 
 def _capture_order(path: Path) -> tuple[float, str]:

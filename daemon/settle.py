@@ -24,12 +24,19 @@ class SettleTracker:
         self._clock = clock
         self._seen: dict[Path, _Observation] = {}
 
-    def observe(self, path: Path, size: int, mtime_ns: int) -> None:
-        """Record the file's current size and mtime; any change restarts its wait."""
+    def observe(self, path: Path, size: int, mtime_ns: int, age: float = 0.0) -> None:
+        """Record the file's current size and mtime; any change restarts its wait.
+
+        `age` is how long the file's own mtime says this state has held already (a write
+        always moves the mtime). It is credited up to the settle time, so a file is not
+        kept waiting for the moments between its last write and our first look at it.
+        A future mtime (clock skew on a share) counts as 0.
+        """
         now = self._clock()
         seen = self._seen.get(path)
         if seen is None or (seen.size, seen.mtime_ns) != (size, mtime_ns):
-            self._seen[path] = _Observation(size, mtime_ns, now)
+            credit = min(max(age, 0.0), self.settle_seconds)
+            self._seen[path] = _Observation(size, mtime_ns, now - credit)
 
     def forget(self, path: Path) -> None:
         self._seen.pop(path, None)

@@ -270,3 +270,25 @@ def test_engine_stabilises_with_two_passes(tmp_path: Path, media: dict[str, Path
 def test_engine_refuses_a_missing_music_file(tmp_path: Path, media: dict[str, Path]) -> None:
     with pytest.raises(PermanentError, match="music file not found"):
         run_engine(tmp_path, "", media["plain"], edits={"music": str(tmp_path / "nope.mp3")})
+
+
+def test_example_rules_local_prompt_does_what_it_says(
+    tmp_path: Path, media: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The prompt a new user first sees, from rules.example.yaml, on a portrait phone clip.
+    from daemon.config import load_config
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    example = load_config(Path(__file__).parents[2] / "rules.example.yaml")
+    rule = example.rule_named("phone-clips")
+    assert rule is not None
+    clip = make_phone_clip(tmp_path / "IMG_0042.MOV", duration=3.0, size=(320, 180), rotation=90)
+    job = JobSpec(job_id=1, sources=(clip,), rule=rule, config=example)
+    ctx = JobContext(scratch=tmp_path / "scratch.mp4", log=logger)
+    out = LocalEngine(SETTINGS, FFMPEG).run(job, ctx).path
+    p = probe_output(out)
+    assert ctx.notes == []  # every word understood
+    assert abs(p.duration - 2.0) < TOLERANCE  # "trim the first second"
+    assert p.display_size == (1080, 1920)  # upright portrait 1080p
+    assert mean_luma(out) < 10  # "fade in": the first frame is dark
+    assert_delivery_format(p, audio=True)

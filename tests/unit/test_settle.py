@@ -115,3 +115,32 @@ def test_after_forget_a_file_waits_again(clock: FakeClock) -> None:
     assert tracker.due() == []
     clock.now += 5
     assert tracker.due() == [A]
+
+
+@pytest.mark.parametrize(
+    ("age", "wait_left"),
+    [
+        (0.0, 5.0),  # just written: the full wait
+        (2.0, 3.0),  # written 2 s before we looked: 2 s already count
+        (60.0, 0.0),  # long finished: due at once, but never credited beyond settle
+        (-30.0, 5.0),  # mtime in the future (clock skew on a share): no credit
+    ],
+)
+def test_mtime_age_is_credited(clock: FakeClock, age: float, wait_left: float) -> None:
+    tracker = SettleTracker(5.0, clock=clock)
+    tracker.observe(A, 10, 1, age=age)
+    if wait_left > 0:
+        clock.now += wait_left - 0.01
+        assert tracker.due() == []
+    clock.now += 0.01
+    assert tracker.due() == [A]
+
+
+def test_a_change_after_credit_restarts_the_full_wait(clock: FakeClock) -> None:
+    tracker = SettleTracker(5.0, clock=clock)
+    tracker.observe(A, 10, 1, age=60.0)
+    tracker.observe(A, 20, 2)  # it grew: a fresh write, no credit
+    clock.now += 4.99
+    assert tracker.due() == []
+    clock.now += 0.01
+    assert tracker.due() == [A]
