@@ -473,7 +473,7 @@ def test_upload_streams_from_disk_without_holding_the_file(tmp_path: Path) -> No
             tracemalloc.stop()
     assert transport.total == transport.content_length
     assert transport.total > size
-    assert transport.largest_chunk <= 64 * 1024 + 1024
+    assert transport.largest_chunk <= C.UPLOAD_READ_BYTES + 1024
     assert peak < 4 * 1024 * 1024, f"upload held {peak / 1e6:.1f} MB in memory"
 
 

@@ -20,6 +20,7 @@ objects (models.py) or into the exceptions of errors.py:
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -107,7 +108,7 @@ class NemoClient:
     def upload(self, session_id: str, path: Path) -> tuple[models.UploadedFile, ...]:
         """Upload one file as multipart field `files`, streamed from disk.
 
-        httpx reads a file object given in `files=` in 64 KiB chunks and sends a
+        httpx reads a file object given in `files=` chunk by chunk and sends a
         Content-Length taken from fstat, so the file is never held in memory whole; a
         retry re-reads it from the start (httpx seeks to 0).
         """
@@ -115,7 +116,7 @@ class NemoClient:
             path.suffix.lower().lstrip("."), "application/octet-stream"
         )
         url = C.UPLOAD_PATH.format(session_id=session_id)
-        with path.open("rb") as handle:
+        with _LargeReads(path, "rb") as handle:
             data = self._call("POST", url, files={"files": (path.name, handle, content_type)})
         return models.parse_upload(data)
 
@@ -432,3 +433,14 @@ def _message(body: Mapping[str, Any], *keys: str) -> str:
 def _is_missing(message: str) -> bool:
     lowered = message.lower()
     return "not found" in lowered or "not exist" in lowered or "unknown" in lowered
+
+
+class _LargeReads(io.FileIO):
+    """A file that answers httpx's 64 KiB reads with 1 MiB: on a fast link the per-chunk
+    overhead of 64 KiB reads caps an upload at about half of what curl sends (measured
+    by bench/upload.py); 1 MiB keeps memory flat and the link full."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is not None and size > 0:
+            size = max(size, C.UPLOAD_READ_BYTES)
+        return super().read(size)

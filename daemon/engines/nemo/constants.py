@@ -43,6 +43,8 @@ CODE_FILE_TOO_LARGE: Final = 4002
 # Upload limits. 500 MB is read as decimal megabytes: the stricter reading never uploads
 # a file the service would refuse after minutes of transfer.
 MAX_UPLOAD_BYTES: Final = 500_000_000
+# Bytes handed to httpx per read while uploading (see client._LargeReads).
+UPLOAD_READ_BYTES: Final = 1024 * 1024
 # shrink_oversize aims below the limit, leaving room for the container's overhead.
 SHRINK_TARGET_BYTES: Final = 450_000_000
 ACCEPTED_EXTENSIONS: Final = frozenset(
