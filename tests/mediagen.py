@@ -54,26 +54,31 @@ def make_clip(
     args += [*extra, str(path)]
     subprocess.run(args, check=True)
     if rotation is not None:
-        rotated = path.with_name(path.stem + ".rot" + path.suffix)
-        subprocess.run(
-            [
-                FFMPEG,
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-display_rotation",
-                str(rotation),
-                "-i",
-                str(path),
-                "-c",
-                "copy",
-                str(rotated),
-            ],
-            check=True,
-        )
-        rotated.replace(path)
+        set_rotation(path, rotation)
     return path
+
+
+def set_rotation(path: Path, rotation: int) -> None:
+    """Add display-matrix rotation metadata without re-encoding, as phones store portrait."""
+    rotated = path.with_name(path.stem + ".rot" + path.suffix)
+    subprocess.run(
+        [
+            FFMPEG,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-display_rotation",
+            str(rotation),
+            "-i",
+            str(path),
+            "-c",
+            "copy",
+            str(rotated),
+        ],
+        check=True,
+    )
+    rotated.replace(path)
 
 
 @dataclass(frozen=True)
@@ -223,25 +228,7 @@ def make_phone_clip(
         args += ["-c:a", "aac", "-shortest"]
     subprocess.run([*args, str(path)], check=True)
     if rotation is not None:
-        rotated = path.with_name(path.stem + ".rot" + path.suffix)
-        subprocess.run(
-            [
-                FFMPEG,
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-display_rotation",
-                str(rotation),
-                "-i",
-                str(path),
-                "-c",
-                "copy",
-                str(rotated),
-            ],
-            check=True,
-        )
-        rotated.replace(path)
+        set_rotation(path, rotation)
     return path
 
 
