@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -130,3 +131,20 @@ def terminate_quietly(daemon: DaemonProcess) -> None:
     if daemon.proc is not None and daemon.proc.poll() is None:
         daemon.proc.send_signal(signal.SIGKILL)
         daemon.proc.wait(timeout=10)
+
+
+def start(daemons: list[DaemonProcess], config: Path) -> DaemonProcess:
+    """Start a daemon, register it for clean-up, and wait until it is running."""
+    d = DaemonProcess(config).start()
+    daemons.append(d)
+    d.wait_log("videofree running", timeout=30)
+    return d
+
+
+def drop(src: Path, inbox: Path, name: str) -> Path:
+    """Copy like a phone sync tool does: write a temporary name, then rename."""
+    tmp = inbox / f".{name}.part"
+    shutil.copyfile(src, tmp)
+    target = inbox / name
+    tmp.rename(target)
+    return target

@@ -6,7 +6,6 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,10 +13,11 @@ import pytest
 from tests.e2e.daemonproc import (
     DaemonProcess,
     cli,
+    drop,
     ffmpeg_writing,
     jobs_in,
+    start,
     status,
-    terminate_quietly,
     wait_for,
     write_config,
 )
@@ -44,30 +44,6 @@ def portrait_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Long enough that its render can be interrupted mid-way."""
     return make_clip(tmp_path_factory.mktemp("media") / "long.mp4", duration=12, size=(320, 240))
-
-
-@pytest.fixture
-def daemons() -> Iterator[list[DaemonProcess]]:
-    started: list[DaemonProcess] = []
-    yield started
-    for d in started:
-        terminate_quietly(d)
-
-
-def start(daemons: list[DaemonProcess], config: Path) -> DaemonProcess:
-    d = DaemonProcess(config).start()
-    daemons.append(d)
-    d.wait_log("videofree running", timeout=30)
-    return d
-
-
-def drop(src: Path, inbox: Path, name: str) -> Path:
-    """Copy like a phone sync tool does: write a temporary name, then rename."""
-    tmp = inbox / f".{name}.part"
-    shutil.copyfile(src, tmp)
-    target = inbox / name
-    tmp.rename(target)
-    return target
 
 
 def outputs(root: Path) -> list[Path]:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,9 +12,10 @@ import pytest
 
 from tests.e2e.daemonproc import (
     DaemonProcess,
+    drop,
     jobs_in,
+    start,
     status,
-    terminate_quietly,
     wait_for,
     write_config,
 )
@@ -41,14 +41,6 @@ def fake(tmp_path: Path) -> Iterator[FakeNemo]:
         yield server
 
 
-@pytest.fixture
-def daemons() -> Iterator[list[DaemonProcess]]:
-    started: list[DaemonProcess] = []
-    yield started
-    for d in started:
-        terminate_quietly(d)
-
-
 def nemo_config(root: Path, api_base: str, *, fallback: str | None = None, **nemo: Any) -> Path:
     rule: dict[str, Any] = {
         "name": "cloud",
@@ -68,19 +60,6 @@ def nemo_config(root: Path, api_base: str, *, fallback: str | None = None, **nem
         **nemo,
     }
     return write_config(root, nemo=settings, rules=[rule], max_attempts=2)
-
-
-def start(daemons: list[DaemonProcess], config: Path) -> DaemonProcess:
-    d = DaemonProcess(config).start()
-    daemons.append(d)
-    d.wait_log("videofree running", timeout=30)
-    return d
-
-
-def drop(src: Path, inbox: Path, name: str) -> None:
-    tmp = inbox / f".{name}.part"
-    shutil.copyfile(src, tmp)
-    tmp.rename(inbox / name)
 
 
 def token_of(root: Path) -> str:
