@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -94,3 +95,22 @@ def test_install_service_fills_in_paths(tmp_path: Path) -> None:
 
 def test_bad_usage_exits_2(tmp_path: Path) -> None:
     assert run("frobnicate", home=tmp_path, check=False).returncode == 2
+
+
+def test_credits_against_a_loopback_nemovideo(tmp_path: Path) -> None:
+    from tests.fakes.nemo_server import FakeNemo
+
+    with FakeNemo() as fake:
+        fake.faults.credits_available = 42
+        config = write_config(tmp_path, nemo={"api_base": fake.url})
+        out = run("credits", "--config", str(config), home=tmp_path).stdout
+        assert out.startswith("NemoVideo credits: 42 available")
+        token = json.loads((tmp_path / "state" / "nemo-token").read_text())["token"]
+        assert token.startswith("nmv_") and token not in out
+        assert fake.requests_missing_headers() == []
+    # Nothing listening: a clear one-line failure, exit 1.
+    config = write_config(tmp_path, nemo={"api_base": "http://127.0.0.1:9"})
+    failed = run("credits", "--config", str(config), home=tmp_path, check=False)
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("videofree: ")
+    assert "Traceback" not in failed.stderr
