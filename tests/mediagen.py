@@ -29,18 +29,7 @@ def make_clip(
 ) -> Path:
     """Write a testsrc2 (+ sine) H.264/AAC clip. `rotation` sets display-matrix metadata
     the way phones store portrait video (landscape pixels + a rotation)."""
-    w, h = size
-    args = [
-        FFMPEG,
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
-        "-f",
-        "lavfi",
-        "-i",
-        f"testsrc2=size={w}x{h}:rate={rate}:duration={duration}",
-    ]
+    args = _testsrc_args(size, rate, duration)
     if audio:
         args += [
             "-f",
@@ -56,6 +45,22 @@ def make_clip(
     if rotation is not None:
         set_rotation(path, rotation)
     return path
+
+
+def _testsrc_args(size: tuple[int, int], rate: int, duration: float) -> list[str]:
+    """ffmpeg's start for every generated clip: the moving testsrc2 pattern as input 0."""
+    w, h = size
+    return [
+        FFMPEG,
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc2=size={w}x{h}:rate={rate}:duration={duration}",
+    ]
 
 
 def set_rotation(path: Path, rotation: int) -> None:
@@ -163,18 +168,7 @@ def make_phone_clip(
     tags in both the bitstream and the container when `hdr` is "hlg"/"pq"), a display
     rotation, variable frame rate (frames dropped in the middle), 44.1 kHz sound, or a
     silent stretch `silence` = (start, end) inside a tone."""
-    w, h = size
-    args = [
-        FFMPEG,
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
-        "-f",
-        "lavfi",
-        "-i",
-        f"testsrc2=size={w}x{h}:rate={rate}:duration={duration}",
-    ]
+    args = _testsrc_args(size, rate, duration)
     if audio:
         tone = "0.5*sin(440*2*PI*t)"
         if silence is not None:

@@ -93,7 +93,7 @@ def _describe_input(info: MediaInfo) -> str:
     return ", ".join(parts)
 
 
-def describe(plan: EditPlan) -> list[str]:  # noqa: PLR0912, PLR0915 - one line per kind of edit
+def describe(plan: EditPlan) -> list[str]:  # noqa: PLR0912 - one line per kind of edit
     """One line per edit in the plan, in plain words."""
     out: list[str] = []
     t = plan.trim
@@ -102,13 +102,11 @@ def describe(plan: EditPlan) -> list[str]:  # noqa: PLR0912, PLR0915 - one line 
     if t.tail:
         out.append(f"cut the last {fmt_seconds(t.tail)} of each clip")
     if t.keep is not None:
-        end = fmt_seconds(t.keep.end) if t.keep.end is not None else "the end"
-        out.append(f"keep {fmt_seconds(t.keep.start)} to {end}")
+        out.append(f"keep {fmt_seconds(t.keep.start)} to {_until(t.keep.end)}")
     if t.last is not None:
         out.append(f"keep only the last {fmt_seconds(t.last)}")
     for span in t.remove:
-        end = fmt_seconds(span.end) if span.end is not None else "the end"
-        out.append(f"remove {fmt_seconds(span.start)} to {end}")
+        out.append(f"remove {fmt_seconds(span.start)} to {_until(span.end)}")
     if plan.silence is not None:
         s = plan.silence
         out.append(
@@ -151,8 +149,9 @@ def describe(plan: EditPlan) -> list[str]:  # noqa: PLR0912, PLR0915 - one line 
         start = (
             fmt_seconds(title.start) if title.start >= 0 else f"last {fmt_seconds(-title.start)}"
         )
-        end = "the end" if title.end is None else fmt_seconds(title.end)
-        out.append(f'text "{title.text}" {title.position}, {title.size}, {start} to {end}')
+        out.append(
+            f'text "{title.text}" {title.position}, {title.size}, {start} to {_until(title.end)}'
+        )
     if plan.music is not None:
         m = plan.music
         out.append(
@@ -166,3 +165,8 @@ def describe(plan: EditPlan) -> list[str]:  # noqa: PLR0912, PLR0915 - one line 
     if plan.loudness is not None:
         out.append(f"loudness {plan.loudness:g} LUFS")
     return out
+
+
+def _until(end: float | None) -> str:
+    """The end of a span as words: a time, or "the end" when it runs to the end."""
+    return "the end" if end is None else fmt_seconds(end)

@@ -645,14 +645,7 @@ def build_render_args(
             "2",
         )
     return (
-        ffmpeg,
-        *progress_args(),
-        "-y",
-        *_input_args(tl, inputs, plan, music_path(plan, inputs)),
-        "-filter_complex",
-        graph,
-        "-map",
-        "[vout]",
+        *_graph_head(ffmpeg, _input_args(tl, inputs, plan, music_path(plan, inputs)), graph),
         "-c:v",
         "libx264",
         "-preset",
@@ -675,6 +668,11 @@ def build_render_args(
     )
 
 
+def _graph_head(ffmpeg: str, input_args: Sequence[str], graph: str) -> tuple[str, ...]:
+    """The start every filtergraph pass shares: progress flags, inputs, the graph, [vout]."""
+    return (ffmpeg, *progress_args(), "-y", *input_args, "-filter_complex", graph, "-map", "[vout]")
+
+
 def build_stabilize_args(
     ffmpeg: str, plan: EditPlan, inputs: Sequence[MediaInfo], output: Path
 ) -> tuple[str, ...]:
@@ -683,14 +681,7 @@ def build_stabilize_args(
     tl = timeline(plan, inputs)
     graph = filter_graph(plan, inputs, detect=transforms_path(output))
     return (
-        ffmpeg,
-        *progress_args(),
-        "-y",
-        *_input_args(tl, inputs, plan, None),
-        "-filter_complex",
-        graph,
-        "-map",
-        "[vout]",
+        *_graph_head(ffmpeg, _input_args(tl, inputs, plan, None), graph),
         "-f",
         "null",
         "-",
