@@ -493,8 +493,8 @@ def engine_argv(
     try:
         from daemon.config import LocalSettings
         from daemon.engines.local.ffmpeg import build_render_args
-        from daemon.engines.local.probe import probe
         from daemon.engines.local.prompt import plan_from
+        from daemon.media.probe import probe
 
         plan = plan_from(prompt, None)
         inputs = [probe(s) for s in sources]

@@ -1,34 +1,32 @@
-"""The daemon: watch → settle → match → ledger → scheduler, plus reloads and shutdown.
+"""The daemon's wiring: watcher → intake → ledger → scheduler, plus reloads and shutdown.
 
 Threads: watchdog observers only enqueue paths; one APScheduler "tick" (every
-TICK_SECONDS, never overlapping itself) does all the deciding, so the settle tracker and
-the combine groups need no locks; jobs run on the scheduler's bounded "jobs" pool.
+TICK_SECONDS, never overlapping itself) gathers file facts and carries out what intake
+(pure, in intake.py) decides, so intake's state needs no locks; jobs run on the
+scheduler's bounded "jobs" pool.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import os
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from loguru import logger
 
 from daemon.config import Config, Rule, load_config
-from daemon.engines.local.probe import probe
-from daemon.engines.local.tools import find_ffmpeg
 from daemon.engines.registry import Engines
 from daemon.errors import ConfigError, JobError
-from daemon.fileio import files_open_for_writing, fingerprint, readable
+from daemon.fileio import file_facts, files_open_for_writing, fingerprint
+from daemon.intake import Decision, Fingerprint, Intake, Queue, Skip, SkipWhy, Wait
 from daemon.ledger import JobRecord, Ledger
+from daemon.media.probe import probe
+from daemon.media.tools import find_ffmpeg
 from daemon.procs import kill_orphans, videofree_alive
-from daemon.rules import is_temporary, match_rule
 from daemon.scheduler import Runner
-from daemon.settle import SettleTracker
 from daemon.watcher import FolderWatcher
 
 # The settle check runs this often: the delay between "settled" and "queued" is at most this.
@@ -40,30 +38,22 @@ INLINE_HASH_BYTES = 64 * 1024 * 1024
 LEDGER_POLL_SECONDS = 2.0
 
 
-@dataclass
-class _Group:
-    """Files that arrive together for a `combine:` rule, joined into one job."""
-
-    rule: Rule
-    members: dict[Path, str] = field(default_factory=dict)
-    last_added: float = 0.0
-
-
 def queue_job(
-    ledger: Ledger, config: Config, rule: Rule, sources: list[Path], fp: str
+    ledger: Ledger, config: Config, rule: Rule, sources: Sequence[Path], fp: str
 ) -> tuple[JobRecord | None, JobRecord | None]:
     """Record a job for `sources` under `rule`. Return (new job, None), or (None, the
     earlier job) when this content was already queued for this rule."""
     engine = config.engine_for(rule)
     snapshot = rule.model_copy(update={"engine": engine, "fallback": config.fallback_for(rule)})
-    record = ledger.add_job(sources, fp, rule.name, snapshot.model_dump_json(), engine)
+    record = ledger.add_job(list(sources), fp, rule.name, snapshot.model_dump_json(), engine)
     if record is not None:
         return record, None
     return None, ledger.find(fp, rule.name)
 
 
 class Daemon:
-    """One running videofree: owns the ledger, the runner and the watchers."""
+    """One running videofree: builds the parts, starts and stops them, carries out what
+    intake decides."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -71,21 +61,17 @@ class Daemon:
         self.ledger = Ledger.in_state_dir(config.state_dir)
         self.engines = Engines(config, self.ffmpeg)
         self.runner = Runner(config, self.ledger, self.engines)
-        self.tracker = SettleTracker(config.settle_seconds)
+        self.intake = Intake(config.rules, config.watch, config.settle_seconds)
         self.watcher = FolderWatcher(config.watch, self._enqueue)
         self.stop_event = threading.Event()
         self._incoming: set[Path] = set()
         self._incoming_lock = threading.Lock()
-        self._handled: dict[Path, tuple[int, int]] = {}
-        self._unmatched: set[Path] = set()
-        self._groups: dict[tuple[str, Path], _Group] = {}
         self._hasher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="videofree-hash")
-        self._hashed: list[tuple[Path, Rule, str | None]] = []
+        self._hashed: list[tuple[Fingerprint, str | None]] = []
         self._tick_lock = threading.Lock()
         self._config_stamp = self._stamp()
         self._reload_requested = threading.Event()
         self._last_ledger_poll = 0.0
-        self._retired_engines: list[Engines] = []
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -119,8 +105,6 @@ class Daemon:
         self._hasher.shutdown(wait=True, cancel_futures=True)
         self.runner.shutdown()
         self.engines.close()
-        for engines in self._retired_engines:
-            engines.close()
         self.ledger.close()
 
     def run_forever(self) -> None:
@@ -157,135 +141,79 @@ class Daemon:
         self._maybe_reload()
         with self._incoming_lock:
             incoming, self._incoming = self._incoming, set()
-        for path in incoming:
-            self._observe(path)
-        for path in self.tracker.pending():
-            if path not in incoming:
-                self._observe(path)
-        due = self.tracker.due()
+        for path in incoming | set(self.intake.pending()):
+            self.intake.observe(file_facts(path))
+        due = self.intake.due()
         writers = files_open_for_writing() if due else set()
         for path in due:
-            self._settled(path, writers)
+            self._carry_out(self.intake.settled(file_facts(path, writers), self.ledger))
         with self._incoming_lock:
             hashed, self._hashed = self._hashed, []
-        for path, rule, fp in hashed:
+        for need, fp in hashed:
             if fp is None:
-                self._handled.pop(path, None)  # unreadable for now: the next scan retries
+                self.intake.unreadable(need.path)
             else:
-                self._admit(path, rule, fp)
-        self._flush_groups()
+                self._carry_out(self.intake.fingerprinted(need.path, need.rule, fp, self.ledger))
+        for decision in self.intake.flush(self.ledger, _capture_order):
+            self._carry_out(decision)
         now = time.monotonic()
         if now - self._last_ledger_poll >= LEDGER_POLL_SECONDS:
             self._last_ledger_poll = now
             self.runner.submit_queued()
 
-    def _observe(self, path: Path) -> None:
-        if is_temporary(path.name) or self.watcher.folder_of(path) is None:
-            self.tracker.forget(path)
-            return
-        try:
-            st = path.stat()
-        except OSError:
-            self.tracker.forget(path)
-            return
-        if self._handled.get(path) == (st.st_size, st.st_mtime_ns):
-            self.tracker.forget(path)
-            return
-        self.tracker.observe(path, st.st_size, st.st_mtime_ns, _mtime_age(st.st_mtime_ns))
+    def _carry_out(self, decision: Decision) -> None:
+        match decision:
+            case Queue():
+                self._queue(decision)
+            case Fingerprint(path=path, size=size) if size <= INLINE_HASH_BYTES:
+                fp = self._hash(decision)
+                if fp is None:
+                    self.intake.unreadable(path)
+                else:
+                    self._carry_out(self.intake.fingerprinted(path, decision.rule, fp, self.ledger))
+            case Fingerprint():
+                # Hashing a large file over a network share takes a while: do it off the
+                # tick, which must keep settling other files.
+                self._hasher.submit(self._hash_in_background, decision)
+            case Skip(why=SkipWhy.DUPLICATE):
+                logger.info("{}: same content as {}; skipped", decision.path.name, decision.detail)
+            case Skip(news=True):
+                logger.info("{}: {}", decision.path.name, decision.why)
+            case Wait(why=why) if "combine" in why:
+                logger.info("{} {}", decision.path.name, why)
+            case _:
+                pass
 
-    def _settled(self, path: Path, writers: set[str]) -> None:
-        try:
-            st = path.stat()
-        except OSError:
-            self.tracker.forget(path)
-            return
-        if not readable(path) or os.path.realpath(path) in writers:
-            # Still being written (or locked by the copier): wait another settle period.
-            self.tracker.forget(path)
-            self.tracker.observe(path, st.st_size, st.st_mtime_ns)
-            return
-        self.tracker.forget(path)
-        self._handled[path] = (st.st_size, st.st_mtime_ns)
-        folder = self.watcher.folder_of(path)
-        relative = PurePosixPath(path.relative_to(folder.path).as_posix()) if folder else None
-        rule = match_rule(self.config.rules, path.name, relative)
-        if rule is None:
-            if path not in self._unmatched:
-                self._unmatched.add(path)
-                logger.info("{}: no rule matches; left alone", path.name)
-            return
-        fp = self.ledger.seen_fingerprint(path, st.st_size, st.st_mtime_ns)
-        if fp is None and st.st_size <= INLINE_HASH_BYTES:
-            fp = self._hash(path, st.st_size, st.st_mtime_ns)
-            if fp is None:
-                self._handled.pop(path, None)  # unreadable for now: the next scan retries
-                return
-        if fp is None:
-            # Hashing a large file over a network share takes a while: do it off the tick,
-            # which must keep settling other files.
-            self._hasher.submit(self._hash_in_background, path, st.st_size, st.st_mtime_ns, rule)
-            return
-        self._admit(path, rule, fp)
-
-    def _hash(self, path: Path, size: int, mtime_ns: int) -> str | None:
+    def _hash(self, need: Fingerprint) -> str | None:
         """Fingerprint a file and remember it; None if it cannot be read now.
         Raise InterruptedError at shutdown."""
         try:
-            fp = fingerprint(path, self.stop_event)
+            fp = fingerprint(need.path, self.stop_event)
         except OSError as exc:
-            logger.warning("{}: cannot read it ({}); will look again", path.name, exc)
+            logger.warning("{}: cannot read it ({}); will look again", need.path.name, exc)
             return None
-        self.ledger.remember(path, size, mtime_ns, fp)
+        self.ledger.remember(need.path, need.size, need.mtime_ns, fp)
         return fp
 
-    def _hash_in_background(self, path: Path, size: int, mtime_ns: int, rule: Rule) -> None:
+    def _hash_in_background(self, need: Fingerprint) -> None:
         try:
-            fp = self._hash(path, size, mtime_ns)
+            fp = self._hash(need)
         except InterruptedError:
             return
         with self._incoming_lock:
-            self._hashed.append((path, rule, fp))
+            self._hashed.append((need, fp))
         self.tick()  # admit it now rather than at the next scheduled tick
 
-    def _admit(self, path: Path, rule: Rule, fp: str) -> None:
-        if rule.combine:
-            group = self._groups.setdefault((rule.name, path.parent), _Group(rule))
-            group.members[path] = fp
-            group.last_added = time.monotonic()
-            logger.info(
-                "{} waits {:g} s for more clips to combine (rule {})",
-                path.name,
-                rule.combine,
-                rule.name,
-            )
-            return
-        self._queue(rule, [path], fp)
-
-    def _queue(self, rule: Rule, sources: list[Path], fp: str) -> None:
-        record, earlier = queue_job(self.ledger, self.config, rule, sources, fp)
+    def _queue(self, decision: Queue) -> None:
+        rule, sources = decision.rule, decision.sources
+        record, earlier = queue_job(self.ledger, self.config, rule, sources, decision.fingerprint)
         names = ", ".join(s.name for s in sources)
         if record is not None:
             logger.bind(job=record.id).info("queued {} → rule {}", names, rule.name)
             self.runner.submit(record.id)
-        elif earlier is not None and earlier.sources != tuple(sources):
-            logger.info(
-                "{}: same content as job {} ({}), already {}; skipped",
-                names,
-                earlier.id,
-                earlier.source.name,
-                earlier.state,
-            )
-
-    def _flush_groups(self) -> None:
-        now = time.monotonic()
-        for key, group in list(self._groups.items()):
-            if group.rule.combine is not None and now - group.last_added >= group.rule.combine:
-                del self._groups[key]
-                sources = sorted(group.members, key=_capture_order)
-                digest = hashlib.blake2b(digest_size=16)
-                for source in sources:
-                    digest.update(group.members[source].encode())
-                self._queue(group.rule, sources, f"combined-{digest.hexdigest()}")
+        elif earlier is not None and earlier.sources != sources:
+            # Queued by another process between intake's look and the insert.
+            logger.info("{}: same content as job {}; skipped", names, earlier.id)
 
     # --- config reloads ------------------------------------------------------------------
 
@@ -319,12 +247,10 @@ class Daemon:
         old = self.config
         self.config = new
         self.runner.config = new
-        self.tracker.settle_seconds = new.settle_seconds
-        self._retired_engines.append(self.engines)
-        self.engines = Engines(new, self.ffmpeg)
+        self.intake.reconfigure(new.rules, new.watch, new.settle_seconds)
+        retired, self.engines = self.engines, Engines(new, self.ffmpeg)
         self.runner.engines = self.engines
-        self._unmatched.clear()
-        self._handled.clear()  # a new rule may now match files that matched nothing before
+        retired.retire()  # closed once the jobs still running on them finish
         if new.watch != old.watch:
             self.watcher.stop()
             self.watcher = FolderWatcher(new.watch, self._enqueue)
@@ -337,10 +263,6 @@ class Daemon:
             logger.warning("concurrency and state_dir changes take effect after a restart")
         logger.info("rules reloaded from {}: {} rule(s)", new.source, len(new.rules))
         self.scan()
-
-
-def _mtime_age(mtime_ns: int) -> float:
-    return time.time() - mtime_ns / 1e9
 
 
 def _capture_order(path: Path) -> tuple[float, str]:

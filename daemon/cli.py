@@ -208,9 +208,9 @@ def _relative_to_watch(config: Config, path: Path) -> PurePosixPath:
 
 def cmd_process(args: argparse.Namespace) -> int:
     from daemon.app import queue_job  # noqa: PLC0415
-    from daemon.engines.local.tools import find_ffmpeg  # noqa: PLC0415
     from daemon.engines.registry import Engines  # noqa: PLC0415
     from daemon.fileio import fingerprint  # noqa: PLC0415
+    from daemon.media.tools import find_ffmpeg  # noqa: PLC0415
     from daemon.scheduler import Runner  # noqa: PLC0415
 
     config = _load(args)
@@ -347,7 +347,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from daemon.engines.local.explain import explain  # noqa: PLC0415
-    from daemon.engines.local.tools import find_ffmpeg  # noqa: PLC0415
+    from daemon.media.tools import find_ffmpeg  # noqa: PLC0415
 
     config: Config | None
     prompt, file_arg, edits = args.prompt, args.file, None

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import threading
+import time
 from pathlib import Path
+
+from daemon.intake import FileFacts, FileKind
 
 _CHUNK = 1024 * 1024
 
@@ -26,6 +30,39 @@ def fingerprint(path: Path, stop: threading.Event | None = None) -> str:
             digest.update(chunk)
             size += len(chunk)
     return f"{size:x}-{digest.hexdigest()}"
+
+
+def file_facts(path: Path, writers: set[str] | None = None) -> FileFacts:
+    """Stat `path` without opening it (a FIFO would block). With `writers` (the result of
+    files_open_for_writing), also check the costly facts: readable, open for writing."""
+    try:
+        st = path.stat()
+    except OSError:
+        return FileFacts(path, FileKind.MISSING)
+    if not stat.S_ISREG(st.st_mode):
+        return FileFacts(path, FileKind.OTHER)
+    facts = FileFacts(
+        path,
+        FileKind.FILE,
+        size=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+        mtime_age=time.time() - st.st_mtime_ns / 1e9,
+    )
+    if writers is None:
+        return facts
+    try:
+        writing = os.path.realpath(path) in writers
+    except OSError:
+        writing = False
+    return FileFacts(
+        path,
+        FileKind.FILE,
+        size=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+        mtime_age=facts.mtime_age,
+        readable=readable(path),
+        open_for_writing=writing,
+    )
 
 
 def readable(path: Path) -> bool:

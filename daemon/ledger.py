@@ -9,7 +9,6 @@ engine's last checkpoint).
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -19,6 +18,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+from daemon.procs import Owner, this_process
 
 LEDGER_FILE = "jobs.db"
 # Another process (the CLI, a second daemon) may hold the write lock briefly.
@@ -42,6 +43,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     progress    REAL NOT NULL DEFAULT 0,
     not_before  TEXT,
     owner_pid   INTEGER,
+    owner_start INTEGER,                -- the owner's start time: a reused pid is not it
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL,
     started_at  TEXT,
@@ -85,6 +87,7 @@ class JobRecord:
     progress: float
     not_before: datetime | None
     owner_pid: int | None
+    owner_start: int | None
     created_at: datetime
     updated_at: datetime
     started_at: datetime | None
@@ -125,10 +128,13 @@ def _dt(value: str | None) -> datetime | None:
 class Ledger:
     """Thread-safe access to the jobs database. One connection, one lock."""
 
-    def __init__(self, path: Path, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, path: Path, clock: Callable[[], datetime] = utcnow, owner: Owner | None = None
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._clock = clock
+        self._owner = owner or this_process()
         self._lock = threading.RLock()
         self._db = sqlite3.connect(
             path, check_same_thread=False, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000
@@ -140,6 +146,13 @@ class Ledger:
         # lose the last commits), at a fraction of FULL's fsyncs.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a ledger written by an older videofree up to this schema."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        if "owner_start" not in columns:
+            self._db.execute("ALTER TABLE jobs ADD COLUMN owner_start INTEGER")
 
     @classmethod
     def in_state_dir(cls, state_dir: Path) -> Ledger:
@@ -226,9 +239,18 @@ class Ledger:
         with self._tx() as db:
             cur = db.execute(
                 "UPDATE jobs SET state=?, attempts=attempts+1, engine=?, owner_pid=?,"
-                " started_at=?, updated_at=?, error=NULL, not_before=NULL"
+                " owner_start=?, started_at=?, updated_at=?, error=NULL, not_before=NULL"
                 " WHERE id=? AND state=?",
-                (JobState.RUNNING, engine, os.getpid(), now, now, job_id, JobState.QUEUED),
+                (
+                    JobState.RUNNING,
+                    engine,
+                    self._owner.pid,
+                    self._owner.start,
+                    now,
+                    now,
+                    job_id,
+                    JobState.QUEUED,
+                ),
             )
             if cur.rowcount == 0:
                 return None
@@ -254,6 +276,7 @@ class Ledger:
             error=None,
             finished_at=_ts(self._clock()),
             owner_pid=None,
+            owner_start=None,
         )
 
     def fail(self, job_id: int, error: str, notes: Sequence[str] = ()) -> None:
@@ -264,6 +287,7 @@ class Ledger:
             notes=json.dumps(list(notes)),
             finished_at=_ts(self._clock()),
             owner_pid=None,
+            owner_start=None,
         )
 
     def requeue(
@@ -277,8 +301,8 @@ class Ledger:
         """Put a job back in the queue (retry later, or resume after a shutdown)."""
         with self._tx() as db:
             db.execute(
-                "UPDATE jobs SET state=?, not_before=?, error=?, owner_pid=NULL,"
-                " attempts=attempts - ?, updated_at=? WHERE id=?",
+                "UPDATE jobs SET state=?, not_before=?, error=?,"
+                " owner_pid=NULL, owner_start=NULL, attempts=attempts - ?, updated_at=? WHERE id=?",
                 (
                     JobState.QUEUED,
                     _ts(not_before),
@@ -305,13 +329,17 @@ class Ledger:
                 return None
         return self.get(job_id)
 
-    def recover(self, alive: Callable[[int], bool]) -> list[JobRecord]:
+    def recover(self, alive: Callable[[Owner], bool]) -> list[JobRecord]:
         """Queue again every job left 'running' by a process that is gone (crash, kill -9).
 
         Return the recovered jobs, so the caller can stop their orphaned child processes.
         """
         running = self.jobs(states=[JobState.RUNNING])
-        recovered = [j for j in running if j.owner_pid is None or not alive(j.owner_pid)]
+        recovered = [
+            j
+            for j in running
+            if j.owner_pid is None or not alive(Owner(j.owner_pid, j.owner_start))
+        ]
         for job in recovered:
             # A crash is not the job's fault: the attempt it was on does not count.
             self.requeue(job.id, count_attempt=False)
@@ -369,6 +397,7 @@ def _record(row: sqlite3.Row) -> JobRecord:
         progress=float(row["progress"]),
         not_before=_dt(row["not_before"]),
         owner_pid=row["owner_pid"],
+        owner_start=row["owner_start"],
         created_at=created,
         updated_at=updated,
         started_at=_dt(row["started_at"]),

@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from daemon.deliver import SCRATCH_PREFIX
@@ -25,19 +26,53 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def videofree_alive(pid: int) -> bool:
-    """True if `pid` is a running videofree process (not a reused pid of something else)."""
-    if pid == os.getpid():
-        return True
+@dataclass(frozen=True)
+class Owner:
+    """A process, told apart from a later one that got the same pid: the kernel's start
+    time (clock ticks since boot, /proc/PID/stat field 22) differs. None without /proc."""
+
+    pid: int
+    start: int | None
+
+
+def start_time(pid: int, proc: Path = _PROC) -> int | None:
+    """Field 22 of /proc/PID/stat, or None when it cannot be read (gone, not Linux)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = (proc / str(pid) / "stat").read_text(errors="replace")
+    except OSError:
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces or ")": fields
+    # after the last ")" start at field 3.
+    fields = stat.rpartition(")")[2].split()
+    try:
+        return int(fields[22 - 3])
+    except (IndexError, ValueError):
+        return None
+
+
+def this_process() -> Owner:
+    pid = os.getpid()
+    return Owner(pid, start_time(pid))
+
+
+def videofree_alive(owner: Owner, proc: Path = _PROC) -> bool:
+    """True if the process that claimed a job still runs: same pid AND same start time.
+
+    A pid alone is not enough: after a reboot any process (a dbus-daemon) may get it.
+    A ledger row without a start time (written before it was recorded) counts as alive
+    only while its pid runs a command line naming videofree.
+    """
+    if owner.pid == os.getpid():
+        return owner.start is None or owner.start == start_time(owner.pid, proc)
+    try:
+        os.kill(owner.pid, 0)
+    except (ProcessLookupError, PermissionError):
         return False
-    except PermissionError:
-        return False
-    cmd = _cmdline(pid)
-    # Without /proc (not Linux) trust the signal check alone.
-    return not _PROC.is_dir() or "videofree" in cmd or "daemon" in cmd
+    if not proc.is_dir():
+        return True  # without /proc (not Linux) trust the signal check alone
+    if owner.start is not None:
+        return start_time(owner.pid, proc) == owner.start
+    return "videofree" in _cmdline(owner.pid)
 
 
 def kill_orphans(job_ids: Iterable[int]) -> list[int]:

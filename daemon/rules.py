@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from daemon.config import Rule
+from daemon.config import Rule, WatchFolder
 
 # Names that mean "still being written": browsers, rsync, Syncthing, SMB copy tools.
 # Dotfiles are ignored too (macOS ._ files, .syncthing.*.tmp, our own scratch files).
@@ -29,6 +29,28 @@ def glob_matches(pattern: str, name: str, relative: PurePosixPath) -> bool:
     """
     subject = str(relative) if "/" in pattern else name
     return fnmatch.fnmatchcase(subject.lower(), pattern.lower())
+
+
+def watch_folder_of(folders: Sequence[WatchFolder], path: Path) -> WatchFolder | None:
+    """The watch folder a path belongs to (the deepest, if folders nest), or None."""
+    best: WatchFolder | None = None
+    for folder in folders:
+        if (
+            path.is_relative_to(folder.path)
+            and (folder.recursive or path.parent == folder.path)
+            and (best is None or len(folder.path.parts) > len(best.path.parts))
+        ):
+            best = folder
+    return best
+
+
+def path_in_watch(folders: Sequence[WatchFolder], path: Path) -> PurePosixPath:
+    """The path a rule's glob sees: relative to its watch folder, or the bare name for a
+    file outside every watch folder. The one answer for the daemon, `check` and `process`."""
+    folder = watch_folder_of(folders, path)
+    if folder is None:
+        return PurePosixPath(path.name)
+    return PurePosixPath(path.relative_to(folder.path).as_posix())
 
 
 def match_rule(

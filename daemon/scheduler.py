@@ -21,7 +21,7 @@ from loguru import logger
 
 from daemon.config import Config, Rule
 from daemon.deliver import move_original, place, remove_scratch, scratch_path
-from daemon.engines.base import EngineResult, JobContext, JobSpec
+from daemon.engines.base import Engine, EngineResult, JobContext, JobSpec
 from daemon.engines.registry import Engines
 from daemon.errors import JobError, PermanentError, TransientError
 from daemon.ledger import JobRecord, JobState, Ledger, utcnow
@@ -150,7 +150,8 @@ class Runner:
             ", ".join(s.name for s in claimed.sources),
         )
         try:
-            result = self._run_engine(claimed, rule, engine_name, log)
+            with self.engines.using() as engines:
+                result = self._run_engine(claimed, rule, engine_name, log, engines)
             self._deliver(claimed, rule, result, log, started)
         except JobError as exc:
             self._failed(claimed, rule, exc, log)
@@ -169,13 +170,13 @@ class Runner:
         return None
 
     def _run_engine(
-        self, record: JobRecord, rule: Rule, engine_name: str, log: Any
+        self, record: JobRecord, rule: Rule, engine_name: str, log: Any, engines: Engines
     ) -> EngineResult:
         # One dict for the whole run: a fallback attempt must not erase what the primary
         # engine saved (a started cloud render) earlier in this same run.
         checkpoints: dict[str, Any] = dict(record.checkpoint)
         try:
-            return self._attempt(record, rule, engine_name, log, checkpoints)
+            return self._attempt(record, rule, engines.get(engine_name), log, checkpoints)
         except JobError as exc:
             fallback = rule.fallback
             exhausted = (
@@ -196,7 +197,7 @@ class Runner:
                     fallback,
                 )
                 self.ledger.set_engine(record.id, fallback)
-                result = self._attempt(record, rule, fallback, log, checkpoints)
+                result = self._attempt(record, rule, engines.get(fallback), log, checkpoints)
                 note = f"made by {fallback} (fallback: {engine_name}: {exc.reason})"
                 return EngineResult(result.path, result.engine, (*result.notes, note))
             raise
@@ -205,11 +206,11 @@ class Runner:
         self,
         record: JobRecord,
         rule: Rule,
-        engine_name: str,
+        engine: Engine,
         log: Any,
         checkpoints: dict[str, Any],
     ) -> EngineResult:
-        engine = self.engines.get(engine_name)
+        engine_name = engine.name
         remove_scratch(rule.output, record.id)
 
         def save(checkpoint: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from daemon.config import WatchFolder
+from daemon.rules import watch_folder_of
 
 # How often a PollingObserver lists a network share; cheap enough for SMB, quick enough.
 POLLING_INTERVAL = 2.0
@@ -76,15 +77,7 @@ class FolderWatcher:
 
     def folder_of(self, path: Path) -> WatchFolder | None:
         """The watch folder a path belongs to (the deepest, if folders nest)."""
-        best: WatchFolder | None = None
-        for folder in self.folders:
-            if (
-                path.is_relative_to(folder.path)
-                and (folder.recursive or path.parent == folder.path)
-                and (best is None or len(folder.path.parts) > len(best.path.parts))
-            ):
-                best = folder
-        return best
+        return watch_folder_of(self.folders, path)
 
 
 def _files(folder: WatchFolder) -> Iterator[Path]:

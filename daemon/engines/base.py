@@ -9,7 +9,7 @@ a finished MP4 or raises TransientError / PermanentError (daemon.errors).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -18,8 +18,6 @@ if TYPE_CHECKING:
     from loguru import Logger
 
     from daemon.config import Config, Rule
-
-Checkpoint = Mapping[str, Any]
 
 
 @dataclass(frozen=True)

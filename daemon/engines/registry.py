@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from daemon.config import Config
 from daemon.engines.base import Engine
@@ -18,6 +20,8 @@ class Engines:
         self._ffmpeg = ffmpeg
         self._built: dict[str, Engine] = {}
         self._lock = threading.Lock()
+        self._users = 0
+        self._retired = False
 
     def get(self, name: str) -> Engine:
         with self._lock:
@@ -34,6 +38,28 @@ class Engines:
             engine: Engine = create_nemo_engine(self._config)
             return engine
         raise PermanentError(f"unknown engine {name!r}")
+
+    @contextmanager
+    def using(self) -> Iterator[Engines]:
+        """Hold these engines open for one job, even if a reload retires them meanwhile."""
+        with self._lock:
+            self._users += 1
+        try:
+            yield self
+        finally:
+            with self._lock:
+                self._users -= 1
+                last = self._retired and self._users == 0
+            if last:
+                self.close()
+
+    def retire(self) -> None:
+        """A reload replaced these engines: close them now, or when their last job ends."""
+        with self._lock:
+            self._retired = True
+            idle = self._users == 0
+        if idle:
+            self.close()
 
     def close(self) -> None:
         with self._lock:

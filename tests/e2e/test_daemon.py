@@ -87,32 +87,6 @@ def test_file_present_before_start_is_processed(
     assert [p.name for p in outputs(tmp_path)] == ["early-edited.mp4"]
 
 
-def test_slow_copy_is_not_picked_up_early(
-    tmp_path: Path, daemons: list[DaemonProcess], clip: Path
-) -> None:
-    config = write_config(tmp_path, settle_seconds=1.5)
-    d = start(daemons, config)
-    data = clip.read_bytes()
-    target = tmp_path / "inbox" / "slow.mp4"
-    chunks = 8
-    step = len(data) // chunks + 1
-    # Written in the final name, a chunk every 0.9 s over ~7 s: no gap reaches the settle time.
-    with target.open("wb") as f:
-        for i in range(chunks):
-            f.write(data[i * step : (i + 1) * step])
-            f.flush()
-            assert not jobs_in(config), f"picked up after {i} of {chunks} chunks"
-            time.sleep(0.9)
-    finished_writing = time.time()
-    wait_for(lambda: jobs_in(config, "done"), 60, "job done", d)
-    [job] = status(config)
-    created = (
-        time.mktime(time.strptime(job["created_at"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
-    )
-    assert created >= finished_writing - 1.0
-    assert abs(probe_output(Path(job["output"])).duration - 2.0) < 0.1
-
-
 def test_same_content_under_new_name_is_not_processed_twice(
     tmp_path: Path, daemons: list[DaemonProcess], clip: Path
 ) -> None:

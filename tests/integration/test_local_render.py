@@ -13,10 +13,10 @@ from daemon.engines.base import JobContext, JobSpec
 from daemon.engines.local.edits import EditsSpec
 from daemon.engines.local.engine import LocalEngine
 from daemon.engines.local.ffmpeg import build_render_args, planned_duration
-from daemon.engines.local.probe import probe
 from daemon.engines.local.prompt import plan_from
-from daemon.engines.local.render import run_ffmpeg
 from daemon.errors import PermanentError
+from daemon.media.probe import probe
+from daemon.media.render import run_ffmpeg
 from tests.mediagen import (
     FFMPEG,
     Probed,

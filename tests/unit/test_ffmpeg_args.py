@@ -24,10 +24,10 @@ from daemon.engines.local.ffmpeg import (
     timeline,
 )
 from daemon.engines.local.plan import EditPlan, SilenceCut, Span, Transition, Trim
-from daemon.engines.local.probe import MediaInfo
 from daemon.engines.local.prompt import parse_prompt
 from daemon.engines.local.silence import parse_silences
 from daemon.errors import PermanentError
+from daemon.media.probe import MediaInfo
 
 SETTINGS = LocalSettings()
 OUT = Path("/out/x.mp4")

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from daemon.fileio import fingerprint, open_for_writing, readable
+from daemon.fileio import (
+    file_facts,
+    files_open_for_writing,
+    fingerprint,
+    open_for_writing,
+    readable,
+)
+from daemon.intake import FileKind
 
 # The child opens the file, says so, and keeps it open until its stdin closes.
 _HOLDER = (
@@ -116,3 +123,29 @@ def test_fingerprint_stops_at_shutdown(tmp_path: Path) -> None:
     stop.set()
     with pytest.raises(InterruptedError):
         fingerprint(big, stop)
+
+
+def test_file_facts_of_a_file_a_fifo_and_a_missing_path(tmp_path: Path) -> None:
+    video = tmp_path / "a.mov"
+    video.write_bytes(b"12345")
+    facts = file_facts(video)
+    assert (facts.kind, facts.size, facts.mtime_ns) == (
+        FileKind.FILE,
+        5,
+        video.stat().st_mtime_ns,
+    )
+    fifo = tmp_path / "pipe.mov"
+    os.mkfifo(fifo)
+    # A FIFO is never opened (that would block until someone writes to it).
+    assert file_facts(fifo, writers=set()).kind is FileKind.OTHER
+    assert file_facts(tmp_path / "gone.mov").kind is FileKind.MISSING
+
+
+def test_file_facts_with_writers_sees_a_file_still_open_for_writing(tmp_path: Path) -> None:
+    video = tmp_path / "b.mov"
+    video.write_bytes(b"x")
+    with held_open(video, "ab"):
+        facts = file_facts(video, files_open_for_writing())
+        assert (facts.readable, facts.open_for_writing) == (True, True)
+    facts = file_facts(video, files_open_for_writing())
+    assert (facts.readable, facts.open_for_writing) == (True, False)

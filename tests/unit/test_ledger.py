@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.ledger import JobState, Ledger
+from daemon.ledger import _SCHEMA, JobState, Ledger
+from daemon.procs import Owner
 
 FP = "10-abc"
 
@@ -192,9 +193,9 @@ def test_recover_requeues_jobs_of_dead_owners_only(ledger: Ledger) -> None:
     ledger._db.execute("UPDATE jobs SET owner_pid=? WHERE id=?", (child.pid, dead_job))
     ledger.save_checkpoint(dead_job, {"local": {"step": 2}})
 
-    def alive(pid: int) -> bool:
+    def alive(owner: Owner) -> bool:
         try:
-            Path(f"/proc/{pid}").stat()
+            Path(f"/proc/{owner.pid}").stat()
         except FileNotFoundError:
             return False
         return True
@@ -216,7 +217,7 @@ def test_recover_requeues_running_jobs_without_an_owner(ledger: Ledger) -> None:
     job = add(ledger)
     ledger.claim(job, "local")
     ledger._db.execute("UPDATE jobs SET owner_pid=NULL WHERE id=?", (job,))
-    assert [j.id for j in ledger.recover(lambda _pid: True)] == [job]
+    assert [j.id for j in ledger.recover(lambda _owner: True)] == [job]
 
 
 def test_seen_fingerprint_and_remember(ledger: Ledger) -> None:
@@ -292,3 +293,32 @@ def test_not_before_survives_as_an_aware_datetime(ledger: Ledger) -> None:
     assert record is not None
     assert record.not_before is not None
     assert abs((record.not_before - when).total_seconds()) < 0.001
+
+
+def test_claim_records_the_owner_start_time_and_a_reused_pid_is_not_the_owner(
+    tmp_path: Path,
+) -> None:
+    """A job claimed by pid P started at T; a process now holding P started at T' is not
+    its owner, whatever its command line says."""
+    ledger = Ledger(tmp_path / "jobs.db", owner=Owner(pid=4242, start=1000))
+    try:
+        job = add(ledger)
+        claimed = ledger.claim(job, "local")
+        assert claimed is not None
+        assert (claimed.owner_pid, claimed.owner_start) == (4242, 1000)
+        seen: list[Owner] = []
+        ledger.recover(lambda owner: seen.append(owner) or True)
+        assert seen == [Owner(4242, 1000)]
+    finally:
+        ledger.close()
+
+
+def test_an_old_ledger_gains_the_owner_start_column(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.db"
+    old_schema = "\n".join(line for line in _SCHEMA.splitlines() if "owner_start" not in line)
+    db = sqlite3.connect(path)
+    db.executescript(old_schema)
+    db.close()
+    Ledger(path).close()
+    columns = {row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(jobs)")}
+    assert "owner_start" in columns

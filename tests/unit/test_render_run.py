@@ -9,8 +9,8 @@ from pathlib import Path
 import imageio_ffmpeg
 import pytest
 
-from daemon.engines.local.render import parse_progress, progress_args, run_ffmpeg
 from daemon.errors import PermanentError, TransientError
+from daemon.media.render import parse_progress, progress_args, run_ffmpeg
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -61,6 +62,10 @@ class FakeEngines:
         if name not in self.by_name:
             raise PermanentError(f"unknown engine {name!r}")
         return self.by_name[name]
+
+    @contextmanager
+    def using(self) -> Iterator[FakeEngines]:
+        yield self
 
     def close(self) -> None:
         for engine in self.by_name.values():

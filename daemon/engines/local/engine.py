@@ -22,11 +22,11 @@ from daemon.engines.local.ffmpeg import (
     transforms_path,
 )
 from daemon.engines.local.plan import EditPlan
-from daemon.engines.local.probe import MediaInfo, probe
 from daemon.engines.local.prompt import plan_from
-from daemon.engines.local.render import run_analysis, run_ffmpeg
 from daemon.engines.local.silence import parse_silences
 from daemon.errors import PermanentError
+from daemon.media.probe import MediaInfo, probe
+from daemon.media.render import run_analysis, run_ffmpeg
 
 # Share of the progress bar the stabilisation analysis pass takes (it decodes once more).
 STABILIZE_SHARE = 40.0

@@ -16,9 +16,9 @@ from daemon.engines.local.ffmpeg import (
     timeline,
 )
 from daemon.engines.local.plan import EditPlan
-from daemon.engines.local.probe import MediaInfo, probe
 from daemon.engines.local.prompt import plan_from
 from daemon.engines.local.units import fmt_seconds
+from daemon.media.probe import MediaInfo, probe
 
 # Without a file, plan for a typical phone clip.
 EXAMPLE_CLIP = MediaInfo(

@@ -24,9 +24,9 @@ from pathlib import Path
 from daemon.config import LocalSettings
 from daemon.engines.local import fonts
 from daemon.engines.local.plan import EditPlan, SilenceCut, Span, Title, Trim
-from daemon.engines.local.probe import MediaInfo
-from daemon.engines.local.render import progress_args
 from daemon.errors import PermanentError
+from daemon.media.probe import MediaInfo
+from daemon.media.render import progress_args
 
 AUDIO_RATE = 48000
 AUDIO_BITRATE = "192k"

@@ -12,13 +12,13 @@ from loguru import logger
 
 from daemon.config import Config, NemoSettings
 from daemon.engines.base import EngineResult, JobContext, JobSpec
-from daemon.engines.local.tools import find_ffmpeg
 from daemon.engines.nemo import constants as C
 from daemon.engines.nemo.auth import TokenStore
 from daemon.engines.nemo.client import NemoClient
 from daemon.engines.nemo.errors import NemoError, NemoOutOfCredits
 from daemon.engines.nemo.models import Credits
 from daemon.engines.nemo.session import ENGINE_NAME, NemoJob, Shrinker, shrinker_for
+from daemon.media.tools import find_ffmpeg
 
 
 def make_http(settings: NemoSettings) -> httpx.Client:

@@ -11,10 +11,10 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from daemon.engines.local.probe import probe
-from daemon.engines.local.render import progress_args, run_ffmpeg
 from daemon.engines.nemo import constants as C
 from daemon.engines.nemo.errors import NemoInputRefused
+from daemon.media.probe import probe
+from daemon.media.render import progress_args, run_ffmpeg
 
 # Phone audio is fine at 128 kb/s AAC; the rest of the budget goes to the picture.
 _AUDIO_BITRATE = 128_000

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -62,10 +61,6 @@ class MediaInfo:
     @property
     def display_height(self) -> int:
         return self.width if self.rotation in (90, 270) else self.height
-
-    @property
-    def portrait(self) -> bool:
-        return self.display_height > self.display_width
 
     @property
     def hdr(self) -> bool:
@@ -153,8 +148,3 @@ def _short(exc: BaseException) -> str:
     # av errors carry "[Errno N] text: 'path'"; the text alone is what a person needs.
     text = str(getattr(exc, "strerror", None) or exc).strip() or type(exc).__name__
     return text.splitlines()[0][:200]
-
-
-def fraction(value: float) -> Fraction:
-    """A frame rate as an exact fraction, for -r (29.97 → 30000/1001)."""
-    return Fraction(value).limit_denominator(1001)
