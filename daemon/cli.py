@@ -6,15 +6,14 @@ Exit codes: 0 ok, 1 a failure or a config problem, 2 bad usage.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import shutil
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 from importlib import resources
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import FrameType
 
 from daemon import __version__
@@ -22,7 +21,6 @@ from daemon import log as logsetup
 from daemon.config import (
     Config,
     LocalSettings,
-    Rule,
     load_config,
     resolve_config_path,
     state_dir_of,
@@ -31,7 +29,6 @@ from daemon.errors import ConfigError, VideofreeError
 from daemon.ledger import JobRecord, JobState, Ledger
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-SERVICE_NAME = "videofree.service"
 
 
 def _out(text: str = "") -> None:
@@ -168,7 +165,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from daemon.rules import NameFields, match_rule, numbered, output_path  # noqa: PLC0415
+    from daemon.rules import (  # noqa: PLC0415
+        NameFields,
+        match_rule,
+        numbered,
+        output_path,
+        path_in_watch,
+    )
 
     config = _load(args)
     _out(f"{config.source}: OK, {len(config.rules)} rule(s)")
@@ -181,8 +184,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     for name in args.files:
         path = Path(name).expanduser().absolute()
-        rel = _relative_to_watch(config, path)
-        matched = match_rule(config.rules, path.name, rel)
+        matched = match_rule(config.rules, path.name, path_in_watch(config.watch, path))
         if matched is None:
             _out(f"{name}: no rule matches; it would be left alone")
             continue
@@ -199,94 +201,34 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _relative_to_watch(config: Config, path: Path) -> PurePosixPath:
-    for folder in config.watch:
-        if path.is_relative_to(folder.path):
-            return PurePosixPath(path.relative_to(folder.path).as_posix())
-    return PurePosixPath(path.name)
-
-
 def cmd_process(args: argparse.Namespace) -> int:
-    from daemon.app import queue_job  # noqa: PLC0415
-    from daemon.engines.registry import Engines  # noqa: PLC0415
-    from daemon.fileio import fingerprint  # noqa: PLC0415
-    from daemon.media.tools import find_ffmpeg  # noqa: PLC0415
-    from daemon.scheduler import Runner  # noqa: PLC0415
+    from daemon.process import Override, process  # noqa: PLC0415 - keeps `status` light
 
     config = _load(args)
     path = Path(args.file).expanduser().absolute()
-    if not path.is_file():
-        _err(f"{args.file}: no such file")
-        return EXIT_FAIL
-    rule = _rule_for_process(config, path, args)
-    if rule is None:
-        return EXIT_FAIL
-    ledger = Ledger.in_state_dir(config.state_dir)
+    output = Path(args.output).expanduser().absolute() if args.output else None
+    override = Override(rule=args.rule, prompt=args.prompt, engine=args.engine, output=output)
+    cancel = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _s, _f: cancel.set())
     try:
-        record, earlier = queue_job(ledger, config, rule, [path], fingerprint(path))
-        if record is None:
-            if earlier is None:  # deleted between the insert and the lookup
-                _err("the ledger changed underneath; try again")
-                return EXIT_FAIL
-            if earlier.state is JobState.DONE:
-                _out(f"already done as job {earlier.id}: {earlier.output}")
-                return EXIT_OK
-            if earlier.state is JobState.FAILED:
-                _err(
-                    f"job {earlier.id} failed before: {earlier.error}\n"
-                    f"run `videofree retry {earlier.id}` to try again"
-                )
-                return EXIT_FAIL
-            record = earlier
-        runner = Runner(config, ledger, Engines(config, find_ffmpeg(config.ffmpeg)))
-        signal.signal(signal.SIGTERM, lambda _s, _f: runner.cancel.set())
-        try:
-            final = runner.run_job(record.id)
-        except KeyboardInterrupt:
-            runner.cancel.set()
-            raise
-        finally:
-            runner.engines.close()
-        return _report(final)
-    finally:
-        ledger.close()
-
-
-def _rule_for_process(config: Config, path: Path, args: argparse.Namespace) -> Rule | None:
-    from daemon.rules import match_rule  # noqa: PLC0415
-
-    if args.prompt is not None:
-        digest = hashlib.sha1(args.prompt.encode(), usedforsecurity=False).hexdigest()[:8]
-        matched = match_rule(config.rules, path.name)
-        output = (
-            Path(args.output).expanduser().absolute()
-            if args.output
-            else ((matched or config.rules[0]).output)
+        outcome = process(config, path, override, cancel)
+    except KeyboardInterrupt:
+        cancel.set()
+        raise
+    record = outcome.record
+    if outcome.earlier and record.state is JobState.DONE:
+        _out(f"already done as job {record.id}: {record.output}")
+        return EXIT_OK
+    if outcome.earlier:
+        _err(
+            f"job {record.id} failed before: {record.error}\n"
+            f"run `videofree retry {record.id}` to try again"
         )
-        rule = Rule(name=f"prompt-{digest}", glob=["*"], prompt=args.prompt, output=output)
-    elif args.rule is not None:
-        found = config.rule_named(args.rule)
-        if found is None:
-            _err(f"no rule named {args.rule!r}; rules: {', '.join(r.name for r in config.rules)}")
-            return None
-        rule = found
-    else:
-        found = match_rule(config.rules, path.name)
-        if found is None:
-            _err(f"{path.name}: no rule matches; pass --rule NAME or --prompt TEXT")
-            return None
-        rule = found
-    if args.engine:
-        rule = rule.model_copy(update={"engine": args.engine})
-    if args.output and args.prompt is None:
-        rule = rule.model_copy(update={"output": Path(args.output).expanduser().absolute()})
-    return rule
-
-
-def _report(record: JobRecord | None) -> int:
-    if record is None:
-        _err("the job vanished from the ledger")
         return EXIT_FAIL
+    return _report(record)
+
+
+def _report(record: JobRecord) -> int:
     for note in record.notes:
         _out(f"note: {note}")
     if record.state is JobState.DONE:
@@ -382,12 +324,13 @@ def cmd_credits(args: argparse.Namespace) -> int:
 
 
 def cmd_install_service(args: argparse.Namespace) -> int:
-    config = _load(args)
-    unit = render_unit(config, _executable())
+    from daemon.service import executable, render_unit, unit_path  # noqa: PLC0415
+
+    unit = render_unit(_load(args), executable())
     if args.print_only:
         _out(unit)
         return EXIT_OK
-    target = Path.home() / ".config" / "systemd" / "user" / SERVICE_NAME
+    target = unit_path()
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(unit, encoding="utf-8")
     _out(f"wrote {target}")
@@ -396,31 +339,6 @@ def cmd_install_service(args: argparse.Namespace) -> int:
     )
     _out("follow it with: journalctl --user -u videofree -f")
     return EXIT_OK
-
-
-def _executable() -> str:
-    found = shutil.which("videofree")
-    return found or f"{sys.executable} -m daemon"
-
-
-def render_unit(config: Config, executable: str) -> str:
-    """The shipped unit, with this install's command, config and writable folders."""
-    template = resources.files("daemon").joinpath("assets", SERVICE_NAME).read_text("utf-8")
-    folders = [config.state_dir, *(w.path for w in config.watch)]
-    for rule in config.rules:
-        folders.append(rule.output)
-        if rule.original is not None:
-            folders.append(rule.original.move_to)
-    paths = " ".join(f"-{p}" for p in dict.fromkeys(folders))
-    lines = []
-    for line in template.splitlines():
-        if line.startswith("ExecStart="):
-            lines.append(f"ExecStart={executable} run --config {config.source}")
-        elif line.startswith("ReadWritePaths="):
-            lines.append(f"ReadWritePaths={paths}")
-        else:
-            lines.append(line)
-    return "\n".join(lines) + "\n"
 
 
 _COMMANDS = {

@@ -1,0 +1,44 @@
+"""The systemd user unit: the shipped template (assets/videofree.service, a copy of
+systemd/videofree.service) filled in with this install's command, config and folders."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from importlib import resources
+from pathlib import Path
+
+from daemon.config import Config
+
+SERVICE_NAME = "videofree.service"
+
+
+def unit_path(home: Path | None = None) -> Path:
+    """Where `videofree install-service` writes the unit."""
+    return (home or Path.home()) / ".config" / "systemd" / "user" / SERVICE_NAME
+
+
+def executable() -> str:
+    """The command that starts videofree: the installed script, else this interpreter."""
+    found = shutil.which("videofree")
+    return found or f"{sys.executable} -m daemon"
+
+
+def render_unit(config: Config, command: str) -> str:
+    """The shipped unit, with this install's command, config and writable folders."""
+    template = resources.files("daemon").joinpath("assets", SERVICE_NAME).read_text("utf-8")
+    folders = [config.state_dir, *(w.path for w in config.watch)]
+    for rule in config.rules:
+        folders.append(rule.output)
+        if rule.original is not None:
+            folders.append(rule.original.move_to)
+    paths = " ".join(f"-{p}" for p in dict.fromkeys(folders))
+    lines = []
+    for line in template.splitlines():
+        if line.startswith("ExecStart="):
+            lines.append(f"ExecStart={command} run --config {config.source}")
+        elif line.startswith("ReadWritePaths="):
+            lines.append(f"ReadWritePaths={paths}")
+        else:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
