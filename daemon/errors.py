@@ -4,7 +4,11 @@
      ├── ConfigError            rules.yaml is wrong; names file:line: key
      └── JobError               one job could not be done; carries a reason a person can read
           ├── TransientError    try again later, with backoff (network, 5xx, timeouts)
+          │    └── Cancelled    stopped by shutdown: resumes at the next start, no attempt spent
           └── PermanentError    trying again will not help (corrupt video, refused upload)
+
+`from_os_error` turns a filesystem error (scratch file, delivery) into the one of these
+that says what to do; anything else that escapes a job is a bug ("internal error").
 
 A JobError may also say:
   * ``fallback_ok``  — the rule's fallback engine may make the output instead
@@ -18,6 +22,7 @@ to know an engine's details to decide between retry, fallback and failure.
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -94,3 +99,37 @@ class TransientError(JobError):
 
 class PermanentError(JobError):
     """Do not retry: the same input will fail the same way."""
+
+
+class Cancelled(TransientError):
+    """The daemon is shutting down: the job stops here and resumes at the next start."""
+
+    def __init__(self) -> None:
+        super().__init__("stopped by shutdown; the job will resume")
+
+
+# errno → (transient?, what a person can do about it). Errors not listed are transient:
+# retried with backoff a few times, then failed with their own text.
+_OS_ERRORS: dict[int, tuple[bool, str]] = {
+    errno.ENOSPC: (True, "the disk is full; free some space"),
+    errno.EDQUOT: (True, "the disk quota is used up; free some space"),
+    errno.EIO: (True, "the disk or network share reported an I/O error"),
+    errno.EAGAIN: (True, "the file was busy"),
+    errno.ETIMEDOUT: (True, "the network share did not answer"),
+    errno.EACCES: (False, "permission denied; let videofree's user write there"),
+    errno.EPERM: (False, "operation not permitted; let videofree's user write there"),
+    errno.EROFS: (False, "the filesystem is read-only"),
+    errno.ENOTDIR: (False, "a part of the path is a file, not a folder"),
+    errno.EEXIST: (False, "a file is in the way of a folder videofree needs"),
+    errno.ENAMETOOLONG: (False, "the name is too long; shorten output_name"),
+    errno.ENOENT: (False, "the folder or file no longer exists"),
+}
+
+
+def from_os_error(exc: OSError, doing: str) -> JobError:
+    """Given a filesystem error and what the job was doing ("writing the output in
+    ~/Videos"), return the TransientError or PermanentError to raise in its place."""
+    transient, advice = _OS_ERRORS.get(exc.errno or 0, (True, exc.strerror or str(exc)))
+    where = f" ({exc.filename})" if exc.filename else ""
+    reason = f"{doing}: {advice}{where}"
+    return TransientError(reason) if transient else PermanentError(reason)

@@ -23,7 +23,13 @@ from daemon.config import Config, Rule
 from daemon.deliver import move_original, place, remove_scratch, scratch_path
 from daemon.engines.base import Engine, EngineResult, JobContext, JobSpec
 from daemon.engines.registry import Engines
-from daemon.errors import JobError, PermanentError, TransientError
+from daemon.errors import (
+    Cancelled,
+    JobError,
+    PermanentError,
+    TransientError,
+    from_os_error,
+)
 from daemon.ledger import JobRecord, JobState, Ledger, utcnow
 from daemon.rules import NameFields, output_path
 
@@ -42,6 +48,12 @@ def backoff(attempt: int, retry_after: float | None = None) -> float:
     if retry_after is not None:
         return retry_after
     return float(min(BACKOFF_FIRST * 2 ** max(0, attempt - 1), BACKOFF_MAX))
+
+
+def internal_error(exc: Exception) -> str:
+    """The `status` line for a bug: short; the traceback is in the log."""
+    first = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"internal error ({type(exc).__name__}{': ' + first if first else ''}); see the log"
 
 
 def spec_rule(record: JobRecord) -> Rule:
@@ -118,7 +130,7 @@ class Runner:
         except Exception as exc:  # one bad job must never stop the daemon
             logger.bind(job=job_id).exception("crashed unexpectedly")
             # Failed, not queued: a job that crashes the runner would otherwise loop forever.
-            self.ledger.fail(job_id, f"internal error: {type(exc).__name__}: {exc}")
+            self.ledger.fail(job_id, internal_error(exc))
 
     # --- one job -------------------------------------------------------------------------
 
@@ -156,8 +168,8 @@ class Runner:
         except JobError as exc:
             self._failed(claimed, rule, exc, log)
         except Exception as exc:
-            log.exception("failed with an internal error")
-            self.ledger.fail(job_id, f"internal error: {type(exc).__name__}: {exc}")
+            log.exception("failed with an internal error")  # the traceback, for a bug report
+            self.ledger.fail(job_id, internal_error(exc))
         return self.ledger.get(job_id)
 
     def _pick_engine(self, record: JobRecord, rule: Rule, log: Any) -> str | None:
@@ -211,14 +223,18 @@ class Runner:
         checkpoints: dict[str, Any],
     ) -> EngineResult:
         engine_name = engine.name
-        remove_scratch(rule.output, record.id)
+        try:
+            remove_scratch(rule.output, record.id)
+            scratch = scratch_path(rule.output, record.id)
+        except OSError as exc:
+            raise from_os_error(exc, f"cannot write in the output folder {rule.output}") from exc
 
         def save(checkpoint: dict[str, Any]) -> None:
             checkpoints[engine_name] = checkpoint
             self.ledger.save_checkpoint(record.id, checkpoints)
 
         ctx = JobContext(
-            scratch=scratch_path(rule.output, record.id),
+            scratch=scratch,
             log=log,
             checkpoint=dict(checkpoints.get(engine_name, {})),
             save_checkpoint=save,
@@ -228,6 +244,9 @@ class Runner:
         spec = JobSpec(job_id=record.id, sources=record.sources, rule=rule, config=self.config)
         try:
             return engine.run(spec, ctx)
+        except OSError as exc:
+            ctx.scratch.unlink(missing_ok=True)
+            raise from_os_error(exc, f"{engine_name} could not read or write a file") from exc
         except BaseException:
             ctx.scratch.unlink(missing_ok=True)
             raise
@@ -262,7 +281,11 @@ class Runner:
         except ValueError as exc:
             result.path.unlink(missing_ok=True)
             raise PermanentError(str(exc)) from None
-        final = place(result.path, target)
+        try:
+            final = place(result.path, target)
+        except OSError as exc:
+            result.path.unlink(missing_ok=True)
+            raise from_os_error(exc, f"cannot deliver to {target.parent}") from exc
         self.ledger.finish(record.id, final, result.engine, result.notes)
         log.info("done → {} ({:.0f} s, {})", final, time.monotonic() - started, result.engine)
         if rule.original is not None:
@@ -271,11 +294,13 @@ class Runner:
                     moved = move_original(source, rule.original.move_to)
                     log.info("original moved → {}", moved)
                 except OSError as exc:
-                    log.warning("could not move the original {}: {}", source, exc)
+                    # The output is delivered: the job is done whatever happens here.
+                    reason = from_os_error(exc, f"could not move the original {source.name}")
+                    log.warning("{}", reason.reason)
 
     def _failed(self, record: JobRecord, rule: Rule, exc: JobError, log: Any) -> None:
         del rule
-        if self.cancel.is_set():
+        if self.cancel.is_set() or isinstance(exc, Cancelled):
             log.info("interrupted by shutdown; it will resume at the next start")
             self.ledger.requeue(record.id, count_attempt=False)
             return

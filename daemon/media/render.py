@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import IO
 
-from daemon.errors import PermanentError, TransientError
+from daemon.errors import Cancelled, PermanentError, TransientError
+from daemon.media.tools import FFMPEG_HELP
 
 # ffmpeg prints the useful line last; a few lines before it give context.
 _ERROR_LINES = 6
@@ -75,14 +76,19 @@ def run_ffmpeg(
 
 
 def _start(argv: Sequence[str], stdout: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        list(argv),
-        stdin=subprocess.DEVNULL,
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-    )
+    """Start ffmpeg. Raise PermanentError when the binary is gone (uninstalled, moved
+    since the daemon started): retrying cannot help until someone installs it."""
+    try:
+        return subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+        )
+    except (FileNotFoundError, PermissionError) as exc:
+        raise PermanentError(f"cannot run {argv[0]} ({exc.strerror}): {FFMPEG_HELP}") from None
 
 
 def _raise_for(
@@ -90,7 +96,7 @@ def _raise_for(
 ) -> None:
     """Turn how an ffmpeg process ended into the JobError a person can act on."""
     if outcome == "cancelled":
-        raise TransientError("stopped by shutdown; the job will resume")
+        raise Cancelled
     if outcome == "timeout":
         raise PermanentError(f"{what} took longer than {timeout:.0f} s and was stopped")
     if proc.returncode != 0:

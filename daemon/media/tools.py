@@ -7,6 +7,11 @@ import shutil
 
 from daemon.errors import ConfigError
 
+FFMPEG_HELP = (
+    "install ffmpeg (e.g. `sudo apt install ffmpeg`, or `pip install imageio-ffmpeg`), "
+    "or set `ffmpeg:` in rules.yaml to its path"
+)
+
 
 def find_ffmpeg(configured: str | None) -> str:
     """Return the ffmpeg to run: the configured path, else ffmpeg on PATH, else the one
@@ -14,7 +19,9 @@ def find_ffmpeg(configured: str | None) -> str:
     if configured:
         path = shutil.which(os.path.expanduser(configured))
         if path is None:
-            raise ConfigError(f"ffmpeg not found or not executable: {configured}", key="ffmpeg")
+            raise ConfigError(
+                f"ffmpeg not found or not executable: {configured}; {FFMPEG_HELP}", key="ffmpeg"
+            )
         return path
     on_path = shutil.which("ffmpeg")
     if on_path:
@@ -24,4 +31,4 @@ def find_ffmpeg(configured: str | None) -> str:
 
         return str(imageio_ffmpeg.get_ffmpeg_exe())
     except (ImportError, RuntimeError) as exc:
-        raise ConfigError(f"no ffmpeg found: install ffmpeg or imageio-ffmpeg ({exc})") from None
+        raise ConfigError(f"no ffmpeg found ({exc}): {FFMPEG_HELP}") from None

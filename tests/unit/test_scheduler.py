@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ import pytest
 from daemon.app import queue_job
 from daemon.config import Config, parse_config
 from daemon.engines.base import EngineResult, JobContext, JobSpec
-from daemon.errors import PermanentError, TransientError
+from daemon.errors import Cancelled, PermanentError, TransientError
 from daemon.ledger import JobRecord, JobState, Ledger, utcnow
 from daemon.scheduler import BACKOFF_FIRST, Runner, backoff
 
@@ -204,7 +205,7 @@ def test_an_unexpected_exception_fails_the_job(world: World) -> None:
     final = world.runner(config).run_job(world.queue(config))
     assert final is not None
     assert final.state is JobState.FAILED
-    assert final.error == "internal error: RuntimeError: oops"
+    assert final.error == "internal error (RuntimeError: oops); see the log"
 
 
 @pytest.mark.parametrize(
@@ -423,3 +424,53 @@ def test_only_queued_jobs_run(world: World, state: JobState) -> None:
     assert (record.state, record.attempts) == (state, 1)
     assert world.local.calls == []
     assert world.runner(config).run_job(9999) is None
+
+
+def test_a_cancelled_engine_requeues_the_job_without_spending_an_attempt(world: World) -> None:
+    config = world.config()
+
+    def cancelled(_job: JobSpec, _ctx: JobContext) -> None:
+        raise Cancelled
+
+    world.local.steps = [cancelled]
+    record = world.runner(config).run_job(world.queue(config))
+    assert record is not None
+    assert (record.state, record.attempts) == (JobState.QUEUED, 0)
+
+
+def test_an_output_folder_under_a_file_fails_the_job_saying_why(world: World) -> None:
+    (world.tmp / "blocker").write_bytes(b"")
+    config = world.config().model_copy()
+    rule = config.rules[0].model_copy(update={"output": world.tmp / "blocker" / "out"})
+    record, _ = queue_job(world.ledger, config, rule, [world.inbox / "a.mov"], "fp-a")
+    assert record is not None
+    final = world.runner(config).run_job(record.id)
+    assert final is not None
+    assert final.state is JobState.FAILED
+    assert final.error is not None
+    assert final.error.startswith(f"cannot write in the output folder {world.tmp}/blocker/out: ")
+    assert "a part of the path is a file, not a folder" in final.error
+    assert "internal error" not in final.error
+
+
+def test_a_full_disk_inside_the_engine_is_retried(world: World) -> None:
+    config = world.config()
+    world.local.steps = [raises(OSError(errno.ENOSPC, "No space left on device", "/out/x"))]
+    final = world.runner(config).run_job(world.queue(config))
+    assert final is not None
+    assert (final.state, final.attempts) == (JobState.QUEUED, 1)
+    assert final.error == (
+        "local could not read or write a file: the disk is full; free some space (/out/x)"
+    )
+
+
+def test_a_delivery_blocked_by_a_file_fails_the_job_and_removes_the_result(world: World) -> None:
+    config = world.config("    output_name: '{rule}/{stem}.mp4'\n")
+    world.out.mkdir()
+    (world.out / "phone").write_bytes(b"a file where the folder goes")
+    final = world.runner(config).run_job(world.queue(config))
+    assert final is not None
+    assert final.state is JobState.FAILED
+    assert final.error is not None
+    assert final.error.startswith(f"cannot deliver to {world.out}/phone: ")
+    assert world.out_files() == ["phone"]  # the finished scratch file was removed
