@@ -4,10 +4,12 @@ turned on) and every rules.yaml example in the README."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import BaseModel
 
 from daemon.config import (
@@ -19,6 +21,7 @@ from daemon.config import (
     WatchFolder,
     parse_config,
 )
+from daemon.engines.local.edits import EditsSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -104,6 +107,42 @@ def test_the_example_in_the_repository_root_is_the_packaged_one() -> None:
     assert root_copy.read_text(encoding="utf-8") == EXAMPLE
 
 
+def example_keys() -> set[str]:
+    """Every key the example sets or shows: the YAML itself, and each commented-out
+    setting turned on (with the keys nested in its value)."""
+
+    def keys(value: object) -> Iterator[str]:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                yield str(key)
+                yield from keys(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                yield from keys(inner)
+
+    found = set(keys(yaml.safe_load(EXAMPLE)))
+    for line in EXAMPLE_LINES:
+        if match := COMMENTED_SETTING.match(line):
+            found |= set(keys(yaml.safe_load(f"{match.group(2)}: {match.group(3)}")))
+        elif match := DOCUMENTED.match(line):
+            found.add(match.group(1))  # explained in prose: "#   polling: true   poll …"
+    return found
+
+
+EDITS_KEYS = set(EditsSpec.model_fields)
+
+
+def test_every_field_is_in_the_example() -> None:
+    missing = KNOWN_KEYS - example_keys()
+    assert missing == set(), f"fields without a line in rules.example.yaml: {sorted(missing)}"
+
+
+def test_every_example_key_is_a_real_field() -> None:
+    # Keys under `edits:` are EditsSpec's (documented in docs/prompts.md).
+    unknown = example_keys() - KNOWN_KEYS - EDITS_KEYS
+    assert unknown == set(), f"keys in rules.example.yaml that no model has: {sorted(unknown)}"
+
+
 def test_every_documented_key_is_a_real_field() -> None:
     documented = {m.group(1) for line in EXAMPLE_LINES if (m := DOCUMENTED.match(line))}
     assert documented, "the pattern found no documented keys: it is broken"
@@ -146,18 +185,33 @@ def test_uncomment_replaces_the_sibling() -> None:
     ]
 
 
-def readme_blocks() -> list[str]:
-    if not README.exists():
-        return []
-    blocks = re.findall(r"```ya?ml\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
-    return [b for b in blocks if re.search(r"^rules:", b, re.M)]
+DOCS = [README, *sorted((ROOT / "docs").glob("*.md"))]
 
 
-def test_readme_rules_examples_parse(home: Path) -> None:
-    failures = []
-    for i, block in enumerate(readme_blocks()):
-        try:
-            parse_config(block, home / "rules.yaml")
-        except Exception as exc:
-            failures.append(f"README yaml block {i + 1}: {exc}")
-    assert failures == []
+def yaml_blocks() -> list[tuple[str, str]]:
+    """Every ```yaml block of the README and docs/*.md, named file:block-number."""
+    found = []
+    for doc in DOCS:
+        if not doc.exists():
+            continue
+        blocks = re.findall(r"```ya?ml\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
+        found += [(f"{doc.name}:{i + 1}", block) for i, block in enumerate(blocks)]
+    return found
+
+
+BLOCKS = yaml_blocks()
+
+
+def test_the_docs_have_yaml_examples() -> None:
+    names = {name.split(":")[0] for name, _ in BLOCKS}
+    assert {"nemo.md", "prompts.md"} <= names
+
+
+@pytest.mark.parametrize(("name", "block"), BLOCKS, ids=[name for name, _ in BLOCKS])
+def test_docs_yaml_examples_parse(home: Path, name: str, block: str) -> None:
+    """A block with `rules:` is a whole rules.yaml (watch: defaults); others are YAML."""
+    del name
+    if re.search(r"^rules:", block, re.M):
+        parse_config(block, home / "rules.yaml")
+    else:
+        yaml.safe_load(block)
