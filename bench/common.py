@@ -16,7 +16,6 @@ import os
 import platform
 import re
 import shutil
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -32,8 +31,16 @@ from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
+# The one daemon harness and clip generator, shared with the tests.
+sys.path.insert(0, str(REPO))
+
+from tests import mediagen  # noqa: E402
+from tests.e2e import daemonproc  # noqa: E402
+from tests.e2e.daemonproc import DaemonProcess, HarnessError, child_env  # noqa: E402
+
+__all__ = ["DaemonProcess", "child_env"]
+
 RESULTS = BENCH_DIR / "results"
-RUNNING_LINE = "videofree running"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -78,13 +85,6 @@ def use_source(rev: str | None) -> None:
     atexit.register(shutil.rmtree, target, ignore_errors=True)
 
 
-def child_env(**extra: str) -> dict[str, str]:
-    """The environment for daemon/CLI children: plain logs, never a real token."""
-    env = {k: v for k, v in os.environ.items() if k not in ("JOURNAL_STREAM", "NEMO_TOKEN")}
-    env.update(extra)
-    return env
-
-
 @contextlib.contextmanager
 def workdir(name: str, keep: bool = False) -> Iterator[Path]:
     root = Path(tempfile.mkdtemp(prefix=f"vf-bench-{name}-"))
@@ -101,37 +101,15 @@ def workdir(name: str, keep: bool = False) -> Iterator[Path]:
 
 
 def ffmpeg_exe() -> str:
-    import imageio_ffmpeg
-
-    return str(imageio_ffmpeg.get_ffmpeg_exe())
+    return mediagen.FFMPEG
 
 
 def make_clip(
-    path: Path,
-    *,
-    duration: float = 1.0,
-    size: tuple[int, int] = (320, 180),
-    rate: int = 30,
-    audio: bool = True,
-    seed: int = 0,
+    path: Path, *, duration: float = 1.0, size: tuple[int, int] = (320, 180), seed: int = 0
 ) -> Path:
-    """Write a testsrc2 + sine H.264/AAC clip. `seed` shifts the pattern and pitch so
-    clips differ in content (the ledger de-duplicates identical content)."""
-    w, h = size
-    args = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i"]
-    args.append(f"testsrc2=size={w}x{h}:rate={rate}:duration={duration}")
-    if audio:
-        freq = 220 + (seed % 500)
-        sine = f"sine=frequency={freq}:sample_rate=48000:duration={duration}"
-        args += ["-f", "lavfi", "-i", sine]
-    # The seed goes into the stream as metadata, so equal-looking clips still differ.
-    args += ["-metadata", f"comment=bench-{seed}", "-c:v", "libx264", "-preset", "ultrafast"]
-    args += ["-pix_fmt", "yuv420p"]
-    if audio:
-        args += ["-c:a", "aac", "-shortest"]
-    args.append(str(path))
-    subprocess.run(args, check=True, stdin=subprocess.DEVNULL)
-    return path
+    """A testsrc2 + sine H.264/AAC clip (tests/mediagen.py); `seed` makes its content
+    differ from other clips'."""
+    return mediagen.make_clip(path, duration=duration, size=size, seed=seed)
 
 
 def variant(src: bytes, seed: int) -> bytes:
@@ -145,9 +123,8 @@ def variant(src: bytes, seed: int) -> bytes:
 
 
 def write_config(root: Path, **overrides: Any) -> Path:
-    """A rules.yaml with inbox/, out/ and state/ under `root` and one rule for videos."""
-    import yaml
-
+    """The harness's rules.yaml (inbox/, out/, state/ under `root`) with the bench's
+    defaults: one rule with a prompt, settle 5 s, and the baselines' own ffmpeg."""
     for name in ("inbox", "out", "state"):
         (root / name).mkdir(exist_ok=True)
     rule: dict[str, Any] = {
@@ -156,83 +133,16 @@ def write_config(root: Path, **overrides: Any) -> Path:
         "prompt": overrides.pop("prompt", "export as a 1080p MP4"),
         "output": str(root / "out"),
     }
-    config: dict[str, Any] = {
-        "watch": [str(root / "inbox")],
-        "state_dir": str(root / "state"),
+    bench: dict[str, Any] = {
         "settle_seconds": 5,
         "rescan_seconds": 60,
         "concurrency": 2,
+        "local": {"preset": "veryfast"},
         # The same binary the baselines run, whatever is on PATH.
         "ffmpeg": ffmpeg_exe(),
         "rules": [rule],
     }
-    config.update(overrides)
-    path = root / "rules.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    return path
-
-
-class DaemonProcess:
-    """`python -m daemon run --config CFG` as a child; its log in a file; always stopped."""
-
-    def __init__(self, config: Path) -> None:
-        self.config = config
-        self.log_path = config.parent / f"daemon-{time.monotonic_ns()}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.started_at = 0.0
-        self._log_file: Any = None
-
-    def start(self) -> DaemonProcess:
-        self._log_file = self.log_path.open("wb")
-        self.started_at = time.monotonic()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daemon", "run", "--config", str(self.config)],
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=self.config.parent,
-            env=child_env(),
-        )
-        return self
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    @property
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def wait_running(self, timeout: float = 60.0, poll: float = 0.005) -> float:
-        """Wait for the start-up line; return seconds since start()."""
-        wait_for(lambda: RUNNING_LINE in self.log, timeout, "the daemon to start", self, poll)
-        return time.monotonic() - self.started_at
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self, timeout: float = 30.0) -> None:
-        if self.proc is None:
-            return
-        try:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout=timeout)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
-        finally:
-            if self._log_file is not None:
-                self._log_file.close()
-                self._log_file = None
-
-    def __enter__(self) -> DaemonProcess:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    return daemonproc.write_config(root, **{**bench, **overrides})
 
 
 def wait_for(
@@ -242,17 +152,8 @@ def wait_for(
     daemon: DaemonProcess | None = None,
     poll: float = 0.05,
 ) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if daemon is not None and not daemon.alive():
-            raise BenchError(f"the daemon exited while waiting for {what}:\n{daemon.log[-3000:]}")
-        if time.monotonic() > deadline:
-            tail = daemon.log[-3000:] if daemon else ""
-            raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}\n{tail}")
-        time.sleep(poll)
+    """The harness's wait_for, polling faster: the bench measures these moments."""
+    return daemonproc.wait_for(cond, timeout, what, daemon, poll)
 
 
 class BenchError(RuntimeError):
@@ -440,7 +341,7 @@ def run_main(body: Callable[[argparse.Namespace], Report], args: argparse.Namesp
     started = time.monotonic()
     try:
         report = body(args)
-    except (BenchError, OSError, subprocess.CalledProcessError) as exc:
+    except (BenchError, HarnessError, OSError, subprocess.CalledProcessError) as exc:
         print(f"bench could not run: {exc}", file=sys.stderr)
         return 1
     report.quick = args.quick

@@ -92,7 +92,7 @@ def idle(daemons: list[common.DaemonProcess], seconds: float) -> list[tuple[floa
     peaks = [0] * len(daemons)
     while time.monotonic() - start < seconds:
         for i, d in enumerate(daemons):
-            if not d.alive():
+            if not d.running():
                 raise common.BenchError(f"a daemon exited while idle:\n{d.log[-2000:]}")
             peaks[i] = max(peaks[i], common.rss_kb(d.pid))
         time.sleep(0.5)

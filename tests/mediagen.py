@@ -26,22 +26,27 @@ def make_clip(
     audio_rate: int = 48000,
     rotation: int | None = None,
     extra: tuple[str, ...] = (),
+    seed: int | None = None,
 ) -> Path:
     """Write a testsrc2 (+ sine) H.264/AAC clip. `rotation` sets display-matrix metadata
-    the way phones store portrait video (landscape pixels + a rotation)."""
+    the way phones store portrait video (landscape pixels + a rotation). `seed` shifts the
+    pitch and tags the stream, so clips differ in content (the ledger de-duplicates)."""
     args = _testsrc_args(size, rate, duration)
+    freq = 440 if seed is None else 220 + seed % 500
     if audio:
         args += [
             "-f",
             "lavfi",
             "-i",
-            f"sine=frequency=440:sample_rate={audio_rate}:duration={duration}",
+            f"sine=frequency={freq}:sample_rate={audio_rate}:duration={duration}",
         ]
+    if seed is not None:
+        args += ["-metadata", f"comment=clip-{seed}"]
     args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
     if audio:
         args += ["-c:a", "aac", "-shortest"]
     args += [*extra, str(path)]
-    subprocess.run(args, check=True)
+    subprocess.run(args, check=True, stdin=subprocess.DEVNULL)
     if rotation is not None:
         set_rotation(path, rotation)
     return path

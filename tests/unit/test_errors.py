@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from daemon.engines.nemo.errors import NemoOutOfCredits
 from daemon.errors import Cancelled, PermanentError, TransientError, from_os_error
 
 
@@ -34,3 +35,16 @@ def test_os_errors_map_to_transient_or_permanent(code: int, kind: type, advice: 
 def test_cancelled_is_transient_with_one_message() -> None:
     assert isinstance(Cancelled(), TransientError)
     assert Cancelled().reason == "stopped by shutdown; the job will resume"
+
+
+@pytest.mark.parametrize(
+    ("detail", "reason"),
+    [
+        ("", "NemoVideo is out of credits (2001)"),
+        ("top up", "NemoVideo is out of credits (2001): top up"),
+    ],
+)
+def test_out_of_credits_is_built_in_one_place(detail: str, reason: str) -> None:
+    exc = NemoOutOfCredits(detail)
+    assert (exc.reason, exc.pause_engine, exc.fallback_ok) == (reason, True, True)
+    assert isinstance(exc, PermanentError)

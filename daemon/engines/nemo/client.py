@@ -49,6 +49,7 @@ from daemon.engines.nemo.errors import (
     NemoUnreachable,
     with_code,
 )
+from daemon.errors import Cancelled
 
 Envelope = Literal["code", "render", "raw"]
 RetryKind = Literal["rate_limited", "bad_request", "token"]
@@ -199,7 +200,7 @@ class NemoClient:
                 with dest.open("wb") as out:
                     for chunk in response.iter_bytes(C.DOWNLOAD_CHUNK):
                         if cancel is not None and cancel.is_set():
-                            raise NemoTransientError("stopped by shutdown; the job will resume")
+                            raise Cancelled
                         out.write(chunk)
                         written += len(chunk)
                 return written
@@ -398,9 +399,7 @@ def _raise_for_code(code: int, message: str, *, token_error: NemoError) -> None:
     if code == C.CODE_SESSION_GONE:
         raise NemoSessionGone(f"NemoVideo session not found (1002){detail}")
     if code == C.CODE_OUT_OF_CREDITS:
-        raise NemoOutOfCredits(
-            f"NemoVideo is out of credits (2001){detail}", pause_engine=True, fallback_ok=True
-        )
+        raise NemoOutOfCredits(message)
     if code == C.CODE_UNSUPPORTED_FILE:
         raise with_code(
             NemoRejected(f"NemoVideo does not take this file type (4001){detail}"), code=code

@@ -57,11 +57,7 @@ class NemoEngine:
 
     def run(self, job: JobSpec, ctx: JobContext) -> EngineResult:
         if self._paused_since is not None:
-            raise NemoOutOfCredits(
-                "NemoVideo is out of credits (2001); NemoVideo jobs are paused",
-                pause_engine=True,
-                fallback_ok=True,
-            )
+            raise NemoOutOfCredits("NemoVideo jobs are paused")
         try:
             return NemoJob(self.client, self.settings, job, ctx, shrinker=self._shrinker).run()
         except NemoOutOfCredits:

@@ -63,9 +63,14 @@ class NemoSessionGone(NemoTransientError):
 
 
 class NemoOutOfCredits(NemoPermanentError):
-    """2001: the account has no credits left."""
+    """2001: the account has no credits left. Always pauses the engine and allows the
+    fallback, so it is built here and nowhere else: callers give only the detail."""
 
     code = C.CODE_OUT_OF_CREDITS
+
+    def __init__(self, detail: str = "") -> None:
+        reason = f"NemoVideo is out of credits ({self.code})" + (f": {detail}" if detail else "")
+        super().__init__(reason, pause_engine=True, fallback_ok=True)
 
 
 class NemoExportBlocked(NemoPermanentError):

@@ -41,7 +41,7 @@ from daemon.engines.nemo.models import RenderStatus
 from daemon.engines.nemo.shrink import check_source, shrink
 from daemon.engines.nemo.sse import EditOutcome, run_sse
 from daemon.engines.nemo.timeline import Timeline, parse_draft, summary
-from daemon.errors import PermanentError, TransientError
+from daemon.errors import Cancelled, PermanentError
 
 ENGINE_NAME = "nemo"
 # Starting over after a lost session more than once in one run points at a service problem.
@@ -313,11 +313,11 @@ class NemoJob:
 
     def _check_cancel(self) -> None:
         if self.ctx.cancel.is_set():
-            raise TransientError("stopped by shutdown; the job will resume")
+            raise Cancelled
 
     def _wait(self, seconds: float) -> None:
         if self.ctx.cancel.wait(seconds):
-            raise TransientError("stopped by shutdown; the job will resume")
+            raise Cancelled
 
 
 def _raise_for_agent_error(outcome: EditOutcome) -> None:
@@ -325,9 +325,7 @@ def _raise_for_agent_error(outcome: EditOutcome) -> None:
     code = outcome.error_code
     detail = outcome.error or ""
     if code == C.CODE_OUT_OF_CREDITS:
-        raise NemoOutOfCredits(
-            f"NemoVideo is out of credits (2001): {detail}", pause_engine=True, fallback_ok=True
-        )
+        raise NemoOutOfCredits(detail)
     if code in (C.CODE_UNSUPPORTED_FILE, C.CODE_FILE_TOO_LARGE):
         raise NemoRejected(f"NemoVideo refused the file ({code}): {detail}")
 

@@ -24,7 +24,7 @@ import httpx
 from httpx_sse import SSEError
 
 from daemon.engines.nemo import constants as C
-from daemon.errors import TransientError
+from daemon.errors import Cancelled
 
 if TYPE_CHECKING:
     from loguru import Logger
@@ -144,7 +144,7 @@ def run_sse(
 ) -> EditOutcome:
     """Send `prompt` once and follow the stream to its end.
 
-    Return how it ended. Raise TransientError when `cancel` is set (the caller's
+    Return how it ended. Raise Cancelled when `cancel` is set (the caller's
     checkpoint already says the prompt was sent) and NemoError when the service refused
     the request before the stream began.
     """
@@ -155,7 +155,7 @@ def run_sse(
     def beat() -> None:
         now = clock()
         if cancel.is_set():
-            raise TransientError("stopped by shutdown; the job will resume")
+            raise Cancelled
         if now - started > timeout:
             raise _Deadline
         if now - last_said[0] >= heartbeat_every:
