@@ -117,6 +117,7 @@ def test_corrupt_video_fails_with_reason_and_daemon_goes_on(
     assert (tmp_path / "inbox" / "broken.mp4").exists()
 
 
+@pytest.mark.slow  # a 12 s clip rendered to 1080p twice: about a minute each
 def test_kill_9_mid_job_resumes_and_completes_once(
     tmp_path: Path, daemons: list[DaemonProcess], long_clip: Path
 ) -> None:
@@ -141,6 +142,7 @@ def test_kill_9_mid_job_resumes_and_completes_once(
     assert abs(probe_output(tmp_path / "out" / "long-edited.mp4").duration - 12.0) < 0.1
 
 
+@pytest.mark.slow  # a 12 s clip rendered to 1080p twice: about a minute each
 def test_sigterm_leaves_running_job_resumable(
     tmp_path: Path, daemons: list[DaemonProcess], long_clip: Path
 ) -> None:

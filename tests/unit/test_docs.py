@@ -215,3 +215,13 @@ def test_docs_yaml_examples_parse(home: Path, name: str, block: str) -> None:
         parse_config(block, home / "rules.yaml")
     else:
         yaml.safe_load(block)
+
+
+def test_slow_tests_exist_and_the_readme_names_their_command() -> None:
+    marked = [
+        path
+        for path in (ROOT / "tests").rglob("test_*.py")
+        if "@pytest.mark.slow" in path.read_text(encoding="utf-8")
+    ]
+    assert marked, "the README promises slow tests: mark the full-size ones"
+    assert "`.venv/bin/pytest -m slow`" in README.read_text(encoding="utf-8")
