@@ -18,6 +18,7 @@ from pathlib import Path
 from loguru import logger
 
 from daemon.config import Config, Rule, load_config
+from daemon.deliver import scratch_marker
 from daemon.engines.registry import Engines
 from daemon.errors import ConfigError, JobError
 from daemon.fileio import file_facts, files_open_for_writing, fingerprint
@@ -26,7 +27,7 @@ from daemon.ledger import JobRecord, Ledger
 from daemon.media.probe import probe
 from daemon.media.tools import find_ffmpeg
 from daemon.procs import kill_orphans, videofree_alive
-from daemon.scheduler import Runner
+from daemon.scheduler import Runner, spec_rule
 from daemon.watcher import FolderWatcher
 
 # The settle check runs this often: the delay between "settled" and "queued" is at most this.
@@ -78,7 +79,7 @@ class Daemon:
     def start(self) -> None:
         recovered = self.ledger.recover(videofree_alive)
         if recovered:
-            killed = kill_orphans(j.id for j in recovered)
+            killed = kill_orphans(scratch_marker(spec_rule(j).output, j.id) for j in recovered)
             logger.info(
                 "resuming {} interrupted job(s){}",
                 len(recovered),

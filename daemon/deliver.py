@@ -14,12 +14,19 @@ SCRATCH_PREFIX = ".videofree-"
 SCRATCH_SUFFIX = ".part.mp4"
 
 
+def scratch_marker(folder: Path, job_id: int) -> str:
+    """What every scratch name of this job in this folder starts with: the full path, so
+    another videofree (another user, a test run) with its own job of the same id never
+    matches it."""
+    return f"{folder / SCRATCH_PREFIX}{job_id}-"
+
+
 def scratch_path(folder: Path, job_id: int) -> Path:
     """A temporary name in the output folder: hidden and *.part, so no watcher picks it
     up, and on the same filesystem as the final name, so the rename is atomic. The random
     part keeps an orphaned writer of an earlier attempt from sharing the file."""
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{SCRATCH_PREFIX}{job_id}-{secrets.token_hex(4)}{SCRATCH_SUFFIX}"
+    return Path(f"{scratch_marker(folder, job_id)}{secrets.token_hex(4)}{SCRATCH_SUFFIX}")
 
 
 def remove_scratch(folder: Path, job_id: int) -> None:

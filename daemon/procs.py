@@ -9,8 +9,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from daemon.deliver import SCRATCH_PREFIX
-
 _PROC = Path("/proc")
 
 
@@ -75,14 +73,15 @@ def videofree_alive(owner: Owner, proc: Path = _PROC) -> bool:
     return "videofree" in _cmdline(owner.pid)
 
 
-def kill_orphans(job_ids: Iterable[int]) -> list[int]:
-    """Stop processes (ffmpeg) still writing a scratch file of these jobs.
+def kill_orphans(markers: Iterable[str]) -> list[int]:
+    """Stop processes (ffmpeg) still writing a scratch file of these jobs: those whose
+    argv holds one of `markers` (deliver.scratch_marker: folder, prefix and job id).
 
     A daemon killed with SIGKILL leaves its ffmpeg children running; they would waste
     the CPU and race the resumed job. They are found by the scratch name in their argv,
     which needs no bookkeeping that a crash could lose. Return the pids signalled.
     """
-    markers = [f"{SCRATCH_PREFIX}{job_id}-" for job_id in job_ids]
+    markers = list(markers)
     if not markers or not _PROC.is_dir():
         return []
     killed = []

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.procs import Owner, start_time, this_process, videofree_alive
+from daemon.deliver import scratch_marker
+from daemon.procs import Owner, kill_orphans, start_time, this_process, videofree_alive
 
 
 @pytest.fixture
@@ -58,3 +59,27 @@ def test_start_time_reads_field_22_whatever_the_command_name(tmp_path: Path, com
 
 def test_start_time_of_a_missing_process_is_none(tmp_path: Path) -> None:
     assert start_time(77, tmp_path) is None
+
+
+def test_kill_orphans_stops_only_the_writer_of_this_folders_scratch_file(tmp_path: Path) -> None:
+    """Another videofree (another user, a parallel test run) has its own job 1: its
+    ffmpeg writes a scratch file of the same job id in another folder and must live."""
+    ours, theirs = tmp_path / "out", tmp_path / "elsewhere"
+    hold = "import sys; sys.stdin.read()"
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", hold, f"{scratch_marker(folder, 1)}ab12.part.mp4"],
+            stdin=subprocess.PIPE,
+        )
+        for folder in (ours, theirs)
+    ]
+    try:
+        killed = kill_orphans([scratch_marker(ours, 1)])
+        assert killed == [children[0].pid]
+        assert children[0].wait(timeout=10) == -9
+        assert children[1].poll() is None
+    finally:
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.close()
+            child.wait(timeout=10)
