@@ -180,8 +180,8 @@ class Daemon:
                 logger.info("{}: same content as {}; skipped", decision.path.name, decision.detail)
             case Skip(news=True):
                 logger.info("{}: {}", decision.path.name, decision.why)
-            case Wait(why=why) if "combine" in why:
-                logger.info("{} {}", decision.path.name, why)
+            case Wait(news=True):
+                logger.info("{} {}", decision.path.name, decision.why)
             case _:
                 pass
 

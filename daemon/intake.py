@@ -70,6 +70,8 @@ class SkipWhy(StrEnum):
 class Wait:
     path: Path
     why: str
+    # True when a person wants to hear about it (a clip held for its combine group).
+    news: bool = False
 
 
 @dataclass(frozen=True)
@@ -214,7 +216,8 @@ class Intake:
             group = self._groups.setdefault((rule.name, path.parent), _Group(rule))
             group.members[path] = fp
             group.last_added = self._clock()
-            return Wait(path, f"waits {rule.combine:g} s for more clips to combine")
+            why = f"waits {rule.combine:g} s for more clips to combine (rule {rule.name})"
+            return Wait(path, why, news=True)
         return self._queue_or_duplicate(rule, (path,), fp, ledger)
 
     def flush(

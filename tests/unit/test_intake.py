@@ -244,7 +244,7 @@ def test_clips_arriving_together_are_combined_in_capture_order(
         return captured[path], path.name
 
     assert intake.fingerprinted(a, rule, "fp-a", ledger) == Wait(
-        a, "waits 10 s for more clips to combine"
+        a, "waits 10 s for more clips to combine (rule joined)", news=True
     )
     clock.now += 6
     intake.fingerprinted(b, rule, "fp-b", ledger)
