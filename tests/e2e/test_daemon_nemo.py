@@ -55,7 +55,8 @@ def nemo_config(root: Path, api_base: str, *, fallback: str | None = None, **nem
         "api_base": api_base,
         "poll_interval": 0.2,
         "rate_limit_wait": 0.2,
-        "state_wait": 2,
+        "change_deadline": 10,
+        "retry_wait": 0.2,
         "request_timeout": 10,
         **nemo,
     }

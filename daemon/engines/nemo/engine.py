@@ -63,10 +63,13 @@ class NemoEngine:
                 fallback_ok=True,
             )
         try:
-            return NemoJob(self.client, self.settings, job, ctx, shrinker=self._shrinker).run()
-        except NemoOutOfCredits:
+            with self.client.cancelled_by(ctx.cancel):
+                return NemoJob(self.client, self.settings, job, ctx, shrinker=self._shrinker).run()
+        except NemoOutOfCredits as exc:
             self._pause(ctx)
-            raise
+            raise NemoOutOfCredits(
+                f"{exc.reason}. {self._how_to_get_credits()}", pause_engine=True, fallback_ok=True
+            ) from None
 
     def available(self) -> bool:
         """True unless out of credits; while paused, ask the service at most every 10 min."""
@@ -113,10 +116,11 @@ class NemoEngine:
     def _how_to_get_credits(self) -> str:
         if self.tokens.from_env:
             return "Top up the credits of the account whose token is in $NEMO_TOKEN."
+        bind_id = self.tokens.bind_id()
+        url = C.REGISTER_BIND_URL.format(bind_id=bind_id) if bind_id else C.REGISTER_URL
         return (
-            f"For more credits, register at {C.REGISTER_URL} and set $NEMO_TOKEN to your "
-            "account's token (the anonymous token's credits renew only with a new token "
-            "after 7 days)."
+            f"For more credits, register at {url} (this links the anonymous account to yours) "
+            "and set $NEMO_TOKEN to your account's token."
         )
 
 
