@@ -501,7 +501,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._chunk(b": heartbeat\n\n")
             time.sleep(faults.sse_delay)
         self._chunk(b"data:\n\n")  # an empty data line: the other heartbeat form
-        if faults.sse in ("broken", "silent"):
+        if faults.sse in ("broken", "silent", "hang"):
             with self.fake.lock:  # the edit shows up in the state only a while later
                 session.edit_at = time.monotonic() + faults.edit_delay
         if faults.sse == "broken":
