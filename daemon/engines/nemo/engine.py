@@ -58,7 +58,8 @@ class NemoEngine:
     def run(self, job: JobSpec, ctx: JobContext) -> EngineResult:
         if self._paused_since is not None:
             raise NemoOutOfCredits(
-                "NemoVideo is out of credits (2001); NemoVideo jobs are paused",
+                "NemoVideo is out of credits (2001); NemoVideo jobs are paused. "
+                + self._how_to_get_credits(),
                 pause_engine=True,
                 fallback_ok=True,
             )
