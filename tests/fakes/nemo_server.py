@@ -790,7 +790,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(default, dict):
             parser.add_argument(flag, type=json.loads, default=default, help="JSON")
         elif isinstance(default, bool):
-            parser.add_argument(flag, action="store_true")
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
         else:
             parser.add_argument(flag, type=type(default), default=default)
     args = parser.parse_args(argv)

@@ -312,6 +312,9 @@ def test_the_fake_runs_as_a_script(tmp_path: Path, media: dict[str, Path]) -> No
             2,
             "silent",
         )
+        # Flags that default to on stay on unless the command line turns them off.
+        assert faults["upload_fills_draft"] is True
+        assert faults["upload_lists_files"] is True
         with urllib.request.urlopen(f"{url}/_fake/stats", timeout=5) as answer:
             assert json.loads(answer.read())["prompts"] == {}
     finally:
