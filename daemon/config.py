@@ -175,9 +175,11 @@ class NemoSettings(_Strict):
     request_timeout: Seconds = 120.0
     # The service asks for 30 s after a 429 before the one retry; tests set it near zero.
     rate_limit_wait: Seconds = 30.0
-    # After an edit stream broke off the agent may still be working: re-read the session
-    # state this long for a timeline before giving up (never by sending the prompt again).
-    state_wait: Seconds = 5 * 60.0
+    # After a 5xx or a connection reset before any answer, wait this long and repeat once.
+    retry_wait: Seconds = 5.0
+    # After the prompt, re-read the session state this long for a draft that differs from
+    # the one before it (the edit often lands after a silent or broken stream).
+    change_deadline: Seconds = 2 * 60.0
 
     @field_validator("api_base")
     @classmethod

@@ -12,6 +12,7 @@ import pytest
 
 from tests.e2e.daemonproc import (
     DaemonProcess,
+    cli,
     drop,
     jobs_in,
     start,
@@ -55,7 +56,8 @@ def nemo_config(root: Path, api_base: str, *, fallback: str | None = None, **nem
         "api_base": api_base,
         "poll_interval": 0.2,
         "rate_limit_wait": 0.2,
-        "state_wait": 2,
+        "change_deadline": 10,
+        "retry_wait": 0.2,
         "request_timeout": 10,
         **nemo,
     }
@@ -142,17 +144,72 @@ def test_unreachable_api_falls_back_to_local(
     assert max(probed.width, probed.height) == 1920
 
 
-def test_out_of_credits_fails_clearly_or_falls_back(
+def test_out_of_credits_gives_the_bind_link_and_pauses_nemo_jobs(
     tmp_path: Path, daemons: list[DaemonProcess], fake: FakeNemo, clips: list[Path]
 ) -> None:
-    fake.faults.sse = "error"
-    fake.faults.sse_error_code = "2001"
-    fake.faults.credits_available = 0
+    fake.faults.credits_available = 0  # /run_sse answers {"code": 2001} before any stream
     config = nemo_config(tmp_path, fake.url)
     d = start(daemons, config)
     drop(clips[0], tmp_path / "inbox", "a.mp4")
     wait_for(lambda: jobs_in(config, "failed"), 60, "job failed for credits", d)
     [job] = status(config)
+    link = f"https://nemovideo.com/?bind={fake.anonymous_user_id}"
     assert "credit" in job["error"].lower()
+    assert link in job["error"]
     assert "NEMO_TOKEN" in d.log, "the log says how to get more credits"
+    # The next NemoVideo job waits for credits instead of failing or running.
+    drop(clips[1], tmp_path / "inbox", "b.mp4")
+    wait_for(
+        lambda: any("unavailable" in (j["error"] or "") for j in jobs_in(config, "queued")),
+        60,
+        "second job waiting",
+        d,
+    )
     assert d.running()
+    assert fake.stats()["prompts"] == {}
+
+
+def test_out_of_credits_does_not_hang_videofree_process(
+    tmp_path: Path, fake: FakeNemo, clips: list[Path]
+) -> None:
+    fake.faults.credits_available = 0
+    config = nemo_config(tmp_path, fake.url)
+    src = tmp_path / "elsewhere" / "clip.mp4"
+    src.parent.mkdir()
+    src.write_bytes(clips[0].read_bytes())
+    done = cli(config, "process", str(src), check=False)
+    assert done.returncode == 1
+    assert f"?bind={fake.anonymous_user_id}" in done.stderr
+    assert fake.stats()["prompts"] == {}
+
+
+def test_done_when_a_service_as_awkward_as_the_real_one(
+    tmp_path: Path, daemons: list[DaemonProcess], fake: FakeNemo, clips: list[Path]
+) -> None:
+    # Issue 9's scenario: the upload fills the draft at once (the fake's default), the
+    # first /run_sse is refused with 503, the stream closes without a word and the edit
+    # shows in the state seconds later, the first render fails, and one call is answered
+    # {"code": 429} with HTTP 200.
+    fake.faults.fail = {"/run_sse": [503], "/api/state/": ["code:429"]}
+    fake.faults.sse = "silent"
+    fake.faults.edit_delay = 2.0
+    fake.faults.render_fail_first = 1
+    config = nemo_config(tmp_path, fake.url, fallback="local")
+    d = start(daemons, config)
+    drop(clips[0], tmp_path / "inbox", "a.mp4")
+    drop(clips[1], tmp_path / "inbox", "b.mp4")
+    wait_for(lambda: len(jobs_in(config, "done")) == 2, 120, "two nemo jobs done", d)
+    stats = fake.stats()
+    assert sorted(str(r["answer"]) for r in stats["refused"]) == ["503", "code:429"]
+    assert sum(stats["prompts"].values()) == 2 and set(stats["prompts"].values()) == {1}
+    assert set(stats["credits_spent"].values()) == {50.0}, "no credits spent twice"
+    assert len(stats["failed_renders"]) == 1
+    assert len(stats["render_ids"]) == 3
+    assert stats["renders_of_unedited_drafts"] == []
+    assert fake.requests_missing_headers() == []
+    for job in status(config):
+        assert job["engine"] == "nemo"
+        assert not any("fallback" in note for note in job["notes"])
+        probed = probe_output(Path(job["output"]))
+        assert (probed.width, probed.height) == (1920, 1080)
+    assert token_of(tmp_path) not in d.log

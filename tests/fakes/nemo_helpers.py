@@ -38,7 +38,8 @@ def settings(api_base: str = "http://nemo.test", **overrides: Any) -> NemoSettin
         "sse_timeout": 10.0,
         "request_timeout": 10.0,
         "rate_limit_wait": 0.01,
-        "state_wait": 0.2,
+        "change_deadline": 1.0,
+        "retry_wait": 0.01,
     }
     values.update(overrides)
     return NemoSettings(**values)

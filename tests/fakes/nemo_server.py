@@ -1,8 +1,15 @@
 """A NemoVideo-like HTTP server on 127.0.0.1, for tests and benchmarks.
 
+Written from the service's own API text, not from our client: request bodies are
+validated (task_name; app_name, user_id, session_id, new_message; id, sessionId, draft,
+output), an upload puts the clip on the draft at once, a silent or broken stream shows its
+edit in the state only `edit_delay` seconds later, render status is at the top level with
+`output.url`, and each prompt costs credits (2001 before the stream when they run out).
 Real sockets, a real streamed multipart upload (parsed as it arrives, never held whole),
 a real SSE stream (chunked, with comment heartbeats), renders that move from pending to
-completed over several polls, and a real MP4 to download. Faults are switched on through
+completed over several polls, and a real MP4 to download. `fail` queues answers for one
+path: `{"/run_sse": [503, "code:429", "reset"]}` (an HTTP status, an envelope code with
+HTTP 200, or a connection closed before any byte). Faults are switched on through
 `FakeNemo.faults` (same process) or `POST /_fake/faults` (another process); everything it
 saw is in `FakeNemo.stats()` or `GET /_fake/stats`.
 
@@ -52,10 +59,25 @@ class Faults:
     expire_token_next: bool = False
     # Sessions answer 1002 on their state after this many reads (0: never).
     lose_session_after_state_reads: int = 0
-    # Polls before a render completes; its shape: "data" (data.outputUrl) or "top" (output.url).
+    # Polls before a render completes; its shape: "top" (status and output.url at the top
+    # level, as documented) or "data" (data.outputUrl, as seen once).
     render_polls: int = 3
-    render_shape: str = "data"
+    render_shape: str = "top"
     render_fail: bool = False
+    # The first N renders end `failed`.
+    render_fail_first: int = 0
+    # Answers queued per path prefix, used up one per matching request (see the docstring).
+    fail: dict[str, list[Any]] = field(default_factory=dict)
+    # An upload puts the clip on the draft at once, as a real upload does.
+    upload_fills_draft: bool = True
+    # The upload answer lists data.files (False: `{"code": 0, "data": {}}`).
+    upload_lists_files: bool = True
+    # A silent or broken stream's edit shows in the state this many seconds after it ends.
+    edit_delay: float = 2.0
+    # The edit leaves the draft exactly as it was.
+    edit_noop: bool = False
+    # What one prompt costs.
+    edit_cost: float = 50.0
     export_402: bool = False
     # The first render id is refused as a duplicate.
     duplicate_render_once: bool = False
@@ -75,13 +97,18 @@ class _Session:
     draft: dict[str, Any] = field(default_factory=lambda: {"t": []})
     state_reads: int = 0
     language: str = ""
+    edits: int = 0
+    edit_at: float | None = None
+    credits_spent: float = 0.0
 
 
 @dataclass
 class _Render:
     render_id: str
     session_id: str
+    edited: bool
     polls: int = 0
+    fails: bool = False
 
 
 class FakeNemo:
@@ -106,6 +133,8 @@ class FakeNemo:
         self.renders: dict[str, _Render] = {}
         self.refused_renders: list[str] = []
         self.claims: list[dict[str, Any]] = []
+        self.refused: list[dict[str, Any]] = []
+        self.anonymous_user_id = "anon-" + secrets.token_hex(4)
         self._next_session = 1000
         handler = type("Handler", (_Handler,), {"fake": self})
         self.httpd = ThreadingHTTPServer((host, port), handler)
@@ -148,6 +177,14 @@ class FakeNemo:
                 "prompts": {s.session_id: s.prompts for s in self.sessions.values() if s.prompts},
                 "renders": dict(Counter(r.session_id for r in self.renders.values())),
                 "render_ids": list(self.renders),
+                "renders_of_unedited_drafts": [
+                    r.render_id for r in self.renders.values() if not r.edited
+                ],
+                "failed_renders": [r.render_id for r in self.renders.values() if r.fails],
+                "credits_spent": {
+                    s.session_id: s.credits_spent for s in self.sessions.values() if s.prompts
+                },
+                "refused": list(self.refused),
                 "refused_renders": list(self.refused_renders),
                 "uploads": [u for s in self.sessions.values() for u in s.uploads],
                 "sessions": list(self.sessions),
@@ -191,15 +228,46 @@ def _default_media(folder: Path) -> Path:
     return make_clip(folder / "render.mp4", duration=1.0, size=(160, 120))
 
 
-def _draft_for(session: _Session) -> dict[str, Any]:
-    total = sum(int(1000 * (u.get("duration") or 2.0)) for u in session.uploads) or 2000
+def _uploaded_draft(session: _Session) -> dict[str, Any]:
+    """What an upload makes of the timeline: the clips on the video track, nothing else."""
+    return {
+        "t": [{"tt": 0, "sg": [{"d": 2000, "m": {"src": u["filename"]}} for u in session.uploads]}]
+    }
+
+
+def _edited_draft(session: _Session) -> dict[str, Any]:
+    total = 2000 * max(1, len(session.uploads))
     return {
         "t": [
-            {"tt": 0, "sg": [{"d": total, "m": {"src": u["filename"]}} for u in session.uploads]},
-            {"tt": 1, "sg": [{"d": total}], "m": {"name": "Lo-fi"}},
+            {
+                "tt": 0,
+                "sg": [
+                    {"d": 1800, "m": {"src": u["filename"], "trim": 200}} for u in session.uploads
+                ],
+            },
+            {"tt": 1, "sg": [{"d": total}], "m": {"name": "Lo-fi", "edit": session.edits}},
             {"tt": 7, "sg": [{"d": min(total, 3000)}], "m": {"text": "Title"}},
         ]
     }
+
+
+def _apply_edit(fake: FakeNemo, session: _Session) -> None:
+    """Under the lock: the agent's edit lands on the draft."""
+    session.edit_at = None
+    if fake.faults.edit_noop:
+        return
+    session.edits += 1
+    session.draft = (
+        {"t": [{"tt": 0, "sg": []}]} if fake.faults.empty_draft else _edited_draft(session)
+    )
+
+
+def _is_edited(draft: Any) -> bool:
+    tracks = draft.get("t") if isinstance(draft, dict) else None
+    return any(
+        isinstance(t, dict) and isinstance(t.get("m"), dict) and "edit" in t["m"]
+        for t in tracks or []
+    )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -236,6 +304,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._drain()
                 self._json({"code": 429, "message": "too many requests"}, status=429)
                 return
+            planned = _next_planned(fake.faults.fail, path)
+        if planned is not None:
+            self._planned(path, planned)
+            return
         if path == "/api/auth/anonymous-token" and method == "POST":
             self._drain()
             self._anonymous_token()
@@ -248,6 +320,27 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         self._drain()
         self._json({"code": 404, "message": f"no route {method} {path}"}, status=404)
+
+    def _planned(self, path: str, answer: Any) -> None:
+        """Answer with a queued fault: an HTTP status, "code:N" with HTTP 200, or "reset"."""
+        self._drain()
+        with self.fake.lock:
+            self.fake.refused.append({"path": path, "answer": answer})
+        if answer == "reset":
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(2)
+            return
+        text = str(answer)
+        if text.startswith("code:"):
+            code = int(text.removeprefix("code:"))
+            self._json({"code": code, "message": f"fake code {code}", "data": None})
+            return
+        status = int(text)
+        self._json({"code": status, "message": f"fake HTTP {status}", "data": None}, status=status)
+
+    def _bad_request(self, why: str) -> None:
+        self._json({"code": 400, "message": f"invalid request: {why}", "data": None}, 400)
 
     def _authorized(self) -> bool:
         auth = self.headers.get("Authorization", "")
@@ -307,14 +400,21 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with self.fake.lock:
             token = self.fake.new_token()
-        self._ok({"token": token, "expires_at": "2099-01-01T00:00:00Z", "credits": 100})
+        self._ok(
+            {
+                "token": token,
+                "expires_at": "2099-01-01T00:00:00Z",
+                "credits": 100,
+                "user_id": self.fake.anonymous_user_id,
+            }
+        )
 
     def create_session(self, _path: str) -> None:
         body = self._body()
+        if not isinstance(body.get("task_name"), str) or not body["task_name"]:
+            self._bad_request("task_name is required")
+            return
         with self.fake.lock:
-            if self.fake.faults.credits_available <= 0:
-                self._json({"code": 2001, "message": "insufficient credits", "data": None})
-                return
             session = self.fake.new_session()
             session.draft = {"t": []}
             session.language = str(body.get("language", ""))
@@ -353,6 +453,12 @@ class _Handler(BaseHTTPRequestHandler):
         }
         with self.fake.lock:
             session.uploads.append(record)
+            if self.fake.faults.upload_fills_draft:
+                session.draft = _uploaded_draft(session)
+            lists_files = self.fake.faults.upload_lists_files
+        if not lists_files:
+            self._ok({})
+            return
         self._ok(
             {
                 "files": [
@@ -370,25 +476,34 @@ class _Handler(BaseHTTPRequestHandler):
     def run_sse(self, _path: str) -> None:
         body = self._body()
         if self.headers.get("Accept") != "text/event-stream":
-            self._json({"code": 400, "message": "Accept: text/event-stream required"}, 400)
+            self._bad_request("Accept: text/event-stream required")
+            return
+        why = _bad_message(body)
+        if why:
+            self._bad_request(why)
             return
         session = self._session(str(body.get("session_id", "")))
         if session is None:
             return
         faults = self.fake.faults
         with self.fake.lock:
+            if faults.credits_available < faults.edit_cost:
+                self._json({"code": 2001, "message": "insufficient credits", "data": None})
+                return
+            faults.credits_available -= faults.edit_cost
+            session.credits_spent += faults.edit_cost
             session.prompts += 1
-            if not faults.empty_draft:
-                session.draft = _draft_for(session)
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        beats = faults.sse_heartbeats
-        for _ in range(beats):
+        for _ in range(faults.sse_heartbeats):
             self._chunk(b": heartbeat\n\n")
             time.sleep(faults.sse_delay)
         self._chunk(b"data:\n\n")  # an empty data line: the other heartbeat form
+        if faults.sse in ("broken", "silent", "hang"):
+            with self.fake.lock:  # the edit shows up in the state only a while later
+                session.edit_at = time.monotonic() + faults.edit_delay
         if faults.sse == "broken":
             self._chunk(b'data: {"content": {"parts": [{"text": "Adding mus')
             self.wfile.flush()
@@ -396,10 +511,18 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(2)  # no closing chunk: the stream breaks off
             return
+        if faults.sse == "hang":
+            # Sends nothing more until the client goes away (deadline and cancel tests).
+            with contextlib.suppress(OSError):
+                while self.connection.recv(1):
+                    pass
+            return
         events: list[dict[str, Any]] = []
         if faults.sse == "error":
             events.append({"errorCode": faults.sse_error_code, "errorMessage": "agent error"})
         elif faults.sse != "silent":
+            with self.fake.lock:
+                _apply_edit(self.fake, session)
             events += [
                 {"content": {"parts": [{"text": "Let me think.", "thought": True}]}},
                 {"content": {"parts": [{"functionCall": {"name": "add_bgm", "args": {}}}]}},
@@ -428,6 +551,8 @@ class _Handler(BaseHTTPRequestHandler):
                 del self.fake.sessions[sid]
                 self._json({"code": 1002, "message": "session not found", "data": None})
                 return
+            if session.edit_at is not None and time.monotonic() >= session.edit_at:
+                _apply_edit(self.fake, session)
             draft = json.loads(json.dumps(session.draft))
             infos = [{"filename": u["filename"]} for u in session.uploads]
         self._ok({"state": {"draft": draft, "video_infos": infos, "generated_media": []}})
@@ -437,6 +562,10 @@ class _Handler(BaseHTTPRequestHandler):
         faults = self.fake.faults
         if any(not self.headers.get(h) for h in SKILL_HEADERS) or faults.export_402:
             self._json({"success": False, "error": "export requires a paid plan"}, status=402)
+            return
+        why = _bad_render(body)
+        if why:
+            self._bad_request(why)
             return
         render_id = str(body.get("id", ""))
         sid = str(body.get("sessionId", ""))
@@ -449,7 +578,11 @@ class _Handler(BaseHTTPRequestHandler):
             if sid not in self.fake.sessions or not body.get("draft"):
                 self._json({"success": False, "error": "unknown session or empty draft"})
                 return
-            self.fake.renders[render_id] = _Render(render_id, sid)
+            fails = faults.render_fail or faults.render_fail_first > 0
+            faults.render_fail_first = max(0, faults.render_fail_first - 1)
+            self.fake.renders[render_id] = _Render(
+                render_id, sid, edited=_is_edited(body["draft"]), fails=fails
+            )
         self._json({"success": True, "data": {"id": render_id, "status": "pending"}})
 
     def render_status(self, path: str) -> None:
@@ -463,7 +596,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             render.polls += 1
             polls = render.polls
-        if faults.render_fail:
+        if render.fails and polls >= min(2, faults.render_polls):
             status, progress = "failed", 0
         elif polls >= faults.render_polls:
             status, progress = "completed", 100
@@ -533,6 +666,44 @@ _ROUTES: list[tuple[tuple[str, str], str]] = [
     (("GET", "/api/render/proxy/"), "download"),
     (("GET", "/files/"), "download"),
 ]
+
+
+def _next_planned(plan: dict[str, list[Any]], path: str) -> Any:
+    """Under the lock: take the next queued answer for `path`, if any."""
+    for prefix, answers in plan.items():
+        if path.startswith(prefix) and answers:
+            return answers.pop(0)
+    return None
+
+
+def _bad_message(body: dict[str, Any]) -> str:
+    """Why a /run_sse body is not what the API text documents ('' when it is)."""
+    if body.get("app_name") != "nemo_agent":
+        return "app_name must be nemo_agent"
+    if body.get("user_id") != "me":
+        return "user_id must be me"
+    if not body.get("session_id"):
+        return "session_id is required"
+    message = body.get("new_message")
+    parts = message.get("parts") if isinstance(message, dict) else None
+    texts = [p.get("text") for p in parts or [] if isinstance(p, dict)]
+    if not texts or not all(isinstance(t, str) and t.strip() for t in texts):
+        return "new_message.parts[].text is required"
+    return ""
+
+
+def _bad_render(body: dict[str, Any]) -> str:
+    """Why a render body is not what the API text documents ('' when it is)."""
+    if not str(body.get("id", "")).startswith("render_"):
+        return "id must be render_<ts>"
+    if not body.get("sessionId"):
+        return "sessionId is required"
+    draft = body.get("draft")
+    if not isinstance(draft, dict) or not isinstance(draft.get("t"), list):
+        return "draft is required"
+    if body.get("output") != {"format": "mp4", "quality": "high"}:
+        return "output must be {format: mp4, quality: high}"
+    return ""
 
 
 def _read_multipart(handler: BaseHTTPRequestHandler) -> dict[str, Any]:
@@ -616,8 +787,10 @@ def main(argv: list[str] | None = None) -> int:
     for f in fields(Faults):
         flag = "--" + f.name.replace("_", "-")
         default = getattr(Faults(), f.name)
-        if isinstance(default, bool):
-            parser.add_argument(flag, action="store_true")
+        if isinstance(default, dict):
+            parser.add_argument(flag, type=json.loads, default=default, help="JSON")
+        elif isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
         else:
             parser.add_argument(flag, type=type(default), default=default)
     args = parser.parse_args(argv)

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,11 @@ import pytest
 
 from daemon.engines.base import EngineResult
 from daemon.engines.nemo import NemoEngine, create_nemo_engine, credits_summary
-from daemon.engines.nemo.errors import NemoOutOfCredits, NemoUnreachable
+from daemon.engines.nemo.errors import (
+    NemoEditChangedNothing,
+    NemoOutOfCredits,
+    NemoUnreachable,
+)
 from daemon.errors import PermanentError, TransientError
 from tests.fakes.nemo_helpers import Saved, captured_logs, make_ctx, make_job, settings
 from tests.fakes.nemo_server import FakeNemo, Faults
@@ -100,7 +105,7 @@ def test_a_whole_job_with_heartbeats(
     assert upload["size"] == source.stat().st_size
     text = "\n".join(logs)
     assert "NemoVideo: Added lo-fi music and a title." in text
-    assert "Timeline (3 tracks): Video 0-2s; BGM 0-2s; Title 0-2s" in text
+    assert "Timeline (3 tracks): Video 0-1.8s; BGM 0-2s; Title 0-2s" in text
     assert text.count("https://nemovideo.com/workspace/claim?ct=ct-") == 1
     token = json.loads((tmp_path / "state" / "nemo-token").read_text())["token"]
     assert token.startswith("nmv_usr_")
@@ -114,9 +119,11 @@ def test_a_stream_without_text_is_not_resent(
     fake: FakeNemo, tmp_path: Path, source: Path, media: dict[str, Path], mode: str
 ) -> None:
     fake.faults.sse = mode
+    fake.faults.edit_delay = 0.5  # the edit shows in the state only after the stream
     result, _ = run_job(fake, tmp_path, source)
     assert_delivered(result, media)
     assert_one_prompt_one_render(fake)
+    assert fake.stats()["renders_of_unedited_drafts"] == []
 
 
 def test_a_429_and_an_expired_token(
@@ -182,24 +189,31 @@ def test_a_restart_while_polling_keeps_one_render(
 def test_a_restart_during_the_edit_stream_never_resends(
     fake: FakeNemo, tmp_path: Path, source: Path, media: dict[str, Path]
 ) -> None:
-    fake.faults.sse_heartbeats = 50
-    fake.faults.sse_delay = 0.02
+    fake.faults.sse = "hang"  # heartbeats, then nothing at all
+    fake.faults.edit_delay = 0.0
     job = make_job(tmp_path, [source], nemo=settings(fake.url))
     cancel = threading.Event()
-    timer = threading.Timer(0.3, cancel.set)
-    timer.start()
+    watcher = threading.Thread(target=_cancel_once_prompted, args=(fake, cancel))
+    watcher.start()
     engine = create_nemo_engine(job.config)
     ctx, saved = make_ctx(tmp_path, cancel=cancel)
     try:
-        with pytest.raises(TransientError):
+        with pytest.raises(TransientError, match="shutdown"):
             engine.run(job, ctx)
     finally:
-        timer.cancel()
+        cancel.set()
+        watcher.join()
         engine.close()
     assert saved.last["prompt_sent"] is True
     result, _ = run_job(fake, tmp_path, source, saved=saved)
     assert_delivered(result, media)
     assert_one_prompt_one_render(fake)
+
+
+def _cancel_once_prompted(fake: FakeNemo, cancel: threading.Event) -> None:
+    while not cancel.is_set() and not fake.stats()["prompts"]:
+        cancel.wait(0.02)
+    cancel.set()
 
 
 def test_two_jobs_at_once_share_one_token(
@@ -298,6 +312,9 @@ def test_the_fake_runs_as_a_script(tmp_path: Path, media: dict[str, Path]) -> No
             2,
             "silent",
         )
+        # Flags that default to on stay on unless the command line turns them off.
+        assert faults["upload_fills_draft"] is True
+        assert faults["upload_lists_files"] is True
         with urllib.request.urlopen(f"{url}/_fake/stats", timeout=5) as answer:
             assert json.loads(answer.read())["prompts"] == {}
     finally:
@@ -311,3 +328,130 @@ def test_the_fake_runs_as_a_script(tmp_path: Path, media: dict[str, Path]) -> No
 def test_faults_default_to_a_well_behaved_service() -> None:
     assert Faults().sse == "normal"
     assert Faults().render_polls >= 2
+
+
+# -- what the real service does (issue 9) --------------------------------------------------
+
+
+def test_a_503_on_the_prompt_is_sent_again_and_charged_once(
+    fake: FakeNemo, tmp_path: Path, source: Path, media: dict[str, Path]
+) -> None:
+    fake.faults.fail = {"/run_sse": [503]}
+    result, saved = run_job(fake, tmp_path, source)
+    assert_delivered(result, media)
+    assert_one_prompt_one_render(fake)
+    stats = fake.stats()
+    assert stats["refused"] == [{"path": "/run_sse", "answer": 503}]
+    assert list(stats["credits_spent"].values()) == [50.0]
+    assert saved.last["prompt_sent"] is True
+
+
+def test_a_prompt_refused_until_the_attempt_ends_leaves_it_unsent(
+    fake: FakeNemo, tmp_path: Path, source: Path, media: dict[str, Path]
+) -> None:
+    fake.faults.fail = {"/run_sse": ["reset", 503]}
+    with pytest.raises(TransientError):
+        run_job(fake, tmp_path, source)
+    job = make_job(tmp_path, [source], nemo=settings(fake.url))
+    assert fake.stats()["prompts"] == {}
+    # The checkpoint of that attempt does not claim the prompt: the next attempt sends it.
+    engine = create_nemo_engine(job.config)
+    ctx, saved = make_ctx(tmp_path)
+    with pytest.raises(TransientError):
+        fake.faults.fail = {"/run_sse": [503, 503]}
+        engine.run(job, ctx)
+    assert "prompt_sent" not in saved.last
+    result = engine.run(job, make_ctx(tmp_path, saved)[0])
+    engine.close()
+    assert_delivered(result, media)
+    assert_one_prompt_one_render(fake)
+
+
+def test_an_envelope_429_with_http_200_waits_and_goes_on(
+    fake: FakeNemo, tmp_path: Path, source: Path, media: dict[str, Path]
+) -> None:
+    fake.faults.fail = {"/api/state/": ["code:429"]}
+    result, _ = run_job(fake, tmp_path, source)
+    assert_delivered(result, media)
+    assert_one_prompt_one_render(fake)
+    [refused] = fake.stats()["refused"]
+    assert refused["path"].startswith("/api/state/") and refused["answer"] == "code:429"
+
+
+def test_a_failed_render_is_rendered_once_more(
+    fake: FakeNemo, tmp_path: Path, source: Path, media: dict[str, Path]
+) -> None:
+    fake.faults.render_fail_first = 1
+    result, saved = run_job(fake, tmp_path, source)
+    assert_delivered(result, media)
+    stats = fake.stats()
+    assert set(stats["prompts"].values()) == {1}
+    failed, retried = stats["render_ids"]
+    assert stats["failed_renders"] == [failed]
+    assert saved.last["render_id"] == retried
+    assert stats["renders_of_unedited_drafts"] == []
+
+
+def test_an_edit_that_changes_nothing_is_never_rendered(
+    fake: FakeNemo, tmp_path: Path, source: Path
+) -> None:
+    fake.faults.edit_noop = True
+    with pytest.raises(NemoEditChangedNothing, match="changed nothing") as info:
+        run_job(fake, tmp_path, source)
+    assert "Added lo-fi music and a title." in info.value.reason
+    assert info.value.fallback_ok
+    assert fake.stats()["render_ids"] == []
+
+
+def test_an_upload_answer_without_files_is_confirmed_from_the_state(
+    fake: FakeNemo, tmp_path: Path, source: Path, media: dict[str, Path]
+) -> None:
+    fake.faults.upload_lists_files = False
+    result, _ = run_job(fake, tmp_path, source)
+    assert_delivered(result, media)
+    assert_one_prompt_one_render(fake)
+
+
+def test_out_of_credits_gives_the_bind_link(fake: FakeNemo, tmp_path: Path, source: Path) -> None:
+    fake.faults.credits_available = 0
+    with pytest.raises(NemoOutOfCredits) as info:
+        run_job(fake, tmp_path, source)
+    assert f"https://nemovideo.com/?bind={fake.anonymous_user_id}" in info.value.reason
+    assert fake.stats()["prompts"] == {}
+
+
+@pytest.mark.parametrize("stop", ["cancel", "deadline"])
+def test_a_silent_server_is_left_within_a_second(
+    fake: FakeNemo, tmp_path: Path, source: Path, media: dict[str, Path], stop: str
+) -> None:
+    fake.faults.sse = "hang"
+    fake.faults.edit_delay = 0.0
+    job = make_job(tmp_path, [source], nemo=settings(fake.url, sse_timeout=0.5))
+    engine = create_nemo_engine(job.config)
+    cancel = threading.Event()
+    ctx, saved = make_ctx(tmp_path, cancel=cancel)
+    stopped_at: list[float] = []
+
+    def stop_when_prompted() -> None:
+        while not fake.stats()["prompts"]:
+            time.sleep(0.01)
+        stopped_at.append(time.monotonic())
+        if stop == "cancel":
+            cancel.set()
+
+    watcher = threading.Thread(target=stop_when_prompted)
+    watcher.start()
+    try:
+        if stop == "cancel":
+            with pytest.raises(TransientError, match="shutdown"):
+                engine.run(job, ctx)
+        else:
+            assert_delivered(engine.run(job, ctx), media)
+        ended = time.monotonic()
+    finally:
+        watcher.join()
+        engine.close()
+    allowed = 1.0 if stop == "cancel" else 0.5 + 1.0
+    assert ended - stopped_at[0] < allowed
+    assert saved.last["prompt_sent"] is True
+    assert set(fake.stats()["prompts"].values()) == {1}

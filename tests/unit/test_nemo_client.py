@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import tracemalloc
 from collections.abc import Iterator
 from email.parser import BytesParser
@@ -27,7 +28,7 @@ from daemon.engines.nemo.errors import (
     NemoTransientError,
     NemoUnreachable,
 )
-from daemon.errors import PermanentError, TransientError
+from daemon.errors import Cancelled, PermanentError, TransientError
 from tests.fakes.nemo_helpers import ENV_TOKEN, TOKEN, TOKEN_2, fail, ok, settings
 
 BASE = "http://nemo.test"
@@ -504,3 +505,172 @@ def test_download_errors_are_mapped(env: Env, api: respx.MockRouter, tmp_path: P
         env.client.download("/files/gone.mp4", tmp_path / "x.mp4")
     with pytest.raises(NemoServerError):
         env.client.download("/files/busy.mp4", tmp_path / "x.mp4")
+
+
+# -- one table for envelope codes and HTTP statuses ----------------------------------------
+
+
+def _answer(number: int, *, envelope: bool) -> httpx.Response:
+    """The same refusal as an envelope code with HTTP 200, or as an HTTP status."""
+    body = {"code": number, "message": f"said {number}", "data": None}
+    return httpx.Response(200 if envelope else number, json=body)
+
+
+@pytest.mark.parametrize("envelope", [True, False], ids=["envelope", "http"])
+def test_429_waits_and_retries_once_whether_envelope_or_status(
+    env: Env, api: respx.MockRouter, envelope: bool
+) -> None:
+    token_route(api, TOKEN)
+    route = api.get(C.CREDITS_PATH).mock(
+        side_effect=[
+            _answer(429, envelope=envelope),
+            httpx.Response(200, json=ok({"available": 3, "frozen": 0, "total": 3})),
+        ]
+    )
+    assert env.client.credits().available == 3
+    assert env.sleeps == [7.0]
+    assert route.call_count == 2
+
+
+@pytest.mark.parametrize("envelope", [True, False], ids=["envelope", "http"])
+@pytest.mark.parametrize(
+    ("number", "exc", "calls"),
+    [
+        (429, NemoRateLimited, 2),
+        (400, NemoRejected, 2),
+        (402, NemoExportBlocked, 1),
+        (503, NemoServerError, 2),
+    ],
+)
+def test_the_table_reads_envelope_and_status_alike(  # noqa: PLR0917 - table columns
+    env: Env,
+    api: respx.MockRouter,
+    envelope: bool,
+    number: int,
+    exc: type[Exception],
+    calls: int,
+) -> None:
+    token_route(api, TOKEN)
+    route = api.post(C.SESSION_PATH).mock(return_value=_answer(number, envelope=envelope))
+    with pytest.raises(exc) as info:
+        env.client.create_session()
+    assert route.call_count == calls
+    assert str(number) in str(info.value)
+    if number == 400:
+        assert route.calls.last.request.headers["X-Client-Id"] == env.tokens.client_id()
+
+
+def test_a_5xx_once_is_repeated_after_retry_wait(env: Env, api: respx.MockRouter) -> None:
+    token_route(api, TOKEN)
+    route = api.get(C.CREDITS_PATH).mock(
+        side_effect=[
+            httpx.Response(503),
+            httpx.Response(200, json=ok({"available": 3, "frozen": 0, "total": 3})),
+        ]
+    )
+    assert env.client.credits().available == 3
+    assert env.sleeps == [env.client.settings.retry_wait]
+    assert route.call_count == 2
+
+
+def test_shutdown_ends_the_rate_limit_wait(tmp_path: Path, api: respx.MockRouter) -> None:
+    token_route(api, TOKEN)
+    api.get(C.CREDITS_PATH).respond(429)
+    tokens = TokenStore(tmp_path / "state", env={})
+    with httpx.Client(base_url=BASE) as http:
+        # The real sleep: a wait that ignored the cancel flag would last 30 s and then
+        # end in NemoRateLimited instead.
+        client = NemoClient(http, tokens, settings(rate_limit_wait=30.0))
+        cancel = threading.Event()
+        cancel.set()
+        with client.cancelled_by(cancel), pytest.raises(Cancelled, match="shutdown"):
+            client.credits()
+
+
+# -- the prompt: resent only while the service has not taken it ----------------------------
+
+EVENTS = b'data: {"content": {"parts": [{"text": "Done."}]}}\n\n'
+
+
+def _stream() -> httpx.Response:
+    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=EVENTS)
+
+
+def _open_prompt(env: Env) -> tuple[list[str], int]:
+    taken: list[str] = []
+    with env.client.edit_stream("7", "add a title", lambda: taken.append("taken")) as source:
+        events = len(list(source.iter_sse()))
+    return taken, events
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        httpx.Response(503, json={"message": "busy"}),
+        httpx.Response(200, json={"code": 429, "message": "slow down"}),
+        httpx.Response(429),
+        httpx.RemoteProtocolError("Server disconnected without sending a response."),
+        httpx.ReadError("Connection reset by peer"),
+    ],
+    ids=["503", "envelope-429", "http-429", "closed", "reset"],
+)
+def test_a_prompt_refused_before_the_stream_is_sent_again(
+    env: Env, api: respx.MockRouter, refusal: Any
+) -> None:
+    token_route(api, TOKEN)
+    route = api.post(C.RUN_SSE_PATH).mock(side_effect=[refusal, _stream()])
+    taken, events = _open_prompt(env)
+    assert route.call_count == 2
+    assert taken == ["taken"]  # once, for the stream that began
+    assert events == 1
+
+
+def test_a_prompt_refused_twice_is_not_taken(env: Env, api: respx.MockRouter) -> None:
+    token_route(api, TOKEN)
+    api.post(C.RUN_SSE_PATH).respond(503)
+    taken: list[str] = []
+    with (
+        pytest.raises(NemoServerError),
+        env.client.edit_stream("7", "p", lambda: taken.append("x")),
+    ):
+        pass
+    assert taken == []
+
+
+def test_a_prompt_without_an_answer_in_time_counts_as_taken(
+    env: Env, api: respx.MockRouter
+) -> None:
+    token_route(api, TOKEN)
+    route = api.post(C.RUN_SSE_PATH).mock(side_effect=httpx.ReadTimeout("timed out"))
+    taken: list[str] = []
+    with (
+        pytest.raises(NemoTransientError),
+        env.client.edit_stream("7", "p", lambda: taken.append("x")),
+    ):
+        pass
+    assert taken == ["x"]
+    assert route.call_count == 1  # never resent: the agent may be running
+
+
+def test_a_refused_connection_is_unreachable_and_not_taken(env: Env, api: respx.MockRouter) -> None:
+    token_route(api, TOKEN)
+    api.post(C.RUN_SSE_PATH).mock(side_effect=httpx.ConnectError("refused"))
+    taken: list[str] = []
+    with (
+        pytest.raises(NemoUnreachable),
+        env.client.edit_stream("7", "p", lambda: taken.append("x")),
+    ):
+        pass
+    assert taken == []
+
+
+def test_an_anonymous_token_answer_keeps_the_user_id_for_the_bind_link(
+    env: Env, api: respx.MockRouter
+) -> None:
+    api.post(C.ANONYMOUS_TOKEN_PATH).respond(
+        json=ok({"token": TOKEN, "credits": 100, "user_id": "anon-42"})
+    )
+    api.get(C.CREDITS_PATH).respond(json=ok({"available": 1, "frozen": 0, "total": 1}))
+    env.client.credits()
+    assert env.tokens.bind_id() == "anon-42"
+    assert "anon-42" in (env.tokens.token_path).read_text()

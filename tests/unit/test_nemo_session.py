@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,13 +15,15 @@ import respx
 from daemon.engines.nemo import constants as C
 from daemon.engines.nemo.engine import NemoEngine
 from daemon.engines.nemo.errors import (
+    NemoEditChangedNothing,
     NemoInputRefused,
     NemoNothingToExport,
     NemoOutOfCredits,
     NemoRejected,
     NemoSessionGone,
 )
-from daemon.engines.nemo.sse import run_sse
+from daemon.engines.nemo.sse import _Follow
+from daemon.engines.nemo.timeline import fingerprint
 from daemon.errors import PermanentError, TransientError
 from tests.fakes.nemo_helpers import (
     DRAFT,
@@ -42,6 +45,7 @@ from tests.fakes.nemo_helpers import (
 BASE = "http://nemo.test"
 MP4 = b"\0\0\0\x18ftypisom" + b"\0" * 100
 SID = "4242"
+UPLOADED_DRAFT: dict[str, Any] = {"t": [{"tt": 0, "sg": [{"d": 10000, "m": {"src": "clip.mp4"}}]}]}
 
 
 class BrokenStream(httpx.SyncByteStream):
@@ -89,8 +93,11 @@ class Service:
                 )
             )
         )
-        self.state = api.route(method="GET", path__regex=r"^/api/state/").respond(
-            json=ok({"state": {"draft": DRAFT, "video_infos": [{"filename": "clip.mp4"}]}})
+        # The upload put the clip on the timeline; the edit shows once the prompt went out.
+        self.before: dict[str, Any] = UPLOADED_DRAFT
+        self.after: dict[str, Any] = DRAFT
+        self.state = api.route(method="GET", path__regex=r"^/api/state/").mock(
+            side_effect=self.state_answer
         )
         self.render = api.post(C.RENDER_PATH).respond(json={"success": True, "data": {}})
         self.statuses: list[dict[str, Any]] = [
@@ -116,14 +123,21 @@ class Service:
             json=ok({"available": 0, "frozen": 0, "total": 100})
         )
 
+    def state_answer(self, _request: httpx.Request) -> httpx.Response:
+        draft = self.after if self.prompt.call_count else self.before
+        infos = [{"filename": "clip.mp4"}]
+        return httpx.Response(200, json=ok({"state": {"draft": draft, "video_infos": infos}}))
+
     def _status(self, _request: httpx.Request) -> httpx.Response:
         body = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
         return httpx.Response(200, json=body)
 
     def render_ids(self) -> list[str]:
-        import json
-
         return [json.loads(c.request.read())["id"] for c in self.render.calls]
+
+
+def render_drafts(service: Service) -> list[Any]:
+    return [json.loads(c.request.read())["draft"] for c in service.render.calls]
 
 
 @pytest.fixture
@@ -181,8 +195,6 @@ def test_a_whole_job(engine: NemoEngine, service: Service, tmp_path: Path, clip:
         b'"new_message":{"parts":[{"text":"add lo-fi music and a title"}]}}'
     )
     render = service.render.calls.last.request
-    import json
-
     body = json.loads(render.read())
     assert body["sessionId"] == SID
     assert body["draft"] == DRAFT
@@ -233,14 +245,77 @@ def test_top_level_render_shape_and_proxy_fallback(
 # -- the edit stream -------------------------------------------------------------------
 
 
-def test_a_silent_stream_reads_the_state_once(
+def test_a_silent_stream_renders_the_edited_draft_once_it_shows(
     engine: NemoEngine, service: Service, tmp_path: Path, clip: Path
 ) -> None:
     service.prompt.mock(return_value=sse(sse_lines(": ping\n\n", "data:\n\n")))
-    result, _, _ = run(engine, tmp_path, clip)
+    answers = iter([service.before, service.before, service.before, DRAFT])
+    service.state.mock(
+        side_effect=lambda _r: httpx.Response(
+            200, json=ok({"state": {"draft": next(answers, DRAFT)}})
+        )
+    )
+    result, saved, _ = run(engine, tmp_path, clip)
     assert result.path.exists()
     assert service.prompt.call_count == 1
-    assert service.state.call_count == 1
+    # Before the prompt, twice unchanged after it, then the edit.
+    assert service.state.call_count == 4
+    assert render_drafts(service) == [DRAFT]
+    assert saved.last["draft_before"] != fingerprint(DRAFT)
+
+
+def test_a_draft_that_never_changes_is_never_rendered(
+    engine: NemoEngine, service: Service, tmp_path: Path, clip: Path
+) -> None:
+    service.prompt.mock(return_value=sse(sse_lines(text_event("I trimmed it for you."))))
+    service.after = service.before  # the upload already put the clip on the timeline
+    with pytest.raises(NemoEditChangedNothing, match="changed nothing") as info:
+        run(engine, tmp_path, clip)
+    assert "I trimmed it for you." in info.value.reason
+    assert info.value.fallback_ok
+    assert service.render.call_count == 0
+    assert service.prompt.call_count == 1
+    assert service.state.call_count > 2  # polled until the deadline
+
+
+def test_export_phrases_are_not_sent_to_the_agent(
+    engine: NemoEngine, service: Service, tmp_path: Path, clip: Path
+) -> None:
+    with captured_logs() as logs:
+        run(engine, tmp_path, clip, prompt="Add a title, and export this in 1080p")
+    sent = json.loads(service.prompt.calls.last.request.read())
+    assert sent["new_message"]["parts"] == [{"text": "Add a title"}]
+    assert any("DEBUG" in line and "and export this in 1080p" in line for line in logs)
+
+
+def test_a_prompt_that_only_asks_for_the_export_renders_the_upload(
+    engine: NemoEngine, service: Service, tmp_path: Path, clip: Path
+) -> None:
+    result, saved, _ = run(engine, tmp_path, clip, prompt="export 1080p MP4")
+    assert result.path.exists()
+    assert service.prompt.call_count == 0
+    assert render_drafts(service) == [UPLOADED_DRAFT]
+    assert "prompt_sent" not in saved.last
+
+
+def test_an_upload_answer_without_files_is_confirmed_from_the_state(
+    engine: NemoEngine, service: Service, tmp_path: Path, clip: Path
+) -> None:
+    service.upload.respond(json=ok({}))
+    with captured_logs() as logs:
+        result, _, _ = run(engine, tmp_path, clip)
+    assert result.path.exists()
+    assert any("confirmed by the session state" in line for line in logs)
+
+
+def test_an_upload_the_state_does_not_show_is_transient(
+    engine: NemoEngine, service: Service, tmp_path: Path, clip: Path
+) -> None:
+    service.upload.respond(json=ok({}))
+    service.state.respond(json=ok({"state": {"draft": {"t": []}, "video_infos": []}}))
+    with pytest.raises(TransientError, match="did not confirm the upload"):
+        run(engine, tmp_path, clip)
+    assert service.prompt.call_count == 0
 
 
 def test_a_broken_stream_is_not_resent_and_waits_for_the_draft(
@@ -256,6 +331,7 @@ def test_a_broken_stream_is_not_resent_and_waits_for_the_draft(
     service.state.mock(
         side_effect=[
             httpx.Response(200, json=ok({"state": {"draft": EMPTY_DRAFT}})),
+            httpx.Response(200, json=ok({"state": {"draft": EMPTY_DRAFT}})),
             httpx.Response(200, json=ok({"state": {"draft": DRAFT}})),
         ]
     )
@@ -263,7 +339,7 @@ def test_a_broken_stream_is_not_resent_and_waits_for_the_draft(
         result, _, _ = run(engine, tmp_path, clip)
     assert result.path.exists()
     assert service.prompt.call_count == 1
-    assert service.state.call_count == 2
+    assert service.state.call_count == 3
     assert any("broke off" in line for line in logs)
 
 
@@ -271,7 +347,7 @@ def test_no_segments_fails_with_the_last_text(
     engine: NemoEngine, service: Service, tmp_path: Path, clip: Path
 ) -> None:
     service.prompt.mock(return_value=sse(sse_lines(text_event("I could not find any video."))))
-    service.state.respond(json=ok({"state": {"draft": EMPTY_DRAFT}}))
+    service.after = EMPTY_DRAFT
     with pytest.raises(NemoNothingToExport, match="I could not find any video"):
         run(engine, tmp_path, clip)
     assert service.render.call_count == 0
@@ -304,29 +380,18 @@ def test_a_refused_stream_with_429_is_retried_once(
     assert service.prompt.call_count == 2  # the first was refused: the agent never ran
 
 
-def test_heartbeats_log_still_working_at_most_every_two_minutes(
-    engine: NemoEngine, service: Service, tmp_path: Path
-) -> None:
-    service.prompt.mock(
-        return_value=httpx.Response(
-            200,
-            headers={"content-type": "text/event-stream"},
-            stream=_Chunks([b": ping\n\n"] * 10 + [sse_lines(text_event("ok"))]),
-        )
-    )
-    ticks = iter([0.0] + [i * 50.0 for i in range(1, 40)])
+def test_heartbeats_log_still_working_at_most_every_two_minutes(tmp_path: Path) -> None:
+    now = [0.0]
     ctx, _ = make_ctx(tmp_path)
+    follow = _Follow(ctx.log, lambda: None, lambda: now[0], heartbeat_every=120.0)
     with captured_logs() as logs:
-        outcome = run_sse(
-            engine.client,
-            SID,
-            "p",
-            log=ctx.log,
-            cancel=threading.Event(),
-            timeout=10_000,
-            clock=lambda: next(ticks),
-        )
-    assert outcome.texts == ("ok",)
+        for _ in range(10):
+            now[0] += 50.0
+            assert follow.take("beat", None) is None
+        outcome = follow.take("event", json.dumps(text_event("ok")))
+        assert outcome is None
+        outcome = follow.take("end", None)
+    assert outcome is not None and outcome.texts == ("ok",)
     still = [line for line in logs if "still working" in line]
     # 10 heartbeats 50 s apart: 500 s → a line at 150 s, 300 s and 450 s, not one per beat.
     assert len(still) == 3
@@ -479,12 +544,14 @@ def test_a_second_duplicate_fails(
 def test_1002_starts_the_job_over_in_a_new_session(
     engine: NemoEngine, service: Service, tmp_path: Path, clip: Path
 ) -> None:
-    service.state.mock(
-        side_effect=[
-            httpx.Response(200, json=fail(1002, "session not found")),
-            httpx.Response(200, json=ok({"state": {"draft": DRAFT}})),
-        ]
-    )
+    gone = [True]
+
+    def state(request: httpx.Request) -> httpx.Response:
+        if gone.pop() if gone else False:
+            return httpx.Response(200, json=fail(1002, "session not found"))
+        return service.state_answer(request)
+
+    service.state.mock(side_effect=state)
     _, saved, _ = run(engine, tmp_path, clip)
     assert service.session.call_count == 2
     assert saved.last["session_id"] == "4243"
@@ -502,12 +569,30 @@ def test_1002_twice_gives_up_for_this_attempt(
     assert service.session.call_count == 2
 
 
-def test_a_failed_render_is_permanent_with_the_reason(
+def test_a_render_that_fails_twice_fails_with_the_reason(
     engine: NemoEngine, service: Service, tmp_path: Path, clip: Path
 ) -> None:
-    service.statuses = [{"success": True, "data": {"status": "failed", "error": "codec"}}]
-    with pytest.raises(NemoRejected, match="render failed: codec"):
+    service.statuses = [{"status": "failed", "error": "codec"}]
+    with pytest.raises(NemoRejected, match="render failed twice: codec"):
         run(engine, tmp_path, clip)
+    first, second = service.render_ids()
+    assert first != second
+    assert render_drafts(service) == [DRAFT, DRAFT]
+    assert service.prompt.call_count == 1
+
+
+def test_a_failed_render_is_rendered_once_more_under_a_new_id(
+    engine: NemoEngine, service: Service, tmp_path: Path, clip: Path
+) -> None:
+    done = {"status": "completed", "output": {"url": f"{BASE}/files/out.mp4"}}
+    service.statuses = [{"status": "failed", "error": "node lost"}, done]
+    with captured_logs() as logs:
+        result, saved, _ = run(engine, tmp_path, clip)
+    assert result.path.read_bytes() == MP4
+    first, second = service.render_ids()
+    assert saved.last["render_id"] == second != first
+    assert saved.last["render_retried"] is True
+    assert any("node lost" in line and "once more" in line for line in logs)
 
 
 def test_the_render_deadline(tmp_path: Path, service: Service, clip: Path) -> None:

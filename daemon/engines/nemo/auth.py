@@ -66,6 +66,20 @@ class TokenStore:
         """The tokens in use, so messages can be scrubbed of them."""
         return tuple(t for t in (self._env_token, self._token) if t)
 
+    def bind_id(self) -> str | None:
+        """The anonymous user's id for the registration link (`?bind=`); None with NEMO_TOKEN.
+
+        The id the anonymous-token answer gave, else the client id that token was issued to.
+        """
+        if self.from_env:
+            return None
+        with self._lock:
+            saved = _load_json(read_secret(self.token_path))
+            user_id = saved.get("user_id")
+            if isinstance(user_id, str) and user_id:
+                return user_id
+            return self._client_id_locked()
+
     def client_id(self) -> str:
         """Return this machine's client id, creating and persisting it the first time."""
         with self._lock:
@@ -105,6 +119,8 @@ class TokenStore:
             self.token_path,
         )
         payload = {"token": answer.token, "expires_at": answer.expires_at}
+        if answer.user_id:
+            payload["user_id"] = answer.user_id
         write_secret(self.token_path, json.dumps(payload))
         return answer.token
 
@@ -117,20 +133,24 @@ class TokenStore:
         return new
 
     def _load_token(self) -> str | None:
-        text = read_secret(self.token_path)
-        if not text:
-            return None
-        try:
-            saved = json.loads(text)
-        except json.JSONDecodeError:
-            return None
-        token = saved.get("token") if isinstance(saved, dict) else None
+        saved = _load_json(read_secret(self.token_path))
+        token = saved.get("token")
         if not isinstance(token, str) or not token:
             return None
         expires = _parse_expiry(saved.get("expires_at"))
         if expires is not None and expires <= self._clock():
             return None
         return token
+
+
+def _load_json(text: str | None) -> dict[str, object]:
+    if not text:
+        return {}
+    try:
+        saved = json.loads(text)
+    except json.JSONDecodeError:
+        return {}
+    return saved if isinstance(saved, dict) else {}
 
 
 def _credits(value: float | None) -> str:

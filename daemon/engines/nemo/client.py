@@ -4,18 +4,24 @@ Everything goes through one injected `httpx.Client` (tests swap its transport). 
 request carries the attribution headers, and the bearer token whenever it goes to the API
 host. Answers are unwrapped from their envelope — `{"code": 0, "message"|"msg", "data"}`,
 or `{"success": ..., "data"|"error"}` on the render endpoints — and turned into typed
-objects (models.py) or into the exceptions of errors.py:
+objects (models.py) or into the exceptions of errors.py.
 
-    HTTP 429             wait `rate_limit_wait`, retry once, then NemoRateLimited
-    HTTP 400             retry once with X-Client-Id, then NemoRejected
-    HTTP 402             NemoExportBlocked (fallback_ok)
-    HTTP 5xx             NemoServerError
-    connect/DNS failure  NemoUnreachable (fallback_ok)
-    1001 / HTTP 401      refresh the anonymous token and repeat once; NemoTokenRejected
-                         at once when NEMO_TOKEN is set
-    1002                 NemoSessionGone (session.py starts the job over)
-    2001                 NemoOutOfCredits (pause_engine, fallback_ok)
-    4001, 4002, other    NemoRejected
+One table serves envelope codes and HTTP statuses alike (`{"code": 429}` with HTTP 200
+means what HTTP 429 means); a known service code in the envelope wins over the status:
+
+    429           wait `rate_limit_wait` (cancellable), repeat once, then NemoRateLimited
+    400           repeat once with X-Client-Id, then NemoRejected
+    402           NemoExportBlocked (fallback_ok)
+    401, 1001     refresh the anonymous token and repeat once; NemoTokenRejected at once
+                  when NEMO_TOKEN is set
+    1002          NemoSessionGone (session.py starts the job over)
+    2001          NemoOutOfCredits (pause_engine, fallback_ok)
+    5xx           wait `retry_wait`, repeat once, then NemoServerError
+    4001, 4002, other   NemoRejected
+    connect/DNS failure NemoUnreachable (fallback_ok)
+
+A request refused before the service took it is safe to repeat; that holds for the
+prompt too, which is why `edit_stream` reports the moment the stream begins.
 """
 
 from __future__ import annotations
@@ -52,7 +58,7 @@ from daemon.engines.nemo.errors import (
 from daemon.errors import Cancelled
 
 Envelope = Literal["code", "render", "raw"]
-RetryKind = Literal["rate_limited", "bad_request", "token"]
+RetryKind = Literal["rate_limited", "bad_request", "token", "server"]
 
 
 class _Retry(Exception):
@@ -93,6 +99,18 @@ class NemoClient:
         self.tokens = tokens
         self.settings = settings
         self._sleep = sleep
+        # Each job thread's cancel flag, so a wait before a repeat ends at shutdown.
+        self._local = threading.local()
+
+    @contextmanager
+    def cancelled_by(self, cancel: threading.Event) -> Iterator[None]:
+        """Within the block, waits before a repeat on this thread end when `cancel` is set."""
+        previous = getattr(self._local, "cancel", None)
+        self._local.cancel = cancel
+        try:
+            yield
+        finally:
+            self._local.cancel = previous
 
     # -- the calls -------------------------------------------------------------------
 
@@ -106,12 +124,13 @@ class NemoClient:
         body = {"task_name": C.TASK_NAME, "language": self.settings.language}
         return models.parse_session(self._call("POST", C.SESSION_PATH, json=body))
 
-    def upload(self, session_id: str, path: Path) -> tuple[models.UploadedFile, ...]:
+    def upload(self, session_id: str, path: Path) -> tuple[models.UploadedFile, ...] | None:
         """Upload one file as multipart field `files`, streamed from disk.
 
-        httpx reads a file object given in `files=` chunk by chunk and sends a
-        Content-Length taken from fstat, so the file is never held in memory whole; a
-        retry re-reads it from the start (httpx seeks to 0).
+        Return the files the service describes, or None when its answer lists none (the
+        caller confirms the upload from the session state). httpx reads a file object
+        given in `files=` chunk by chunk and sends a Content-Length taken from fstat, so the
+        file is never held in memory whole; a retry re-reads it from the start.
         """
         content_type = C.UPLOAD_CONTENT_TYPES.get(
             path.suffix.lower().lstrip("."), "application/octet-stream"
@@ -122,12 +141,16 @@ class NemoClient:
         return models.parse_upload(data)
 
     @contextmanager
-    def edit_stream(self, session_id: str, prompt: str) -> Iterator[EventSource]:
+    def edit_stream(
+        self, session_id: str, prompt: str, on_taken: Callable[[], None]
+    ) -> Iterator[EventSource]:
         """Open the /run_sse stream for one prompt and yield its EventSource.
 
-        A refusal before the stream starts (429, 400, 1001) means the agent never ran,
-        so those are repeated under the usual rules; once the stream is open, nothing here
-        sends the prompt again.
+        `on_taken` is called once the service may have taken the prompt: the answer is
+        HTTP 200 with an event stream, or no answer came in time. A refusal before that
+        (an error status or envelope code, a refused or reset connection) means the agent
+        never ran, so it is repeated under the table's rules; after `on_taken`, nothing
+        here sends the prompt again.
         """
         body = {
             "app_name": C.APP_NAME,
@@ -135,8 +158,8 @@ class NemoClient:
             "session_id": session_id,
             "new_message": {"parts": [{"text": prompt}]},
         }
-        # The read timeout bounds the silence between two chunks; heartbeats keep it short
-        # of firing, and sse.py enforces the 15-minute total itself.
+        # The read timeout bounds the silence between two chunks; sse.py enforces the
+        # 15-minute total and cancellation itself, in between.
         timeout = httpx.Timeout(self.settings.request_timeout, read=self.settings.sse_timeout)
         attempts = _Attempts()
         while True:
@@ -153,12 +176,19 @@ class NemoClient:
                     except _Retry as exc:
                         refusal = exc
                     if refusal is None:
+                        on_taken()
                         yield source
                         return
             except httpx.TransportError as exc:
                 if opened:
                     raise
-                raise self._transport_error(exc) from None
+                if isinstance(exc, httpx.TimeoutException) and not isinstance(
+                    exc, httpx.ConnectTimeout
+                ):
+                    # Sent, and no answer: the agent may be running. Never resend.
+                    on_taken()
+                    raise self._transport_error(exc) from None
+                refusal = self._refused_before_answer(exc)
             self._consume(attempts, refusal)
 
     def state(self, session_id: str) -> models.SessionState:
@@ -254,14 +284,21 @@ class NemoClient:
         if retry.kind in attempts.used:
             raise retry.final
         attempts.used.add(retry.kind)
-        if retry.kind == "rate_limited":
-            self._sleep(retry.wait)
+        if retry.kind in ("rate_limited", "server"):
+            self._wait(retry.wait)
         elif retry.kind == "bad_request":
             if attempts.send_client_id:
                 raise retry.final
             attempts.send_client_id = True
         elif not self.tokens.refresh(self.anonymous_token, attempts.token or ""):
             raise retry.final
+
+    def _wait(self, seconds: float) -> None:
+        cancel: threading.Event | None = getattr(self._local, "cancel", None)
+        if cancel is None:
+            self._sleep(seconds)
+        elif cancel.wait(seconds):
+            raise Cancelled
 
     def _headers(self, *, auth: bool, attempts: _Attempts) -> dict[str, str]:
         headers = {
@@ -302,64 +339,76 @@ class NemoClient:
             return
         response.read()
         self._classify(response)
-
-    def _classify(self, response: httpx.Response) -> Mapping[str, Any] | None:
-        """Raise for an error answer; return the JSON body (None if not JSON) otherwise.
-
-        429, 402 and 5xx mean the same whatever the body says; then the envelope code
-        decides; then any other HTTP error status.
-        """
-        body = _json(response)
-        status = response.status_code
-        if status in (429, 402) or status >= 500:
-            self._check_status(response)
-        if body is not None:
-            self._check_code(body)
-        self._check_status(response)
-        return body
-
-    def _check_status(self, response: httpx.Response) -> None:
-        status = response.status_code
-        if status < 400:
-            return
-        body = _json(response) or {}
-        detail = self._scrub(_message(body, "message", "msg", "error")) or response.reason_phrase
-        if status == 429:
-            wait = self.settings.rate_limit_wait
-            final = with_code(
-                NemoRateLimited(
-                    f"NemoVideo rate limit (HTTP 429): {detail}", retry_after=max(wait, 1.0)
-                ),
-                status=429,
-            )
-            raise _Retry("rate_limited", final, wait)
-        if status == 400:
-            final = with_code(
-                NemoRejected(f"NemoVideo refused the request (HTTP 400): {detail}"), status=400
-            )
-            raise _Retry("bad_request", final)
-        if status == 401:
-            raise _Retry("token", self._token_rejected(detail))
-        if status == 402:
-            raise NemoExportBlocked("export blocked on the free plan (HTTP 402)", fallback_ok=True)
-        if status >= 500:
-            raise with_code(
-                NemoServerError(f"NemoVideo server error (HTTP {status}): {detail}"), status=status
-            )
         raise with_code(
-            NemoRejected(f"NemoVideo refused the request (HTTP {status}): {detail}"), status=status
+            NemoRejected(
+                f"NemoVideo answered the prompt with {content_type or 'no content type'} "
+                "instead of an event stream"
+            ),
+            status=response.status_code,
         )
 
-    def _check_code(self, body: Mapping[str, Any]) -> None:
-        code = body.get("code")
-        if code is None or code == C.CODE_OK or isinstance(code, bool):
-            return
-        try:
-            number = int(code)
-        except (TypeError, ValueError):
-            number = -1
-        message = self._scrub(_message(body, "message", "msg", "error"))
-        _raise_for_code(number, message, token_error=self._token_rejected(message))
+    def _classify(self, response: httpx.Response) -> Mapping[str, Any] | None:
+        """Raise for an error answer; return the JSON body (None if not JSON) otherwise."""
+        body = _json(response)
+        code = _envelope_code(body)
+        status = response.status_code
+        if code is None and status < 400:
+            return body
+        if status in (429, 402) or status >= 500:
+            number = status  # these mean the same whatever the body says
+        elif code is not None and (code in _SERVICE_CODES or status < 400):
+            number = code  # a code the service documents says more than a 4xx status
+        else:
+            number = status
+        detail = self._scrub(_message(body or {}, "message", "msg", "error"))
+        self._raise_for(number, detail or response.reason_phrase, status=status)
+        return body  # pragma: no cover - _raise_for always raises
+
+    def _raise_for(self, number: int, detail: str, *, status: int) -> None:
+        """The one table: raise what envelope code or HTTP status `number` stands for."""
+        said = f" ({detail})" if detail else ""
+        where = f"HTTP {number}" if number == status else f"code {number}"
+        if number == 429:
+            wait = self.settings.rate_limit_wait
+            final: NemoError = NemoRateLimited(
+                f"NemoVideo rate limit ({where}){said}", retry_after=max(wait, 1.0)
+            )
+            raise _Retry("rate_limited", with_code(final, code=429, status=status), wait)
+        if number == 400:
+            final = NemoRejected(f"NemoVideo refused the request ({where}){said}")
+            raise _Retry("bad_request", with_code(final, code=400, status=status))
+        if number in (401, C.CODE_TOKEN_EXPIRED):
+            raise _Retry("token", with_code(self._token_rejected(detail), status=status))
+        if number == 402:
+            raise with_code(
+                NemoExportBlocked(
+                    f"export blocked on the free plan ({where}): not a credit issue; a registered "
+                    "account's plan unlocks it",
+                    fallback_ok=True,
+                ),
+                status=status,
+            )
+        if number == C.CODE_SESSION_GONE:
+            raise NemoSessionGone(f"NemoVideo session not found (1002){said}")
+        if number == C.CODE_OUT_OF_CREDITS:
+            raise with_code(
+                NemoOutOfCredits(detail),
+                status=status,
+            )
+        if number == C.CODE_UNSUPPORTED_FILE:
+            raise with_code(
+                NemoRejected(f"NemoVideo does not take this file type (4001){said}"), code=number
+            )
+        if number == C.CODE_FILE_TOO_LARGE:
+            raise with_code(NemoRejected(f"file too large for NemoVideo (4002){said}"), code=number)
+        if 500 <= number < 600:
+            final = NemoServerError(f"NemoVideo server error ({where}){said}")
+            raise _Retry("server", with_code(final, status=status), self.settings.retry_wait)
+        raise with_code(
+            NemoRejected(f"NemoVideo refused the request ({where}){said}"),
+            code=number if number != status else None,
+            status=status,
+        )
 
     def _token_rejected(self, detail: str) -> NemoError:
         how = (
@@ -368,6 +417,13 @@ class NemoClient:
             else "a fresh anonymous token was refused too"
         )
         return NemoTokenRejected(f"NemoVideo token expired or invalid (1001): {how} ({detail})")
+
+    def _refused_before_answer(self, exc: httpx.TransportError) -> _Retry:
+        """A connection refused or reset before any answer: nothing was taken, repeat once."""
+        final = self._transport_error(exc)
+        if isinstance(final, NemoUnreachable):
+            raise final
+        return _Retry("server", final, self.settings.retry_wait)
 
     def _transport_error(self, exc: httpx.TransportError) -> NemoError:
         kind = type(exc).__name__
@@ -391,22 +447,28 @@ class NemoClient:
         return text
 
 
-def _raise_for_code(code: int, message: str, *, token_error: NemoError) -> None:
-    """Raise the exception an envelope error code stands for (1001 as a retry signal)."""
-    detail = f" ({message})" if message else ""
-    if code == C.CODE_TOKEN_EXPIRED:
-        raise _Retry("token", token_error)
-    if code == C.CODE_SESSION_GONE:
-        raise NemoSessionGone(f"NemoVideo session not found (1002){detail}")
-    if code == C.CODE_OUT_OF_CREDITS:
-        raise NemoOutOfCredits(message)
-    if code == C.CODE_UNSUPPORTED_FILE:
-        raise with_code(
-            NemoRejected(f"NemoVideo does not take this file type (4001){detail}"), code=code
-        )
-    if code == C.CODE_FILE_TOO_LARGE:
-        raise with_code(NemoRejected(f"file too large for NemoVideo (4002){detail}"), code=code)
-    raise with_code(NemoRejected(f"NemoVideo error {code}{detail}"), code=code)
+# Codes only the envelope carries; they name the problem better than any HTTP status.
+_SERVICE_CODES = frozenset(
+    {
+        C.CODE_TOKEN_EXPIRED,
+        C.CODE_SESSION_GONE,
+        C.CODE_OUT_OF_CREDITS,
+        C.CODE_UNSUPPORTED_FILE,
+        C.CODE_FILE_TOO_LARGE,
+    }
+)
+
+
+def _envelope_code(body: Mapping[str, Any] | None) -> int | None:
+    """The envelope's error code, or None when it says success or has none."""
+    code = None if body is None else body.get("code")
+    if code is None or isinstance(code, bool):
+        return None
+    try:
+        number = int(code)
+    except (TypeError, ValueError):
+        return -1
+    return None if number == C.CODE_OK else number
 
 
 def _json(response: httpx.Response) -> Mapping[str, Any] | None:

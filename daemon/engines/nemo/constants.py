@@ -31,6 +31,9 @@ CREDITS_PATH: Final = "/api/credits/balance/simple"
 
 CLAIM_URL: Final = "https://nemovideo.com/workspace/claim?ct={claim_token}"
 REGISTER_URL: Final = "https://nemovideo.com"
+# An anonymous user out of credits registers here; `bind` carries the anonymous user's id
+# so the new account keeps this user's sessions.
+REGISTER_BIND_URL: Final = "https://nemovideo.com/?bind={bind_id}"
 
 # Envelope error codes.
 CODE_OK: Final = 0
@@ -73,3 +76,20 @@ HEARTBEAT_LOG_EVERY: Final = 120.0
 # Credits are re-checked at most this often while the engine is paused for lack of them.
 CREDITS_CHECK_EVERY: Final = 600.0
 DOWNLOAD_CHUNK: Final = 1024 * 1024
+# The session state is re-read this often while waiting for the edit to show (at most:
+# a smaller poll_interval wins), so an edit that lands seconds after the stream is seen
+# seconds after, not a render-poll interval later.
+STATE_POLL_EVERY: Final = 3.0
+# How often a job waiting on the edit stream checks its deadline and the cancel flag:
+# both must act within a second even while the server sends nothing.
+SSE_CHECK_EVERY: Final = 0.2
+# A render that ends `failed` is tried once more under a new id, as the service advises.
+RENDER_RETRIES: Final = 1
+# Export and download requests are the render call, not edit messages: the service's
+# routing never sends them to the agent. Matched case-insensitively in the rule's prompt,
+# with what belongs to them ("export this in 1080p", "download the MP4").
+EXPORT_PHRASES: Final = (
+    r"(?:\b(?:and|then)\s+)?(?:\b(?:export|download|send\s+me)\b|导出|下载)"
+    r"(?:\s+(?:it|this|that|the|a|an|my|video|clip|file|result|as|in|to|at|\d{3,4}p|4k|hd|"
+    r"full\s+hd|mp4|mov|format|quality|high|for\s+free|free)\b)*"
+)

@@ -57,12 +57,14 @@ class NemoEngine:
 
     def run(self, job: JobSpec, ctx: JobContext) -> EngineResult:
         if self._paused_since is not None:
-            raise NemoOutOfCredits("NemoVideo jobs are paused")
+            raise NemoOutOfCredits(f"NemoVideo jobs are paused. {self._how_to_get_credits()}")
         try:
-            return NemoJob(self.client, self.settings, job, ctx, shrinker=self._shrinker).run()
-        except NemoOutOfCredits:
+            with self.client.cancelled_by(ctx.cancel):
+                return NemoJob(self.client, self.settings, job, ctx, shrinker=self._shrinker).run()
+        except NemoOutOfCredits as exc:
             self._pause(ctx)
-            raise
+            detail = f"{exc.detail}. " if exc.detail else ""
+            raise NemoOutOfCredits(detail + self._how_to_get_credits()) from None
 
     def available(self) -> bool:
         """True unless out of credits; while paused, ask the service at most every 10 min."""
@@ -109,10 +111,11 @@ class NemoEngine:
     def _how_to_get_credits(self) -> str:
         if self.tokens.from_env:
             return "Top up the credits of the account whose token is in $NEMO_TOKEN."
+        bind_id = self.tokens.bind_id()
+        url = C.REGISTER_BIND_URL.format(bind_id=bind_id) if bind_id else C.REGISTER_URL
         return (
-            f"For more credits, register at {C.REGISTER_URL} and set $NEMO_TOKEN to your "
-            "account's token (the anonymous token's credits renew only with a new token "
-            "after 7 days)."
+            f"For more credits, register at {url} (this links the anonymous account to yours) "
+            "and set $NEMO_TOKEN to your account's token."
         )
 
 

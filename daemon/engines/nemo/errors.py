@@ -4,17 +4,18 @@
      ├── TransientError
      │    └── NemoTransientError        retry later with backoff
      │         ├── NemoUnreachable      connect refused, DNS, timeouts   fallback_ok
-     │         ├── NemoServerError      HTTP 5xx
-     │         ├── NemoRateLimited      HTTP 429 twice in a row          retry_after
+     │         ├── NemoServerError      HTTP 5xx (envelope code 5xx too), after one repeat
+     │         ├── NemoRateLimited      429 (HTTP or envelope) twice     retry_after
      │         └── NemoSessionGone      1002 again after starting the job over
      └── PermanentError
           └── NemoPermanentError        retrying will not help
                ├── NemoOutOfCredits     2001                 pause_engine, fallback_ok
-               ├── NemoExportBlocked    HTTP 402 free plan   fallback_ok
+               ├── NemoExportBlocked    402 free plan        fallback_ok
                ├── NemoTokenRejected    1001 with NEMO_TOKEN set, or after one refresh
                ├── NemoRejected         4001, 4002, HTTP 400 twice, other codes
                ├── NemoInputRefused     refused before upload (size, type)   fallback_ok
-               └── NemoNothingToExport  the edit left no segments on the timeline
+               ├── NemoNothingToExport  the edit left no segments on the timeline
+               └── NemoEditChangedNothing  the draft never changed after the prompt  fallback_ok
 
 Every class also derives from NemoError, which carries the service's `code` (envelope
 code, or None) and `status` (HTTP status, or None), so a caller can tell them apart
@@ -69,6 +70,7 @@ class NemoOutOfCredits(NemoPermanentError):
     code = C.CODE_OUT_OF_CREDITS
 
     def __init__(self, detail: str = "") -> None:
+        self.detail = detail
         reason = f"NemoVideo is out of credits ({self.code})" + (f": {detail}" if detail else "")
         super().__init__(reason, pause_engine=True, fallback_ok=True)
 
@@ -95,6 +97,11 @@ class NemoInputRefused(NemoPermanentError):
 
 class NemoNothingToExport(NemoPermanentError):
     """The edit finished but the draft has no segments to render."""
+
+
+class NemoEditChangedNothing(NemoPermanentError):
+    """The draft after the prompt is the draft before it: rendering it would deliver the
+    unedited video, so the job fails (and a fallback engine may make it)."""
 
 
 def with_code(exc: NemoError, *, code: int | None = None, status: int | None = None) -> NemoError:

@@ -24,6 +24,8 @@ class AnonymousToken:
     token: str = field(repr=False)
     expires_at: str | None = None
     credits: float | None = None
+    # The anonymous user's id, for the registration link's `?bind=` (2001).
+    user_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,16 @@ def parse_anonymous_token(data: object) -> AnonymousToken:
         token=_str(body, "token", "data"),
         expires_at=str(expires) if expires is not None else None,
         credits=_number(body.get("credits")),
+        user_id=_first_str(body, "user_id", "userId", "uid", "id"),
     )
+
+
+def _first_str(body: Mapping[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = body.get(key)
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+            return str(value)
+    return None
 
 
 def parse_session(data: object) -> SessionInfo:
@@ -115,11 +126,13 @@ def parse_session(data: object) -> SessionInfo:
     )
 
 
-def parse_upload(data: object) -> tuple[UploadedFile, ...]:
-    body = _mapping(data, "data")
+def parse_upload(data: object) -> tuple[UploadedFile, ...] | None:
+    """The files an upload answer describes; None when it lists none (data.files absent),
+    which the caller settles by reading the session state."""
+    body = data if isinstance(data, Mapping) else {}
     files = body.get("files")
-    if not isinstance(files, list):
-        raise NemoRejected("NemoVideo sent an unexpected answer: data.files is missing")
+    if not isinstance(files, list) or not files:
+        return None
     return tuple(
         UploadedFile(
             filename=str(f.get("filename", "")),

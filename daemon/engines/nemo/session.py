@@ -1,16 +1,21 @@
 """One NemoVideo job, step by step, with a checkpoint after every step.
 
-    check sources → token → session (+ review link) → upload → prompt (SSE, once ever)
-    → state → render (one id) → poll → download → EngineResult
+    check sources → token → session (+ review link) → upload → draft before
+    → prompt (SSE, once ever; export phrases stripped) → state until the draft changed
+    → render (one id; one more after `failed`) → poll → download → EngineResult
 
 The checkpoint (saved in the ledger at once) holds ids and flags only, never the token:
 
     step          the last step finished: session | uploaded | prompted | edited | rendering
     session_id    task_id     uploaded (names of files already uploaded)
-    prompt_sent   set BEFORE the prompt goes out: a restart never sends it a second time
+    draft_before  a fingerprint of the draft before the prompt: the edit is the change
+    prompt_sent   set once the service took the prompt (HTTP 200 and the stream began, or
+                  no answer in time): a restart never sends it a second time. A refusal
+                  before that leaves it unset, so the next attempt sends the prompt.
     last_text     the last thing the agent said (the reason when nothing can be exported)
     render_id     set BEFORE the export request: a restart polls this render, never a new one
     render_posted the export request was accepted
+    render_retried a render ended `failed` and the one new render was started
     claim_logged  the review link was logged for this job
     restarts      how often the job started over in a new session after a 1002
 
@@ -30,6 +35,7 @@ from daemon.engines.base import EngineResult, JobContext, JobSpec
 from daemon.engines.nemo import constants as C
 from daemon.engines.nemo.client import DuplicateRender, NemoClient
 from daemon.engines.nemo.errors import (
+    NemoEditChangedNothing,
     NemoError,
     NemoNothingToExport,
     NemoOutOfCredits,
@@ -37,10 +43,11 @@ from daemon.engines.nemo.errors import (
     NemoSessionGone,
     NemoTransientError,
 )
-from daemon.engines.nemo.models import RenderStatus
+from daemon.engines.nemo.models import RenderStatus, SessionState
+from daemon.engines.nemo.prompt import edit_prompt
 from daemon.engines.nemo.shrink import check_source, shrink
 from daemon.engines.nemo.sse import EditOutcome, run_sse
-from daemon.engines.nemo.timeline import Timeline, parse_draft, summary
+from daemon.engines.nemo.timeline import Timeline, fingerprint, parse_draft, summary
 from daemon.errors import Cancelled, PermanentError
 
 ENGINE_NAME = "nemo"
@@ -104,11 +111,9 @@ class NemoJob:
         session_id = self._session()
         self._review_link(session_id)
         self._upload(session_id, oversize)
-        outcome = self._prompt(session_id)
-        draft, timeline = self._edited_state(session_id, outcome)
+        draft, timeline = self._edit(session_id)
         self.log.info("{}", summary(timeline))
-        render_id = self._render(session_id, draft)
-        status = self._poll(render_id)
+        render_id, status = self._render_until_done(session_id, draft)
         return self._download(render_id, status)
 
     def _session(self) -> str:
@@ -148,13 +153,23 @@ class NemoJob:
             finally:
                 if sent != path:
                     sent.unlink(missing_ok=True)
-            for f in files:
+            if files is None:
+                self._confirm_upload(session_id, sent.name, len(done) + 1)
+                self.log.info("uploaded {} (confirmed by the session state)", path.name)
+            for f in files or ():
                 self.log.info(
                     "uploaded {} ({})", path.name, _describe(f.duration, f.width, f.height)
                 )
             done.append(key)
             self._save(uploaded=done)
         self._advance("uploaded")
+
+    def _confirm_upload(self, session_id: str, name: str, count: int) -> None:
+        """The upload answer listed no files: the session state must show the upload."""
+        infos = self.client.state(session_id).video_infos
+        names = {str(i.get(k)) for i in infos for k in ("filename", "name", "file_name")}
+        if name not in names and len(infos) < count:
+            raise NemoTransientError(f"NemoVideo did not confirm the upload of {name}")
 
     def _shrunk(self, path: Path, index: int) -> Path:
         if self._shrinker is None:
@@ -167,7 +182,33 @@ class NemoJob:
         )
         return self._shrinker(path, dest, self.ctx)
 
-    def _prompt(self, session_id: str) -> EditOutcome:
+    def _edit(self, session_id: str) -> tuple[dict[str, Any], Timeline]:
+        """Have the agent edit the draft; return the edited draft (never the one before)."""
+        ask = edit_prompt(self.job.prompt)
+        if ask.stripped:
+            self.log.debug(
+                "not sent to the agent (the export is the render call): {}",
+                "; ".join(ask.stripped),
+            )
+        if not ask.text:
+            self.log.info("the prompt asks for nothing but the export: rendering the upload")
+            return self._exportable(self.client.state(session_id), said=None)
+        before = self._draft_before(session_id)
+        outcome = self._prompt(session_id, ask.text)
+        return self._changed_state(session_id, before, outcome)
+
+    def _draft_before(self, session_id: str) -> str | None:
+        """The fingerprint of the draft before the prompt (None: an older checkpoint that
+        has none, so any exportable draft counts as the edit)."""
+        if "draft_before" in self.cp or self.cp.get("prompt_sent"):
+            saved = self.cp.get("draft_before")
+            return str(saved) if saved is not None else None
+        self._check_cancel()
+        before = fingerprint(self.client.state(session_id).draft)
+        self._save(draft_before=before)
+        return before
+
+    def _prompt(self, session_id: str, text: str) -> EditOutcome:
         if self._reached("edited"):
             return EditOutcome(texts=_texts(self.cp.get("last_text")))
         if self.cp.get("prompt_sent"):
@@ -177,17 +218,15 @@ class NemoJob:
             )
             return EditOutcome(texts=_texts(self.cp.get("last_text")), broken=True)
         self._check_cancel()
-        # Saved before sending: if the daemon dies mid-stream, the restart must not pay twice.
-        self._save(prompt_sent=True)
-        self._advance("prompted")
         self.log.info("sending the edit prompt to NemoVideo")
         outcome = run_sse(
             self.client,
             session_id,
-            self.job.prompt,
+            text,
             log=self.log,
             cancel=self.ctx.cancel,
             timeout=self.settings.sse_timeout,
+            on_taken=self._prompt_taken,
         )
         _raise_for_agent_error(outcome)
         if not outcome.texts and not outcome.broken:
@@ -196,23 +235,69 @@ class NemoJob:
         self._advance("edited")
         return outcome
 
-    def _edited_state(
-        self, session_id: str, outcome: EditOutcome
+    def _prompt_taken(self) -> None:
+        # Saved the moment the service may have the prompt: from here on, a restart or a
+        # retry reads the state and never pays for the edit a second time.
+        self._save(prompt_sent=True)
+        self._advance("prompted")
+
+    def _changed_state(
+        self, session_id: str, before: str | None, outcome: EditOutcome
     ) -> tuple[dict[str, Any], Timeline]:
-        """Read the draft; after a broken stream keep reading while the agent may work on."""
-        give_up = self._clock() + (self.settings.state_wait if outcome.broken else 0.0)
+        """Re-read the state until the draft differs from `before`; return the new draft.
+
+        The edit often lands seconds after the stream ends (silent, broken or not), so the
+        state is polled up to `change_deadline`. Raise NemoEditChangedNothing when the draft
+        never changed: rendering it would deliver the unedited video.
+        """
+        give_up = self._clock() + self.settings.change_deadline
+        every = min(self.settings.poll_interval, C.STATE_POLL_EVERY)
+        said = outcome.last_text or self.cp.get("last_text") or outcome.error
         while True:
             state = self.client.state(session_id)
-            timeline = parse_draft(state.draft)
-            if timeline.exportable and state.draft is not None:
-                return dict(state.draft), timeline
+            changed = before is None or fingerprint(state.draft) != before
+            if changed and parse_draft(state.draft).exportable:
+                return self._exportable(state, said=said)
             if self._clock() >= give_up:
-                said = outcome.last_text or self.cp.get("last_text") or outcome.error
+                if changed:
+                    return self._exportable(state, said=said)
                 reason = f"; NemoVideo said: {said}" if said else ""
-                raise NemoNothingToExport(
-                    f"the edit left nothing to export ({summary(timeline)}){reason}"
+                raise NemoEditChangedNothing(
+                    f"the edit changed nothing within {self.settings.change_deadline:.0f} s "
+                    f"({summary(parse_draft(state.draft))}){reason}",
+                    fallback_ok=True,
                 )
-            self._wait(self.settings.poll_interval)
+            self._wait(every)
+
+    def _exportable(self, state: SessionState, *, said: object) -> tuple[dict[str, Any], Timeline]:
+        timeline = parse_draft(state.draft)
+        if state.draft is None or not timeline.exportable:
+            reason = f"; NemoVideo said: {said}" if said else ""
+            raise NemoNothingToExport(
+                f"the edit left nothing to export ({summary(timeline)}){reason}"
+            )
+        return dict(state.draft), timeline
+
+    def _render_until_done(
+        self, session_id: str, draft: dict[str, Any]
+    ) -> tuple[str, RenderStatus]:
+        """Render and poll; a render that ends `failed` gets one new id, then the job fails."""
+        render_id = self._render(session_id, draft)
+        while True:
+            status = self._poll(render_id)
+            if status.status != "failed":
+                return render_id, status
+            reason = status.error or "no reason given"
+            if self.cp.get("render_retried"):
+                raise NemoRejected(f"NemoVideo render failed twice: {reason}")
+            failed_id = render_id
+            render_id = self._new_render_id(after=failed_id)
+            self.log.warning(
+                "render {} failed ({}); rendering once more as {}", failed_id, reason, render_id
+            )
+            self._save(render_retried=True)
+            self._post_render(render_id, session_id, draft)
+            self._save(render_posted=True)
 
     def _render(self, session_id: str, draft: dict[str, Any]) -> str:
         render_id = self.cp.get("render_id")
@@ -250,6 +335,7 @@ class NemoJob:
         return fresh
 
     def _poll(self, render_id: str) -> RenderStatus:
+        """Poll until the render is completed or failed (returned) or past its deadline."""
         # The deadline counts from this run's first poll, so a restarted daemon gives a
         # render that was already running a full window instead of failing it at once.
         deadline = self._clock() + self.settings.render_deadline
@@ -265,10 +351,8 @@ class NemoJob:
             if shown != last_logged:
                 self.log.info("render {}{}", status.status, f" {pct} %" if pct is not None else "")
                 last_logged = shown
-            if status.status == "completed":
+            if status.status in ("completed", "failed"):
                 return status
-            if status.status == "failed":
-                raise NemoRejected(f"NemoVideo render failed: {status.error or 'no reason given'}")
             if self._clock() >= deadline:
                 minutes = self.settings.render_deadline / 60
                 raise PermanentError(

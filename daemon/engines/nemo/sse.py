@@ -13,7 +13,10 @@ session state instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -24,7 +27,7 @@ import httpx
 from httpx_sse import SSEError
 
 from daemon.engines.nemo import constants as C
-from daemon.errors import Cancelled
+from daemon.errors import Cancelled, JobError
 
 if TYPE_CHECKING:
     from loguru import Logger
@@ -111,10 +114,6 @@ def one_line(text: str) -> str:
     return flat if len(flat) <= _LOG_TEXT_CHARS else flat[: _LOG_TEXT_CHARS - 1] + "…"
 
 
-class _Deadline(Exception):
-    pass
-
-
 class _Tap(httpx.SyncByteStream):
     """Calls `beat` for every chunk received, comment-only chunks included."""
 
@@ -131,6 +130,55 @@ class _Tap(httpx.SyncByteStream):
         self._inner.close()
 
 
+class _Reader(threading.Thread):
+    """Reads the stream on its own thread and hands what it sees to the job's thread.
+
+    A blocking read cannot watch a deadline or a cancel flag; the job's thread does that,
+    and ends a read that waits on a silent server by shutting its socket down.
+    """
+
+    def __init__(self, client: NemoClient, session_id: str, prompt: str) -> None:
+        super().__init__(name="nemo-sse", daemon=True)
+        self.items: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._client = client
+        self._session_id = session_id
+        self._prompt = prompt
+        self._stop_reading = threading.Event()
+        self._socket: socket.socket | None = None
+
+    def run(self) -> None:
+        try:
+            with self._client.edit_stream(
+                self._session_id, self._prompt, lambda: self.items.put(("taken", None))
+            ) as source:
+                self._socket = _socket_of(source.response)
+                stream = source.response.stream
+                if isinstance(stream, httpx.SyncByteStream):
+                    source.response.stream = _Tap(stream, lambda: self.items.put(("beat", None)))
+                for sse in source.iter_sse():
+                    if self._stop_reading.is_set():
+                        return
+                    self.items.put(("event", sse.data))
+            self.items.put(("end", None))
+        except Exception as exc:
+            self.items.put(("error", exc))
+
+    def stop(self) -> None:
+        """End the read now; wait a moment for the thread to notice."""
+        self._stop_reading.set()
+        sock = self._socket
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.join(timeout=1.0)
+
+
+def _socket_of(response: httpx.Response) -> socket.socket | None:
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    return sock if isinstance(sock, socket.socket) else None
+
+
 def run_sse(
     client: NemoClient,
     session_id: str,
@@ -139,61 +187,128 @@ def run_sse(
     log: Logger,
     cancel: threading.Event,
     timeout: float,
+    on_taken: Callable[[], None],
     heartbeat_every: float = C.HEARTBEAT_LOG_EVERY,
+    check_every: float = C.SSE_CHECK_EVERY,
     clock: Callable[[], float] = time.monotonic,
 ) -> EditOutcome:
     """Send `prompt` once and follow the stream to its end.
 
-    Return how it ended. Raise Cancelled when `cancel` is set (the caller's
-    checkpoint already says the prompt was sent) and NemoError when the service refused
-    the request before the stream began.
+    `on_taken` is called (on this thread) once the service may have taken the prompt.
+    Return how the stream ended. Raise Cancelled when `cancel` is set and NemoError
+    when the service refused the request before taking it. The deadline and `cancel` are
+    checked every `check_every` seconds whether or not the server sends anything.
     """
-    started = clock()
-    last_said = [started]
-    texts: list[str] = []
+    reader = _Reader(client, session_id, prompt)
+    follow = _Follow(log, on_taken, clock, heartbeat_every)
+    reader.start()
+    try:
+        while True:
+            if cancel.is_set():
+                follow.settle(reader)
+                raise Cancelled
+            if clock() - follow.started > timeout:
+                follow.settle(reader)
+                log.warning(
+                    "the edit stream ran past {:.0f} min; reading the session state instead",
+                    timeout / 60,
+                )
+                return follow.outcome(broken=True, error="edit stream timed out")
+            try:
+                kind, value = reader.items.get(timeout=check_every)
+            except queue.Empty:
+                follow.still_working()
+                continue
+            done = follow.take(kind, value)
+            if done is not None:
+                return done
+    finally:
+        reader.stop()
 
-    def beat() -> None:
-        now = clock()
-        if cancel.is_set():
-            raise Cancelled
-        if now - started > timeout:
-            raise _Deadline
-        if now - last_said[0] >= heartbeat_every:
-            log.info("NemoVideo is still working on the edit ({:.0f} min)", (now - started) / 60)
-            last_said[0] = now
 
-    with client.edit_stream(session_id, prompt) as source:
-        stream = source.response.stream
-        if isinstance(stream, httpx.SyncByteStream):
-            source.response.stream = _Tap(stream, beat)
-        try:
-            for sse in source.iter_sse():
-                event = parse_event(sse.data)
-                if event is None:
-                    beat()
-                    continue
-                if event.error is not None:
-                    log.warning("NemoVideo edit failed: {}", one_line(event.error))
-                    return EditOutcome(
-                        tuple(texts), broken=True, error=event.error, error_code=event.error_code
-                    )
-                for text in event.texts:
-                    log.info("NemoVideo: {}", one_line(text))
-                    texts.append(text)
-                    last_said[0] = clock()
-                for name in event.calls:
-                    log.debug("NemoVideo agent calls {}", name)
-        except _Deadline:
-            log.warning(
-                "the edit stream ran past {:.0f} min; reading the session state instead",
-                timeout / 60,
+class _Follow:
+    """What the job's thread makes of the reader's items."""
+
+    def __init__(
+        self,
+        log: Logger,
+        on_taken: Callable[[], None],
+        clock: Callable[[], float],
+        heartbeat_every: float,
+    ) -> None:
+        self.log = log
+        self.on_taken = on_taken
+        self.clock = clock
+        self.heartbeat_every = heartbeat_every
+        self.started = clock()
+        self.last_said = self.started
+        self.texts: list[str] = []
+        self.taken = False
+
+    def outcome(self, **how: Any) -> EditOutcome:
+        return EditOutcome(tuple(self.texts), **how)
+
+    def still_working(self) -> None:
+        now = self.clock()
+        if now - self.last_said >= self.heartbeat_every:
+            self.log.info(
+                "NemoVideo is still working on the edit ({:.0f} min)", (now - self.started) / 60
             )
-            return EditOutcome(tuple(texts), broken=True, error="edit stream timed out")
-        except (httpx.TransportError, httpx.StreamError, SSEError) as exc:
-            log.warning(
-                "the edit stream broke off ({}); reading the session state instead "
-                "(the prompt is not sent again)",
-                type(exc).__name__,
-            )
-            return EditOutcome(tuple(texts), broken=True, error=f"stream broke off: {exc}")
-    return EditOutcome(tuple(texts))
+            self.last_said = now
+
+    def settle(self, reader: _Reader) -> None:
+        """Before giving up on the stream: if the prompt was, or may have been, taken, say so."""
+        reader.stop()
+        while not reader.items.empty():
+            if reader.items.get_nowait()[0] == "taken":
+                self._mark_taken()
+        if reader.is_alive():
+            # Still waiting for the answer to the prompt: it may have been taken.
+            self._mark_taken()
+
+    def _mark_taken(self) -> None:
+        if not self.taken:
+            self.taken = True
+            self.on_taken()
+
+    def take(self, kind: str, value: Any) -> EditOutcome | None:
+        """Handle one item; return the outcome when the stream is over."""
+        if kind == "taken":
+            self._mark_taken()
+        elif kind == "beat":
+            self.still_working()
+        elif kind == "end":
+            return self.outcome()
+        elif kind == "error":
+            return self._failed(value)
+        elif kind == "event":
+            return self._event(str(value))
+        return None
+
+    def _event(self, data: str) -> EditOutcome | None:
+        event = parse_event(data)
+        if event is None:
+            self.still_working()
+            return None
+        if event.error is not None:
+            self.log.warning("NemoVideo edit failed: {}", one_line(event.error))
+            return self.outcome(broken=True, error=event.error, error_code=event.error_code)
+        for text in event.texts:
+            self.log.info("NemoVideo: {}", one_line(text))
+            self.texts.append(text)
+            self.last_said = self.clock()
+        for name in event.calls:
+            self.log.debug("NemoVideo agent calls {}", name)
+        return None
+
+    def _failed(self, exc: Exception) -> EditOutcome:
+        if not self.taken:
+            raise exc
+        if not isinstance(exc, httpx.TransportError | httpx.StreamError | SSEError | JobError):
+            raise exc
+        self.log.warning(
+            "the edit stream broke off ({}); reading the session state instead "
+            "(the prompt is not sent again)",
+            type(exc).__name__,
+        )
+        return self.outcome(broken=True, error=f"stream broke off: {exc}")

@@ -7,6 +7,8 @@ on, so a track's span is its segments laid end to end from 0.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -84,3 +86,9 @@ def summary(timeline: Timeline) -> str:
         for t in timeline.tracks
     ]
     return f"Timeline ({count} {noun}): " + "; ".join(parts)
+
+
+def fingerprint(draft: Mapping[str, Any] | None) -> str:
+    """A short stable digest of a draft, to tell whether an edit changed it."""
+    canonical = json.dumps(draft, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
