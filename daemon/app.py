@@ -23,12 +23,14 @@ from daemon.engines.local.probe import probe
 from daemon.engines.local.tools import find_ffmpeg
 from daemon.engines.registry import Engines
 from daemon.errors import ConfigError, JobError
+from daemon.facts import read_facts
 from daemon.fileio import files_open_for_writing, fingerprint, readable
 from daemon.ledger import JobRecord, Ledger
 from daemon.procs import kill_orphans, videofree_alive
 from daemon.rules import is_temporary, match_rule
 from daemon.scheduler import Runner
 from daemon.settle import SettleTracker
+from daemon.skips import skip_for
 from daemon.watcher import FolderWatcher
 
 # The settle check runs this often: the delay between "settled" and "queued" is at most this.
@@ -213,6 +215,9 @@ class Daemon:
             if path not in self._unmatched:
                 self._unmatched.add(path)
                 logger.info("{}: no rule matches; left alone", path.name)
+            return
+        if (reason := skip_for(path, rule, read_facts)) is not None:
+            logger.info("{}: skipped by rule {}: {}", path.name, rule.name, reason)
             return
         fp = self.ledger.seen_fingerprint(path, st.st_size, st.st_mtime_ns)
         if fp is None and st.st_size <= INLINE_HASH_BYTES:

@@ -168,7 +168,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from daemon.facts import read_facts  # noqa: PLC0415
     from daemon.rules import NameFields, match_rule, numbered, output_path  # noqa: PLC0415
+    from daemon.skips import skip_for  # noqa: PLC0415
 
     config = _load(args)
     _out(f"{config.source}: OK, {len(config.rules)} rule(s)")
@@ -185,6 +187,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         matched = match_rule(config.rules, path.name, rel)
         if matched is None:
             _out(f"{name}: no rule matches; it would be left alone")
+            continue
+        if (reason := skip_for(path, matched, read_facts)) is not None:
+            _out(f"{name}: rule {matched.name} skips it: {reason}")
             continue
         fields = NameFields(
             source=path,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from daemon.engines.base import EngineResult, JobContext, JobSpec
 from daemon.engines.registry import Engines
 from daemon.errors import JobError, PermanentError, TransientError
 from daemon.ledger import JobRecord, JobState, Ledger, utcnow
+from daemon.retag import stamp_output
 from daemon.rules import NameFields, output_path
 
 JOBS_EXECUTOR = "jobs"
@@ -261,6 +263,7 @@ class Runner:
         except ValueError as exc:
             result.path.unlink(missing_ok=True)
             raise PermanentError(str(exc)) from None
+        result = self._stamp(record, rule, result, log)
         final = place(result.path, target)
         self.ledger.finish(record.id, final, result.engine, result.notes)
         log.info("done → {} ({:.0f} s, {})", final, time.monotonic() - started, result.engine)
@@ -271,6 +274,19 @@ class Runner:
                     log.info("original moved → {}", moved)
                 except OSError as exc:
                     log.warning("could not move the original {}: {}", source, exc)
+
+    def _stamp(self, record: JobRecord, rule: Rule, result: EngineResult, log: Any) -> EngineResult:
+        """Capture time, place and device into the output, and its mtime (daemon.retag)."""
+        notes = stamp_output(
+            result.path,
+            record.sources,
+            rule,
+            engine=self.engines.get(result.engine),
+            ffmpeg=self.config.ffmpeg,
+            cancel=self.cancel,
+            log=log,
+        )
+        return replace(result, notes=(*result.notes, *notes)) if notes else result
 
     def _failed(self, record: JobRecord, rule: Rule, exc: JobError, log: Any) -> None:
         del rule
