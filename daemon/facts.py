@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,8 @@ def read_facts(path: Path) -> SourceFacts:
     `readable=False` (the engine reports why, later). Raise OSError if it cannot be stat-ed."""
     st = path.stat()
     base = SourceFacts(path=path, mtime=st.st_mtime, size=st.st_size)
+    if not stat.S_ISREG(st.st_mode):
+        return base  # opening a FIFO or a device would block or read forever
     still = _still_beside(path)
     try:
         with av.open(str(path), metadata_errors="ignore") as container:

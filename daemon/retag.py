@@ -16,7 +16,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from daemon.config import Rule
 from daemon.deliver import SCRATCH_SUFFIX
@@ -25,6 +25,9 @@ from daemon.engines.local.tools import find_ffmpeg
 from daemon.errors import ConfigError, JobError, PermanentError
 from daemon.facts import SourceFacts, read_facts
 from daemon.metadata import OutputMetadata, output_metadata, remux_args
+
+if TYPE_CHECKING:
+    from loguru import Logger
 
 # A stream copy reads and writes the file once; even a 4 GB render is done in well under this.
 REMUX_TIMEOUT = 10 * 60.0
@@ -46,14 +49,15 @@ def stamp_output(
     sources: Sequence[Path],
     rule: Rule,
     *,
-    engine: Any,
+    engine: str,
+    writes_metadata: bool,
     ffmpeg: str | None,
     cancel: threading.Event,
-    log: Any,
+    log: Logger,
 ) -> list[str]:
-    """Write the sources' capture metadata into `output` (remuxed unless `engine` wrote it
-    already) and set its mtime to the capture time. Return notes for the job's status.
-    Raise TransientError only when cancelled by shutdown."""
+    """Write the sources' capture metadata into `output` (remuxed unless the engine that
+    made it `writes_metadata` itself) and set its mtime to the capture time. Return notes
+    for the job's status. Raise TransientError only when cancelled by shutdown."""
     facts = source_facts(sources)
     if not facts:
         return []
@@ -61,10 +65,10 @@ def stamp_output(
     notes: list[str] = []
     # A source no reader understands has nothing to copy but its file time.
     readable = any(f.readable for f in facts)
-    if readable and not getattr(engine, "writes_metadata", False):
+    if readable and not writes_metadata:
         try:
             _remux(output, meta, ffmpeg, cancel)
-            log.info("capture metadata copied into the {} output", engine.name)
+            log.info("capture metadata copied into the {} output", engine)
         except JobError as exc:
             if cancel.is_set():
                 raise

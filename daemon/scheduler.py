@@ -281,7 +281,9 @@ class Runner:
             result.path,
             record.sources,
             rule,
-            engine=self.engines.get(result.engine),
+            engine=result.engine,
+            # Engines that write the tags in their own pass say so (LocalEngine).
+            writes_metadata=getattr(self.engines.get(result.engine), "writes_metadata", False),
             ffmpeg=self.config.ffmpeg,
             cancel=self.cancel,
             log=log,

@@ -129,12 +129,6 @@ def test_combined_clips_take_the_earliest_time_and_place(
     assert "com.apple.quicktime.model" not in tags
 
 
-class CloudEngine:
-    """An engine that cannot write tags itself (like NemoVideo)."""
-
-    name = "nemo"
-
-
 def video_packets(path: Path) -> str:
     with av.open(str(path)) as c:
         digest = hashlib.sha256()
@@ -153,7 +147,8 @@ def test_cloud_output_is_remuxed_with_the_source_metadata_and_dated(
         out,
         [media["iphone"]],
         rule(tmp_path),
-        engine=CloudEngine(),
+        engine="nemo",
+        writes_metadata=False,
         ffmpeg=None,
         cancel=threading.Event(),
         log=logger,
@@ -178,7 +173,8 @@ def test_a_failed_remux_still_delivers_with_a_note(tmp_path: Path, media: dict[s
         out,
         [media["android"]],
         rule(tmp_path),
-        engine=CloudEngine(),
+        engine="nemo",
+        writes_metadata=False,
         ffmpeg=None,
         cancel=threading.Event(),
         log=logger,
@@ -195,7 +191,8 @@ def test_local_output_is_dated_without_a_remux(tmp_path: Path, media: dict[str, 
         out,
         [media["android"]],
         rule(tmp_path),
-        engine=LocalEngine(SETTINGS, FFMPEG),
+        engine="local",
+        writes_metadata=LocalEngine.writes_metadata,
         ffmpeg="/nonexistent/ffmpeg",  # would fail if a remux were attempted
         cancel=threading.Event(),
         log=logger,
@@ -225,3 +222,16 @@ def test_screen_recordings_slow_motion_and_time_lapse_are_edited(
     assert skip_for(clip, r, read_facts) is None
     out = run_local(tmp_path, r, clip)
     assert abs(probe_output(out).duration - duration) < 0.15
+
+
+def test_read_facts_survives_a_fifo_and_a_name_that_is_not_utf8(tmp_path: Path) -> None:
+    fifo = tmp_path / "IMG_0001.MOV"
+    os.mkfifo(fifo)
+    assert not read_facts(fifo).readable  # returns at once instead of blocking on open
+    assert skip_for(fifo, rule(tmp_path), read_facts) is None
+    odd = Path(os.fsdecode(bytes(tmp_path) + b"/IMG_\xff.MOV"))
+    make_live_photo(tmp_path, "IMG_0300")
+    os.rename(tmp_path / "IMG_0300.MOV", odd)
+    assert read_facts(odd).readable
+    with pytest.raises(FileNotFoundError):
+        read_facts(tmp_path / "gone.mov")
