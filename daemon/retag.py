@@ -69,13 +69,18 @@ def stamp_output(
         try:
             _remux(output, meta, ffmpeg, cancel)
             log.info("capture metadata copied into the {} output", engine)
-        except JobError as exc:
+        except (JobError, OSError) as exc:
             if cancel.is_set():
                 raise
-            notes.append(f"capture metadata not copied: {exc.reason}")
-            log.warning("capture metadata not copied: {}", exc.reason)
+            why = exc.reason if isinstance(exc, JobError) else str(exc)
+            notes.append(f"capture metadata not copied: {why}")
+            log.warning("capture metadata not copied: {}", why)
     stamp = meta.capture.timestamp()
-    os.utime(output, (stamp, stamp))
+    try:
+        os.utime(output, (stamp, stamp))
+    except OSError as exc:  # some network shares refuse it; the video matters more
+        notes.append(f"file time not set: {exc.strerror or exc}")
+        log.warning("file time not set: {}", exc)
     return notes
 
 
