@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,3 +82,14 @@ def _still_beside(path: Path) -> bool:
             if other.stem.casefold() == stem and other.suffix.casefold() in STILL_SUFFIXES:
                 return True
     return False
+
+
+def source_facts(sources: Sequence[Path]) -> list[SourceFacts]:
+    """The facts of the sources still there (a moved-away original has none to give)."""
+    found = []
+    for path in sources:
+        try:
+            found.append(read_facts(path))
+        except OSError:
+            continue
+    return found

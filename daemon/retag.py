@@ -23,7 +23,7 @@ from daemon.deliver import SCRATCH_SUFFIX
 from daemon.engines.local.render import run_analysis
 from daemon.engines.local.tools import find_ffmpeg
 from daemon.errors import ConfigError, JobError, PermanentError
-from daemon.facts import SourceFacts, read_facts
+from daemon.facts import source_facts
 from daemon.metadata import OutputMetadata, output_metadata, remux_args
 
 if TYPE_CHECKING:
@@ -31,17 +31,6 @@ if TYPE_CHECKING:
 
 # A stream copy reads and writes the file once; even a 4 GB render is done in well under this.
 REMUX_TIMEOUT = 10 * 60.0
-
-
-def source_facts(sources: Sequence[Path]) -> list[SourceFacts]:
-    """The facts of the sources still there (a moved-away original has none to give)."""
-    found = []
-    for path in sources:
-        try:
-            found.append(read_facts(path))
-        except OSError:
-            continue
-    return found
 
 
 def stamp_output(

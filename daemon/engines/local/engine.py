@@ -27,8 +27,8 @@ from daemon.engines.local.prompt import plan_from
 from daemon.engines.local.render import run_analysis, run_ffmpeg
 from daemon.engines.local.silence import parse_silences
 from daemon.errors import PermanentError
+from daemon.facts import source_facts
 from daemon.metadata import output_metadata, with_metadata
-from daemon.retag import source_facts
 
 # Share of the progress bar the stabilisation analysis pass takes (it decodes once more).
 STABILIZE_SHARE = 40.0
