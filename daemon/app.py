@@ -21,8 +21,9 @@ from daemon.config import Config, Rule, load_config
 from daemon.deliver import scratch_marker
 from daemon.engines.registry import Engines
 from daemon.errors import ConfigError, JobError
+from daemon.facts import read_facts
 from daemon.fileio import file_facts, files_open_for_writing, fingerprint
-from daemon.intake import Decision, Fingerprint, Intake, Queue, Skip, SkipWhy, Wait
+from daemon.intake import Decision, Examine, Fingerprint, Intake, Queue, Skip, SkipWhy, Wait
 from daemon.ledger import JobRecord, Ledger
 from daemon.media.probe import probe
 from daemon.media.tools import find_ffmpeg
@@ -166,6 +167,12 @@ class Daemon:
         match decision:
             case Queue():
                 self._queue(decision)
+            case Examine(path=path):
+                try:
+                    media = read_facts(path)
+                except OSError:
+                    media = None
+                self._carry_out(self.intake.examined(decision, media, self.ledger))
             case Fingerprint(path=path, size=size) if size <= INLINE_HASH_BYTES:
                 fp = self._hash(decision)
                 if fp is None:
@@ -178,6 +185,8 @@ class Daemon:
                 self._hasher.submit(self._hash_in_background, decision)
             case Skip(why=SkipWhy.DUPLICATE):
                 logger.info("{}: same content as {}; skipped", decision.path.name, decision.detail)
+            case Skip(why=SkipWhy.CONDITION):
+                logger.info("{}: skipped by {}", decision.path.name, decision.detail)
             case Skip(news=True):
                 logger.info("{}: {}", decision.path.name, decision.why)
             case Wait(news=True):

@@ -165,6 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from daemon.facts import read_facts  # noqa: PLC0415
     from daemon.rules import (  # noqa: PLC0415
         NameFields,
         match_rule,
@@ -172,6 +173,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         output_path,
         path_in_watch,
     )
+    from daemon.skips import skip_for  # noqa: PLC0415
 
     config = _load(args)
     _out(f"{config.source}: OK, {len(config.rules)} rule(s)")
@@ -187,6 +189,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         matched = match_rule(config.rules, path.name, path_in_watch(config.watch, path))
         if matched is None:
             _out(f"{name}: no rule matches; it would be left alone")
+            continue
+        if (reason := skip_for(path, matched, read_facts)) is not None:
+            _out(f"{name}: rule {matched.name} skips it: {reason}")
             continue
         fields = NameFields(
             source=path,

@@ -113,6 +113,46 @@ Seconds = Annotated[float, BeforeValidator(_duration)]
 FolderPath = Annotated[Path, BeforeValidator(_path)]
 
 
+# --- issue 12: skip conditions and metadata (sizes, codec names) ------------------------
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*$", re.I)
+_SIZE_POWERS = {"": 0, "b": 0, "k": 1, "m": 2, "g": 3, "t": 4}
+# The names people write for a codec → the name the probe reports.
+CODEC_ALIASES = {"h265": "hevc", "x265": "hevc", "avc": "h264", "x264": "h264", "vp09": "vp9"}
+
+
+def parse_size(value: object) -> int:
+    """Given 1000, "500MB", "1.5 GB" or "2GiB", return bytes. Raise ValueError otherwise."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    m = _SIZE.match(value) if isinstance(value, str) else None
+    if m is None:
+        raise ValueError(f"expected a size such as 500MB or 2GB [got {value!r}]")
+    unit = (m.group(2) or "").lower()
+    # MB is 10**6, as file managers and phones count; MiB is 2**20.
+    base = 1024 if "i" in unit else 1000
+    return int(float(m.group(1)) * base ** _SIZE_POWERS[unit[:1]])
+
+
+def _size(value: object) -> int:
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise PydanticCustomError("size", str(exc)) from None
+
+
+def _codecs(value: object) -> list[str]:
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        raise PydanticCustomError(
+            "codec", "expected a codec name or a list of them [got {got}]", {"got": repr(value)}
+        )
+    return [CODEC_ALIASES.get(n.strip().casefold(), n.strip().casefold()) for n in names]
+
+
+Bytes = Annotated[int, BeforeValidator(_size)]
+Codecs = Annotated[list[str], BeforeValidator(_codecs)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
@@ -206,6 +246,15 @@ class Rule(_Strict):
     strict: bool = False
     shrink_oversize: bool = False
     combine: Seconds | None = None
+    # Issue 12: capture metadata and what not to edit (daemon/metadata.py, daemon/skips.py).
+    metadata: Literal["keep", "strip"] = "keep"
+    live_photos: Literal["skip", "edit"] = "skip"
+    min_duration: Seconds | None = None
+    max_duration: Seconds | None = None
+    min_size: Bytes | None = None
+    max_size: Bytes | None = None
+    min_height: int | None = Field(default=None, ge=1)
+    codec: Codecs | None = None
 
     @field_validator("output_name")
     @classmethod
@@ -217,6 +266,10 @@ class Rule(_Strict):
     def _fallback_differs(self) -> Rule:
         if self.fallback is not None and self.fallback == self.engine:
             raise _located(("fallback",), "fallback must differ from engine")
+        for low, high in (("min_duration", "max_duration"), ("min_size", "max_size")):
+            lo, hi = getattr(self, low), getattr(self, high)
+            if lo is not None and hi is not None and lo > hi:
+                raise _located((low,), f"{low} is larger than {high}; no file could match")
         return self
 
 

@@ -6,7 +6,8 @@ made here, from the facts, the injected clock, the rules and a read-only ledger 
 
     observe(facts)          → Wait(settling) | Skip(temporary, outside, gone, not a file, unchanged)
     settled(facts, ledger)  → Wait(being written | combine) | Skip(no rule, duplicate)
-                              | Fingerprint(rule) | Queue(rule, sources, fingerprint)
+                              | Examine(rule) | Fingerprint(rule) | Queue(rule, sources, fp)
+    examined(..., media)    → Skip(the rule's conditions, a Live Photo) | as settled
     fingerprinted(...)      → as settled, once the content is known
     flush(order)            → Queue for each combine group that stopped growing
 
@@ -23,12 +24,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from daemon.config import Rule, WatchFolder
 from daemon.ledger import JobRecord
 from daemon.rules import is_temporary, match_rule, path_in_watch, watch_folder_of
 from daemon.settle import SettleTracker
+from daemon.skips import needs_facts, skip_reason
+
+if TYPE_CHECKING:
+    from daemon.facts import SourceFacts
 
 
 class FileKind(StrEnum):
@@ -64,6 +69,7 @@ class SkipWhy(StrEnum):
     UNCHANGED = "already handled"
     NO_RULE = "no rule matches; left alone"
     DUPLICATE = "same content as an earlier job"
+    CONDITION = "left alone by its rule"
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,17 @@ class Skip:
 
 
 @dataclass(frozen=True)
+class Examine:
+    """The rule has conditions (or skips Live Photos): the file's media facts must be read
+    (I/O) before deciding; then call `examined`."""
+
+    path: Path
+    rule: Rule
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
 class Fingerprint:
     """The content must be hashed (I/O) before deciding; then call `fingerprinted`."""
 
@@ -100,7 +117,7 @@ class Queue:
     fingerprint: str
 
 
-Decision = Wait | Skip | Fingerprint | Queue
+Decision = Wait | Skip | Examine | Fingerprint | Queue
 
 
 class LedgerView(Protocol):
@@ -199,9 +216,24 @@ class Intake:
             news = path not in self._unmatched
             self._unmatched.add(path)
             return Skip(path, SkipWhy.NO_RULE, news=news)
-        fp = ledger.seen_fingerprint(path, facts.size, facts.mtime_ns)
+        if needs_facts(rule, path.suffix):
+            return Examine(path, rule, facts.size, facts.mtime_ns)
+        return self._content(path, rule, facts.size, facts.mtime_ns, ledger)
+
+    def examined(self, need: Examine, media: SourceFacts | None, ledger: LedgerView) -> Decision:
+        """The media facts are read (None: unreadable as a video, so the job's own error
+        will say more than a skip would): skip by the rule's conditions, or go on."""
+        reason = None if media is None else skip_reason(need.rule, media)
+        if reason is not None:
+            return Skip(need.path, SkipWhy.CONDITION, f"rule {need.rule.name}: {reason}", news=True)
+        return self._content(need.path, need.rule, need.size, need.mtime_ns, ledger)
+
+    def _content(
+        self, path: Path, rule: Rule, size: int, mtime_ns: int, ledger: LedgerView
+    ) -> Decision:
+        fp = ledger.seen_fingerprint(path, size, mtime_ns)
         if fp is None:
-            return Fingerprint(path, rule, facts.size, facts.mtime_ns)
+            return Fingerprint(path, rule, size, mtime_ns)
         return self.fingerprinted(path, rule, fp, ledger)
 
     def unreadable(self, path: Path) -> None:

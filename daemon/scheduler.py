@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ from daemon.errors import (
     from_os_error,
 )
 from daemon.ledger import JobRecord, JobState, Ledger, utcnow
+from daemon.retag import stamp_output
 from daemon.rules import NameFields, output_path
 
 JOBS_EXECUTOR = "jobs"
@@ -281,6 +283,7 @@ class Runner:
         except ValueError as exc:
             result.path.unlink(missing_ok=True)
             raise PermanentError(str(exc)) from None
+        result = self._stamp(record, rule, result, log)
         try:
             final = place(result.path, target)
         except OSError as exc:
@@ -297,6 +300,21 @@ class Runner:
                     # The output is delivered: the job is done whatever happens here.
                     reason = from_os_error(exc, f"could not move the original {source.name}")
                     log.warning("{}", reason.reason)
+
+    def _stamp(self, record: JobRecord, rule: Rule, result: EngineResult, log: Any) -> EngineResult:
+        """Capture time, place and device into the output, and its mtime (daemon.retag)."""
+        notes = stamp_output(
+            result.path,
+            record.sources,
+            rule,
+            engine=result.engine,
+            # Engines that write the tags in their own pass say so (LocalEngine).
+            writes_metadata=getattr(self.engines.get(result.engine), "writes_metadata", False),
+            ffmpeg=self.config.ffmpeg,
+            cancel=self.cancel,
+            log=log,
+        )
+        return replace(result, notes=(*result.notes, *notes)) if notes else result
 
     def _failed(self, record: JobRecord, rule: Rule, exc: JobError, log: Any) -> None:
         del rule

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from daemon.config import Config, parse_config
+from daemon.facts import SourceFacts
 from daemon.intake import (
+    Examine,
     FileFacts,
     FileKind,
     Fingerprint,
@@ -40,8 +42,13 @@ def config(rules: str, recursive: bool = False) -> Config:
     return parse_config(text, Path("/etc/rules.yaml"))
 
 
-PHONE = "  - name: phone\n    glob: '*.mov'\n    output: /out\n"
-COMBINE = "  - name: joined\n    glob: '*.mp4'\n    combine: 10\n    output: /out\n"
+# live_photos: edit, so these rules decide without reading the media (see the Examine tests).
+PHONE = "  - name: phone\n    glob: '*.mov'\n    live_photos: edit\n    output: /out\n"
+COMBINE = (
+    "  - name: joined\n    glob: '*.mp4'\n    live_photos: edit\n    combine: 10\n"
+    "    output: /out\n"
+)
+SHORT_OK = "  - name: long\n    glob: '*.mov'\n    min_duration: 10s\n    output: /out\n"
 
 
 @pytest.fixture
@@ -200,7 +207,7 @@ def test_a_glob_with_a_folder_matches_the_path_inside_the_watch_folder(
     intake = make_intake(clock, "  - name: phone\n    glob: phone/*.mov\n    output: /out\n", True)
     f = FileFacts(INBOX / "phone" / "IMG_9.MOV", FileKind.FILE, size=1, mtime_ns=1)
     decision = settle_and_decide(intake, clock, f, ledger)
-    assert isinstance(decision, Fingerprint)
+    assert isinstance(decision, Examine)  # live_photos: skip, the default, reads the media
     other = FileFacts(INBOX / "camera" / "IMG_9.MOV", FileKind.FILE, size=1, mtime_ns=1)
     assert settle_and_decide(intake, clock, other, ledger) == Skip(
         other.path, SkipWhy.NO_RULE, news=True
@@ -276,3 +283,56 @@ def test_combine_groups_are_per_folder(clock: FakeClock, ledger: Ledger) -> None
         (INBOX / "x" / "a.mp4",),
         (INBOX / "y" / "b.mp4",),
     ]
+
+
+# --- rule conditions and Live Photos: the media facts are read before deciding ------------
+
+
+def media(name: str, duration: float, **extra: object) -> SourceFacts:
+    return SourceFacts(
+        INBOX / name,
+        mtime=1.0,
+        size=10,
+        readable=True,
+        duration=duration,
+        width=1920,
+        height=1080,
+        codec="h264",
+        **extra,
+    )  # type: ignore[arg-type]
+
+
+def test_a_rule_with_conditions_asks_for_the_media_facts_then_skips_once(
+    clock: FakeClock, ledger: Ledger
+) -> None:
+    intake = make_intake(clock, SHORT_OK)
+    need = settle_and_decide(intake, clock, facts("a.mov"), ledger)
+    assert isinstance(need, Examine)
+    assert need.rule.name == "long"
+    decision = intake.examined(need, media("a.mov", 4.0), ledger)
+    assert isinstance(decision, Skip)
+    assert decision.why is SkipWhy.CONDITION
+    assert decision.news
+    assert "rule long: shorter than min_duration (4.0 s < 10 s)" in decision.detail
+    # The same version is not looked at again (the skip is logged once).
+    assert intake.observe(facts("a.mov")) == Skip(INBOX / "a.mov", SkipWhy.UNCHANGED)
+
+
+def test_a_file_that_meets_the_conditions_goes_on_to_its_fingerprint(
+    clock: FakeClock, ledger: Ledger
+) -> None:
+    intake = make_intake(clock, SHORT_OK)
+    need = settle_and_decide(intake, clock, facts("a.mov"), ledger)
+    assert isinstance(need, Examine)
+    assert isinstance(intake.examined(need, media("a.mov", 12.0), ledger), Fingerprint)
+    # Unreadable as a video: not skipped, so the job's own error says why.
+    assert isinstance(intake.examined(need, None, ledger), Fingerprint)
+
+
+def test_a_live_photo_movie_is_skipped_by_default(clock: FakeClock, ledger: Ledger) -> None:
+    intake = make_intake(clock, "  - name: phone\n    glob: '*.mov'\n    output: /out\n")
+    need = settle_and_decide(intake, clock, facts("IMG_1.mov"), ledger)
+    assert isinstance(need, Examine)
+    decision = intake.examined(need, media("IMG_1.mov", 2.5, still_beside=True), ledger)
+    assert isinstance(decision, Skip)
+    assert "Live Photo" in decision.detail

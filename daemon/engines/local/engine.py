@@ -25,8 +25,10 @@ from daemon.engines.local.plan import EditPlan
 from daemon.engines.local.prompt import plan_from
 from daemon.engines.local.silence import parse_silences
 from daemon.errors import PermanentError
+from daemon.facts import source_facts
 from daemon.media.probe import MediaInfo, probe
 from daemon.media.render import run_analysis, run_ffmpeg
+from daemon.metadata import output_metadata, with_metadata
 
 # Share of the progress bar the stabilisation analysis pass takes (it decodes once more).
 STABILIZE_SHARE = 40.0
@@ -36,6 +38,8 @@ class LocalEngine:
     """Free, offline, private: the default engine and the fallback."""
 
     name = "local"
+    # The render pass writes the sources' capture metadata (daemon.retag need not remux).
+    writes_metadata = True
 
     def __init__(self, settings: LocalSettings, ffmpeg: str) -> None:
         self.settings = settings
@@ -65,6 +69,9 @@ class LocalEngine:
         if plan.stabilize:
             progress = self._stabilize(plan, inputs, ctx, duration)
         argv = build_render_args(self.ffmpeg, plan, inputs, ctx.scratch, self.settings)
+        facts = source_facts(job.sources)
+        if facts:
+            argv = with_metadata(argv, output_metadata(facts, job.rule.metadata))
         ctx.log.debug("ffmpeg: {}", " ".join(argv))
         try:
             run_ffmpeg(
