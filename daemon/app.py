@@ -14,6 +14,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from loguru import logger
@@ -23,11 +24,15 @@ from daemon.engines.local.probe import probe
 from daemon.engines.local.tools import find_ffmpeg
 from daemon.engines.registry import Engines
 from daemon.errors import ConfigError, JobError
+from daemon.events import EventBus
 from daemon.fileio import files_open_for_writing, fingerprint, readable
-from daemon.ledger import JobRecord, Ledger
+from daemon.hooks import HookRunner
+from daemon.ledger import JobRecord, JobState, Ledger
+from daemon.notify import Notifier
 from daemon.procs import kill_orphans, videofree_alive
 from daemon.rules import is_temporary, match_rule
 from daemon.scheduler import Runner
+from daemon.sdnotify import Heartbeat, SdNotify, status_text
 from daemon.settle import SettleTracker
 from daemon.watcher import FolderWatcher
 
@@ -70,7 +75,18 @@ class Daemon:
         self.ffmpeg = find_ffmpeg(config.ffmpeg)
         self.ledger = Ledger.in_state_dir(config.state_dir)
         self.engines = Engines(config, self.ffmpeg)
-        self.runner = Runner(config, self.ledger, self.engines)
+        # Issue 14: job events go to notifications and hooks; systemd hears how we are.
+        self.events = EventBus()
+        self.notifier = Notifier(lambda: self.config)
+        self.hooks = HookRunner()
+        self.events.subscribe(self.notifier)
+        self.events.subscribe(self.hooks)
+        self.systemd = SdNotify()
+        self._last_tick = time.monotonic()
+        self.heartbeat = Heartbeat(
+            self.systemd, lambda: self._last_tick, self._job_counts, time.monotonic
+        )
+        self.runner = Runner(config, self.ledger, self.engines, events=self.events)
         self.tracker = SettleTracker(config.settle_seconds)
         self.watcher = FolderWatcher(config.watch, self._enqueue)
         self.stop_event = threading.Event()
@@ -112,12 +128,17 @@ class Daemon:
             self.config.concurrency,
             self.ledger.path,
         )
+        self.systemd.ready(status_text(*self._job_counts()))
 
     def stop(self) -> None:
         logger.info("stopping: running jobs are left to resume at the next start")
+        self.systemd.stopping()
         self.watcher.stop()
         self._hasher.shutdown(wait=True, cancel_futures=True)
         self.runner.shutdown()
+        self.hooks.close()
+        self.notifier.close()
+        self.systemd.close()
         self.engines.close()
         for engines in self._retired_engines:
             engines.close()
@@ -126,12 +147,23 @@ class Daemon:
     def run_forever(self) -> None:
         self.start()
         try:
-            self.stop_event.wait()
+            # The main loop: each beat refreshes STATUS= and pings the watchdog if healthy.
+            while not self.stop_event.wait(self.heartbeat.interval):
+                self.heartbeat.beat()
         finally:
             self.stop()
 
     def request_reload(self) -> None:
         self._reload_requested.set()
+
+    def _job_counts(self) -> tuple[int, int, int]:
+        """(running, queued, done today) for the systemd status line."""
+        midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+        return (
+            self.ledger.count(JobState.RUNNING),
+            self.ledger.count(JobState.QUEUED),
+            self.ledger.count(JobState.DONE, finished_since=midnight),
+        )
 
     # --- input ---------------------------------------------------------------------------
 
@@ -150,6 +182,7 @@ class Daemon:
         try:
             with self._tick_lock:
                 self._tick()
+            self._last_tick = time.monotonic()
         except Exception:
             logger.exception("internal error in the watcher tick (the daemon keeps running)")
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import shutil
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from importlib import resources
 from pathlib import Path, PurePosixPath
@@ -387,7 +388,7 @@ def cmd_install_service(args: argparse.Namespace) -> int:
     if args.print_only:
         _out(unit)
         return EXIT_OK
-    target = Path.home() / ".config" / "systemd" / "user" / SERVICE_NAME
+    target = user_unit_dir(os.environ) / SERVICE_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(unit, encoding="utf-8")
     _out(f"wrote {target}")
@@ -396,6 +397,13 @@ def cmd_install_service(args: argparse.Namespace) -> int:
     )
     _out("follow it with: journalctl --user -u videofree -f")
     return EXIT_OK
+
+
+def user_unit_dir(env: Mapping[str, str]) -> Path:
+    """$XDG_CONFIG_HOME/systemd/user; the XDG spec says to ignore a relative value."""
+    base = env.get("XDG_CONFIG_HOME", "")
+    root = Path(base) if os.path.isabs(base) else Path.home() / ".config"
+    return root / "systemd" / "user"
 
 
 def _executable() -> str:

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -24,6 +25,7 @@ from daemon.deliver import move_original, place, remove_scratch, scratch_path
 from daemon.engines.base import EngineResult, JobContext, JobSpec
 from daemon.engines.registry import Engines
 from daemon.errors import JobError, PermanentError, TransientError
+from daemon.events import EventBus, EventKind, JobEvent, credit_link, outcome_events
 from daemon.ledger import JobRecord, JobState, Ledger, utcnow
 from daemon.rules import NameFields, output_path
 
@@ -58,8 +60,10 @@ class Runner:
         ledger: Ledger,
         engines: Engines,
         scheduler: BackgroundScheduler | None = None,
+        events: EventBus | None = None,
     ) -> None:
         self.config = config
+        self.events = events or EventBus()
         self.ledger = ledger
         self.engines = engines
         self.cancel = threading.Event()
@@ -119,6 +123,7 @@ class Runner:
             logger.bind(job=job_id).exception("crashed unexpectedly")
             # Failed, not queued: a job that crashes the runner would otherwise loop forever.
             self.ledger.fail(job_id, f"internal error: {type(exc).__name__}: {exc}")
+            self._publish_failed(self.ledger.get(job_id))
 
     # --- one job -------------------------------------------------------------------------
 
@@ -157,6 +162,7 @@ class Runner:
         except Exception as exc:
             log.exception("failed with an internal error")
             self.ledger.fail(job_id, f"internal error: {type(exc).__name__}: {exc}")
+            self._publish_failed(self.ledger.get(job_id))
         return self.ledger.get(job_id)
 
     def _pick_engine(self, record: JobRecord, rule: Rule, log: Any) -> str | None:
@@ -177,6 +183,8 @@ class Runner:
         try:
             return self._attempt(record, rule, engine_name, log, checkpoints)
         except JobError as exc:
+            if exc.pause_engine:
+                self._publish_paused(record, rule, engine_name, exc)
             fallback = rule.fallback
             exhausted = (
                 isinstance(exc, TransientError) and record.attempts >= self.config.max_attempts
@@ -264,6 +272,7 @@ class Runner:
         final = place(result.path, target)
         self.ledger.finish(record.id, final, result.engine, result.notes)
         log.info("done → {} ({:.0f} s, {})", final, time.monotonic() - started, result.engine)
+        self._publish_done(record, rule, result, final)
         if rule.original is not None:
             for source in record.sources:
                 try:
@@ -273,7 +282,6 @@ class Runner:
                     log.warning("could not move the original {}: {}", source, exc)
 
     def _failed(self, record: JobRecord, rule: Rule, exc: JobError, log: Any) -> None:
-        del rule
         if self.cancel.is_set():
             log.info("interrupted by shutdown; it will resume at the next start")
             self.ledger.requeue(record.id, count_attempt=False)
@@ -290,3 +298,66 @@ class Runner:
             return
         log.error("failed: {}", exc.reason)
         self.ledger.fail(record.id, exc.reason)
+        self._publish_failed(self.ledger.get(record.id), rule)
+
+    # --- events (issue 14): every outcome goes to the listeners -----------------------------
+
+    def _publish(self, event: JobEvent) -> None:
+        self.events.publish(event)
+
+    def _publish_done(
+        self, record: JobRecord, rule: Rule, result: EngineResult, final: Path
+    ) -> None:
+        for event in outcome_events(
+            job_id=record.id,
+            rule=rule,
+            engine=result.engine,
+            sources=record.sources,
+            when=record.created_at.astimezone(),
+            output=final,
+            size=_size(final),
+            notes=result.notes,
+        ):
+            self._publish(event)
+
+    def _publish_paused(self, record: JobRecord, rule: Rule, engine: str, exc: JobError) -> None:
+        when = record.created_at.astimezone()
+        link = credit_link(engine)
+        event = JobEvent(
+            EventKind.PAUSED,
+            record.id,
+            rule,
+            engine,
+            record.sources,
+            when,
+            error=exc.reason,
+            link=link,
+        )
+        self._publish(event)
+
+    def _publish_failed(self, record: JobRecord | None, rule: Rule | None = None) -> None:
+        if record is None:
+            return
+        try:
+            rule = rule or spec_rule(record)
+        except ValueError:  # a snapshot that cannot be read has no one to tell
+            return
+        when = record.created_at.astimezone()
+        self._publish(
+            JobEvent(
+                EventKind.FAILED,
+                record.id,
+                rule,
+                record.engine,
+                record.sources,
+                when,
+                error=record.error,
+            )
+        )
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
