@@ -376,6 +376,13 @@ def targets_for(
     return targets
 
 
+def describe(exc: Exception) -> str:
+    """One short line for the log (httpx's status errors span several lines)."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"HTTP {exc.response.status_code} from {exc.request.url}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 # --- the sender thread ----------------------------------------------------------------------
 
 
@@ -441,7 +448,7 @@ class Notifier:
                 target.send(message)
                 return
             except (NotifyError, httpx.HTTPError, OSError) as exc:
-                error = str(exc) or type(exc).__name__
+                error = describe(exc)
             if attempt < len(delays) and not self._stop.wait(delays[attempt]):
                 continue
             break
