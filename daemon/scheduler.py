@@ -63,7 +63,7 @@ class Runner:
         events: EventBus | None = None,
     ) -> None:
         self.config = config
-        self.events = events or EventBus()
+        self.events = events if events is not None else EventBus()
         self.ledger = ledger
         self.engines = engines
         self.cancel = threading.Event()
