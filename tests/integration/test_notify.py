@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from loguru import logger
 
 from daemon.config import Config, parse_config
 from daemon.events import EventBus, EventKind, JobEvent
-from daemon.notify import SIGNATURE_HEADER, Notifier
+from daemon.notify import SIGNATURE_HEADER, DesktopTarget, Notifier, NotifyError, compose
 from tests.e2e.daemonproc import wait_for as wait_until
 from tests.fakes.notify_server import NotifyServer
 
@@ -164,3 +165,65 @@ def test_close_sends_what_is_still_batched(tmp_path: Path, server: NotifyServer)
     n(event(config, EventKind.DONE, 5))
     n.close()
     assert [r.json()["job"] for r in server.at("/hook")] == [5]
+
+
+def test_apprise_urls_reach_the_loopback_server(tmp_path: Path, server: NotifyServer) -> None:
+    pytest.importorskip("apprise", reason="the optional extra: pip install 'videofree[apprise]'")
+    port = server.url.rsplit(":", 1)[1]
+    config = parse_config(
+        f"""
+watch: [{tmp_path / "inbox"}]
+state_dir: {tmp_path / "state"}
+notify: {{apprise: ["json://127.0.0.1:{port}/apprise"], batch: 0.1}}
+rules: [{{name: clips, glob: "*.mp4", output: {tmp_path / "out"}}}]
+""",
+        tmp_path / "rules.yaml",
+    )
+    n = notifier(config)
+    n(event(config, EventKind.FAILED, 9))
+    [got] = server.wait("/apprise", 1)
+    n.close()
+    assert got.json()["title"] == "Failed: IMG_0009.mp4"
+    assert got.json()["message"] == "not a video: moov atom not found"
+
+
+def fake_notify_send(tmp_path: Path, exit_code: int = 0) -> Path:
+    script = tmp_path / "notify-send"
+    script.write_text(
+        f"#!{sys.executable}\nimport sys\n"
+        f"open({str(tmp_path / 'shown.txt')!r}, 'a').write(repr(sys.argv[1:]) + '\\n')\n"
+        f"print('no notification daemon', file=sys.stderr)\nsys.exit({exit_code})\n"
+    )
+    script.chmod(0o755)
+    return script
+
+
+def test_desktop_notification_through_notify_send(tmp_path: Path, server: NotifyServer) -> None:
+    config = make_config(tmp_path, server, batch=0)
+    script = fake_notify_send(tmp_path)
+    target = DesktopTarget({"DBUS_SESSION_BUS_ADDRESS": "unix:path=/run/user/1/bus"},
+                           tools={"notify-send": str(script)}.get)  # fmt: skip
+    target.send(compose([event(config, EventKind.DONE, 1)]))
+    shown = (tmp_path / "shown.txt").read_text()
+    assert "'Done: IMG_0001.mp4', '/out/IMG_0001-edited.mp4 (2.5 MB)'" in shown
+
+
+def test_desktop_without_a_session_bus_is_silently_skipped(
+    tmp_path: Path, server: NotifyServer
+) -> None:
+    config = make_config(tmp_path, server, batch=0)
+    script = fake_notify_send(tmp_path)
+    DesktopTarget({}, tools={"notify-send": str(script)}.get).send(
+        compose([event(config, EventKind.DONE, 1)])
+    )
+    assert not (tmp_path / "shown.txt").exists()
+
+
+def test_desktop_failure_says_why(tmp_path: Path, server: NotifyServer) -> None:
+    config = make_config(tmp_path, server, batch=0)
+    script = fake_notify_send(tmp_path, exit_code=1)
+    target = DesktopTarget(
+        {"DBUS_SESSION_BUS_ADDRESS": "x"}, tools={"notify-send": str(script)}.get
+    )
+    with pytest.raises(NotifyError, match="no notification daemon"):
+        target.send(compose([event(config, EventKind.DONE, 1)]))
