@@ -425,17 +425,28 @@ class Notifier:
             deadline = self._batcher.next_deadline()
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                event = self._queue.get(timeout=wait)
+                arrived = [self._queue.get(timeout=wait)]
             except queue.Empty:
-                event = None
-            if event is not None and event is not _WAKE:
-                settings = self._config().notify_for(event.rule)
-                self._batcher.add(settings, event, time.monotonic())
+                arrived = []
             stopping = self._stop.is_set()
-            for settings, events in self._batcher.due(time.monotonic(), flush=stopping):
-                self._send(settings, compose(events))
+            if stopping:  # everything published before close() still goes out
+                arrived += self._drain()
+            for event in arrived:
+                if event is not _WAKE:
+                    settings = self._config().notify_for(event.rule)
+                    self._batcher.add(settings, event, time.monotonic())
+            for settings, batch in self._batcher.due(time.monotonic(), flush=stopping):
+                self._send(settings, compose(batch))
             if stopping:
                 return
+
+    def _drain(self) -> list[JobEvent]:
+        out = []
+        while True:
+            try:
+                out.append(self._queue.get_nowait())
+            except queue.Empty:
+                return out
 
     def _send(self, settings: NotifySettings, message: Message) -> None:
         for target in targets_for(settings, self._client, self._env):

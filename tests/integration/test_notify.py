@@ -162,9 +162,11 @@ def test_a_down_target_is_retried_then_logged_and_others_still_get_it(
 def test_close_sends_what_is_still_batched(tmp_path: Path, server: NotifyServer) -> None:
     config = make_config(tmp_path, server, batch=3600)
     n = notifier(config)
-    n(event(config, EventKind.DONE, 5))
-    n.close()
-    assert [r.json()["job"] for r in server.at("/hook")] == [5]
+    for i in range(20):
+        n(event(config, EventKind.DONE, i))
+    n.close()  # at once: events still on the queue go out in the same summary
+    [hook] = server.at("/hook")
+    assert [e["job"] for e in hook.json()["events"]] == list(range(20))
 
 
 def test_apprise_urls_reach_the_loopback_server(tmp_path: Path, server: NotifyServer) -> None:
