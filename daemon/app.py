@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 
 from loguru import logger
@@ -21,14 +22,18 @@ from daemon.config import Config, Rule, load_config
 from daemon.deliver import scratch_marker
 from daemon.engines.registry import Engines
 from daemon.errors import ConfigError, JobError
+from daemon.events import EventBus
 from daemon.facts import read_facts
 from daemon.fileio import file_facts, files_open_for_writing, fingerprint
+from daemon.hooks import HookRunner
 from daemon.intake import Decision, Examine, Fingerprint, Intake, Queue, Skip, SkipWhy, Wait
-from daemon.ledger import JobRecord, Ledger
+from daemon.ledger import JobRecord, JobState, Ledger
 from daemon.media.probe import probe
 from daemon.media.tools import find_ffmpeg
+from daemon.notify import Notifier
 from daemon.procs import kill_orphans, videofree_alive
 from daemon.scheduler import Runner, spec_rule
+from daemon.sdnotify import Heartbeat, SdNotify, status_text
 from daemon.watcher import FolderWatcher
 
 # The settle check runs this often: the delay between "settled" and "queued" is at most this.
@@ -62,7 +67,18 @@ class Daemon:
         self.ffmpeg = find_ffmpeg(config.ffmpeg)
         self.ledger = Ledger.in_state_dir(config.state_dir)
         self.engines = Engines(config, self.ffmpeg)
-        self.runner = Runner(config, self.ledger, self.engines)
+        # Issue 14: job events go to notifications and hooks; systemd hears how we are.
+        self.events = EventBus()
+        self.notifier = Notifier(lambda: self.config)
+        self.hooks = HookRunner()
+        self.events.subscribe(self.notifier)
+        self.events.subscribe(self.hooks)
+        self.systemd = SdNotify()
+        self._last_tick = time.monotonic()
+        self.heartbeat = Heartbeat(
+            self.systemd, lambda: self._last_tick, self._job_counts, time.monotonic
+        )
+        self.runner = Runner(config, self.ledger, self.engines, events=self.events)
         self.intake = Intake(config.rules, config.watch, config.settle_seconds)
         self.watcher = FolderWatcher(config.watch, self._enqueue)
         self.stop_event = threading.Event()
@@ -100,24 +116,40 @@ class Daemon:
             self.config.concurrency,
             self.ledger.path,
         )
+        self.systemd.ready(status_text(*self._job_counts()))
 
     def stop(self) -> None:
         logger.info("stopping: running jobs are left to resume at the next start")
+        self.systemd.stopping()
         self.watcher.stop()
         self._hasher.shutdown(wait=True, cancel_futures=True)
         self.runner.shutdown()
+        self.hooks.close()
+        self.notifier.close()
+        self.systemd.close()
         self.engines.close()
         self.ledger.close()
 
     def run_forever(self) -> None:
         self.start()
         try:
-            self.stop_event.wait()
+            # The main loop: each beat refreshes STATUS= and pings the watchdog if healthy.
+            while not self.stop_event.wait(self.heartbeat.interval):
+                self.heartbeat.beat()
         finally:
             self.stop()
 
     def request_reload(self) -> None:
         self._reload_requested.set()
+
+    def _job_counts(self) -> tuple[int, int, int]:
+        """(running, queued, done today) for the systemd status line."""
+        midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+        return (
+            self.ledger.count(JobState.RUNNING),
+            self.ledger.count(JobState.QUEUED),
+            self.ledger.count(JobState.DONE, finished_since=midnight),
+        )
 
     # --- input ---------------------------------------------------------------------------
 
@@ -136,6 +168,7 @@ class Daemon:
         try:
             with self._tick_lock:
                 self._tick()
+            self._last_tick = time.monotonic()
         except Exception:
             logger.exception("internal error in the watcher tick (the daemon keeps running)")
 

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from platformdirs import user_config_path, user_state_path
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -231,6 +232,57 @@ class NemoSettings(_Strict):
         return value.rstrip("/")
 
 
+# --- notifications and the after-delivery hook (issue 14) ------------------------------
+
+# Fields an on_done argument may use: the output-name fields plus the two full paths.
+HOOK_FIELDS = TEMPLATE_FIELDS | {"output", "source"}
+# The env file (EnvironmentFile= of the unit) may hold this secret for webhook signatures.
+WEBHOOK_SECRET_ENV = "VIDEOFREE_WEBHOOK_SECRET"  # noqa: S105 - a variable's name
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise PydanticCustomError(
+            "url", "expected an http(s) URL [got {got}]", {"got": repr(value)}
+        )
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+class NotifySettings(_Strict):
+    """Where job events are sent: ntfy, a webhook, the desktop, Apprise URLs."""
+
+    ntfy: HttpUrl | None = None
+    webhook: HttpUrl | None = None
+    desktop: bool = False
+    apprise: tuple[str, ...] = ()
+    # Events that arrive within this of each other are sent as one summary.
+    batch: Seconds = 5.0
+
+    @property
+    def has_targets(self) -> bool:
+        return bool(self.ntfy or self.webhook or self.desktop or self.apprise)
+
+
+def _argv(value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        for arg in value:
+            check_fields(arg, HOOK_FIELDS)
+        return tuple(value)
+    raise PydanticCustomError(
+        "argv",
+        "expected a list of strings, e.g. [rsync, '{output}', 'host:videos/'] [got {got}]",
+        {"got": repr(value)},
+    )
+
+
+Argv = Annotated[tuple[str, ...] | None, BeforeValidator(_argv)]
+
+
 class Rule(_Strict):
     """One rule: files matching `glob` get `prompt` applied and land in `output`."""
 
@@ -255,6 +307,9 @@ class Rule(_Strict):
     max_size: Bytes | None = None
     min_height: int | None = Field(default=None, ge=1)
     codec: Codecs | None = None
+    # Issue 14: a per-rule notify: replaces the global one; on_done runs after delivery.
+    notify: NotifySettings | None = None
+    on_done: Argv = None
 
     @field_validator("output_name")
     @classmethod
@@ -291,6 +346,7 @@ class Config(_Strict):
     local: LocalSettings = Field(default_factory=LocalSettings)
     nemo: NemoSettings = Field(default_factory=NemoSettings)
     rules: list[Rule] = Field(min_length=1)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     # Set by load_config: where this config came from (for messages and reloads).
     source: Path | None = Field(default=None, exclude=True)
@@ -320,6 +376,9 @@ class Config(_Strict):
         fallback = rule.fallback if rule.fallback is not None else self.fallback
         return None if fallback == self.engine_for(rule) else fallback
 
+    def notify_for(self, rule: Rule) -> NotifySettings:
+        return rule.notify if rule.notify is not None else self.notify
+
     def rule_named(self, name: str) -> Rule | None:
         return next((r for r in self.rules if r.name == name), None)
 
@@ -338,21 +397,26 @@ def _located(loc: tuple[str | int, ...], message: str) -> PydanticCustomError:
     return PydanticCustomError("located", "{message}", {"message": message, "loc": list(loc)})
 
 
-def check_template(template: str) -> None:
-    """Raise ValueError unless `template` uses only known fields and names an .mp4 file."""
+def check_fields(template: str, known_fields: frozenset[str]) -> None:
+    """Raise a validation error unless `template` uses only `known_fields`."""
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
     except ValueError as exc:
         raise PydanticCustomError("template", "bad template: {err}", {"err": str(exc)}) from None
     for field in fields:
         base = field.split("!")[0].split(":")[0]
-        if base not in TEMPLATE_FIELDS:
-            known = ", ".join(sorted(TEMPLATE_FIELDS))
+        if base not in known_fields:
+            known = ", ".join(sorted(known_fields))
             raise PydanticCustomError(
                 "template",
                 "unknown field '{field}' (known: {known})",
                 {"field": base, "known": known},
             )
+
+
+def check_template(template: str) -> None:
+    """Raise ValueError unless `template` uses only known fields and names an .mp4 file."""
+    check_fields(template, TEMPLATE_FIELDS)
     if not template.lower().endswith(".mp4"):
         raise PydanticCustomError("template", "the output name must end in .mp4")
     if template.startswith("/") or ".." in Path(template).parts:

@@ -226,6 +226,16 @@ class Ledger:
             rows = self._db.execute(sql, args).fetchall()
         return [_record(r) for r in rows]
 
+    def count(self, state: JobState, finished_since: datetime | None = None) -> int:
+        """How many jobs are in `state` (finished at or after `finished_since`, if given)."""
+        sql, args = "SELECT COUNT(*) FROM jobs WHERE state=?", [str(state)]
+        if finished_since is not None:
+            sql += " AND finished_at >= ?"
+            # Stored as UTC text: compare in UTC, whatever zone the caller's day is in.
+            args.append(_ts(finished_since.astimezone(UTC)) or "")
+        with self._lock:
+            return int(self._db.execute(sql, args).fetchone()[0])
+
     def queued_ids(self) -> list[int]:
         with self._lock:
             rows = self._db.execute(

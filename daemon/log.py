@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from loguru import logger
 
+from daemon.config import WEBHOOK_SECRET_ENV
+
 if TYPE_CHECKING:
     from loguru import Record
 
@@ -20,6 +22,36 @@ _SECRET_PATTERNS = (
     re.compile(r"(?i)((?:token|authorization)[\"']?\s*[:=]\s*[\"']?)[A-Za-z0-9_\-.]{8,}"),
 )
 REDACTED = "[redacted]"
+JOURNAL_STREAM_ENV = "JOURNAL_STREAM"
+# sd-daemon(3) priority prefixes, so `journalctl -p warning` shows warnings and failures.
+JOURNAL_PRIORITY = {
+    "TRACE": 7,
+    "DEBUG": 7,
+    "INFO": 6,
+    "SUCCESS": 5,
+    "WARNING": 4,
+    "ERROR": 3,
+    "CRITICAL": 2,
+}
+
+
+def journal_prefix(level: str) -> str:
+    """The `<N>` prefix journald reads as the line's priority (info for unknown levels)."""
+    return f"<{JOURNAL_PRIORITY.get(level, 6)}>"
+
+
+def stderr_is_journal(env: dict[str, str] | os._Environ[str], fd: int = 2) -> bool:
+    """True when `fd` is the journal stream systemd connected ($JOURNAL_STREAM=dev:inode):
+    a child started from the service with its stderr redirected elsewhere is not."""
+    value = env.get(JOURNAL_STREAM_ENV, "")
+    dev, _, ino = value.partition(":")
+    if not (dev.isdigit() and ino.isdigit()):
+        return False
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return False
+    return (st.st_dev, st.st_ino) == (int(dev), int(ino))
 
 
 def redact(text: str, extra: tuple[str, ...] = ()) -> str:
@@ -36,7 +68,7 @@ def redact(text: str, extra: tuple[str, ...] = ()) -> str:
 def setup(level: str = "INFO") -> None:
     """Send logs to stderr: with timestamps in a terminal, without under journald
     (which stamps lines itself). The job id is bound on every job line."""
-    secrets = (os.environ.get(TOKEN_ENV, ""),)
+    secrets = (os.environ.get(TOKEN_ENV, ""), os.environ.get(WEBHOOK_SECRET_ENV, ""))
 
     def patch(record: Record) -> None:
         record["message"] = redact(record["message"], secrets)
@@ -49,15 +81,20 @@ def setup(level: str = "INFO") -> None:
                 )
         job = record["extra"].get("job")
         record["extra"]["prefix"] = f"[job {job}] " if job is not None else ""
+        if under_journald:
+            priority = journal_prefix(record["level"].name)
+            record["extra"]["priority"] = priority
+            # journald reads each line on its own: every line of a message keeps its priority.
+            record["message"] = record["message"].replace("\n", "\n" + priority)
 
-    under_journald = "JOURNAL_STREAM" in os.environ
+    under_journald = stderr_is_journal(os.environ)
     fmt = (
-        "{level: <7} {extra[prefix]}{message}"
+        "{extra[priority]}{level: <7} {extra[prefix]}{message}"
         if under_journald
         else ("{time:YYYY-MM-DD HH:mm:ss} {level: <7} {extra[prefix]}{message}")
     )
     logger.remove()
-    logger.configure(patcher=patch, extra={"prefix": ""})
+    logger.configure(patcher=patch, extra={"prefix": "", "priority": ""})
     logger.add(
         sys.stderr, level=level.upper(), format=fmt, colorize=False, backtrace=False, diagnose=False
     )

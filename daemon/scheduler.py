@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -31,6 +32,7 @@ from daemon.errors import (
     TransientError,
     from_os_error,
 )
+from daemon.events import EventBus, EventKind, JobEvent, credit_link, outcome_events
 from daemon.ledger import JobRecord, JobState, Ledger, utcnow
 from daemon.retag import stamp_output
 from daemon.rules import NameFields, output_path
@@ -72,8 +74,10 @@ class Runner:
         ledger: Ledger,
         engines: Engines,
         scheduler: BackgroundScheduler | None = None,
+        events: EventBus | None = None,
     ) -> None:
         self.config = config
+        self.events = events if events is not None else EventBus()
         self.ledger = ledger
         self.engines = engines
         self.cancel = threading.Event()
@@ -133,6 +137,7 @@ class Runner:
             logger.bind(job=job_id).exception("crashed unexpectedly")
             # Failed, not queued: a job that crashes the runner would otherwise loop forever.
             self.ledger.fail(job_id, internal_error(exc))
+            self._publish_failed(self.ledger.get(job_id))
 
     # --- one job -------------------------------------------------------------------------
 
@@ -172,6 +177,7 @@ class Runner:
         except Exception as exc:
             log.exception("failed with an internal error")  # the traceback, for a bug report
             self.ledger.fail(job_id, internal_error(exc))
+            self._publish_failed(self.ledger.get(job_id))
         return self.ledger.get(job_id)
 
     def _pick_engine(self, record: JobRecord, rule: Rule, log: Any) -> str | None:
@@ -192,6 +198,8 @@ class Runner:
         try:
             return self._attempt(record, rule, engines.get(engine_name), log, checkpoints)
         except JobError as exc:
+            if exc.pause_engine:
+                self._publish_paused(record, rule, engine_name, exc)
             fallback = rule.fallback
             exhausted = (
                 isinstance(exc, TransientError) and record.attempts >= self.config.max_attempts
@@ -291,6 +299,7 @@ class Runner:
             raise from_os_error(exc, f"cannot deliver to {target.parent}") from exc
         self.ledger.finish(record.id, final, result.engine, result.notes)
         log.info("done → {} ({:.0f} s, {})", final, time.monotonic() - started, result.engine)
+        self._publish_done(record, rule, result, final)
         if rule.original is not None:
             for source in record.sources:
                 try:
@@ -317,7 +326,6 @@ class Runner:
         return replace(result, notes=(*result.notes, *notes)) if notes else result
 
     def _failed(self, record: JobRecord, rule: Rule, exc: JobError, log: Any) -> None:
-        del rule
         if self.cancel.is_set() or isinstance(exc, Cancelled):
             log.info("interrupted by shutdown; it will resume at the next start")
             self.ledger.requeue(record.id, count_attempt=False)
@@ -334,3 +342,66 @@ class Runner:
             return
         log.error("failed: {}", exc.reason)
         self.ledger.fail(record.id, exc.reason)
+        self._publish_failed(self.ledger.get(record.id), rule)
+
+    # --- events (issue 14): every outcome goes to the listeners -----------------------------
+
+    def _publish(self, event: JobEvent) -> None:
+        self.events.publish(event)
+
+    def _publish_done(
+        self, record: JobRecord, rule: Rule, result: EngineResult, final: Path
+    ) -> None:
+        for event in outcome_events(
+            job_id=record.id,
+            rule=rule,
+            engine=result.engine,
+            sources=record.sources,
+            when=record.created_at.astimezone(),
+            output=final,
+            size=_size(final),
+            notes=result.notes,
+        ):
+            self._publish(event)
+
+    def _publish_paused(self, record: JobRecord, rule: Rule, engine: str, exc: JobError) -> None:
+        when = record.created_at.astimezone()
+        link = credit_link(engine)
+        event = JobEvent(
+            EventKind.PAUSED,
+            record.id,
+            rule,
+            engine,
+            record.sources,
+            when,
+            error=exc.reason,
+            link=link,
+        )
+        self._publish(event)
+
+    def _publish_failed(self, record: JobRecord | None, rule: Rule | None = None) -> None:
+        if record is None:
+            return
+        try:
+            rule = rule or spec_rule(record)
+        except ValueError:  # a snapshot that cannot be read has no one to tell
+            return
+        when = record.created_at.astimezone()
+        self._publish(
+            JobEvent(
+                EventKind.FAILED,
+                record.id,
+                rule,
+                record.engine,
+                record.sources,
+                when,
+                error=record.error,
+            )
+        )
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None

@@ -3,8 +3,10 @@ systemd/videofree.service) filled in with this install's command, config and fol
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -13,9 +15,16 @@ from daemon.config import Config
 SERVICE_NAME = "videofree.service"
 
 
-def unit_path(home: Path | None = None) -> Path:
+def user_unit_dir(env: Mapping[str, str]) -> Path:
+    """$XDG_CONFIG_HOME/systemd/user; the XDG spec says to ignore a relative value."""
+    base = env.get("XDG_CONFIG_HOME", "")
+    root = Path(base) if os.path.isabs(base) else Path.home() / ".config"
+    return root / "systemd" / "user"
+
+
+def unit_path(env: Mapping[str, str] | None = None) -> Path:
     """Where `videofree install-service` writes the unit."""
-    return (home or Path.home()) / ".config" / "systemd" / "user" / SERVICE_NAME
+    return user_unit_dir(os.environ if env is None else env) / SERVICE_NAME
 
 
 def executable() -> str:

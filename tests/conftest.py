@@ -9,7 +9,16 @@ from collections.abc import Iterator
 import pytest
 
 # Variables the daemon reads: a developer's own settings must not leak into a test.
-_DAEMON_ENV = ("VIDEOFREE_CONFIG", "NEMO_TOKEN")
+_DAEMON_ENV = (
+    "VIDEOFREE_CONFIG",
+    "NEMO_TOKEN",
+    "VIDEOFREE_WEBHOOK_SECRET",
+    "NOTIFY_SOCKET",
+    "WATCHDOG_USEC",
+    "WATCHDOG_PID",
+    "JOURNAL_STREAM",
+    "DBUS_SESSION_BUS_ADDRESS",
+)
 # A thread a test started may take a moment to notice it should stop.
 _THREAD_GRACE = 2.0
 

@@ -16,6 +16,7 @@ from daemon.config import (
     Config,
     LocalSettings,
     NemoSettings,
+    NotifySettings,
     OriginalAction,
     Rule,
     WatchFolder,
@@ -35,6 +36,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     OriginalAction,
     LocalSettings,
     NemoSettings,
+    NotifySettings,
 )
 KNOWN_KEYS = {name for model in MODELS for name in model.model_fields} - {"source"}
 

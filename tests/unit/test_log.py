@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 
 import pytest
 from loguru import logger
 
-from daemon.log import REDACTED, redact, setup
+from daemon.log import REDACTED, journal_prefix, redact, setup
 
 TOKEN = "nmv_usr_Zx81kQ0aB7cD9eF1"
 
@@ -80,20 +81,68 @@ def test_setup_redacts_every_logged_line(
     assert "RuntimeError: request failed for [redacted]" in err
 
 
+def _stderr_stream() -> str:
+    st = os.fstat(2)
+    return f"{st.st_dev}:{st.st_ino}"
+
+
 @pytest.mark.usefixtures("restore_logger")
-@pytest.mark.parametrize(("journald", "stamped"), [(True, False), (False, True)])
+@pytest.mark.parametrize(
+    ("journal_stream", "stamped"),
+    [("stderr", False), (None, True), ("8:1234", True)],  # 8:1234: some other stream
+)
 def test_setup_timestamps_only_outside_journald(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
-    journald: bool,
+    journal_stream: str | None,
     stamped: bool,
 ) -> None:
-    if journald:
-        monkeypatch.setenv("JOURNAL_STREAM", "8:1234")
-    else:
+    if journal_stream is None:
         monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+    else:
+        value = _stderr_stream() if journal_stream == "stderr" else journal_stream
+        monkeypatch.setenv("JOURNAL_STREAM", value)
     setup()
     logger.info("hello")
     line = capsys.readouterr().err.strip()
     assert line.endswith("INFO    hello")
     assert line[:4].isdigit() is stamped
+    assert line.startswith("<6>") is not stamped
+
+
+@pytest.mark.usefixtures("restore_logger")
+def test_journald_lines_carry_their_priority(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JOURNAL_STREAM", _stderr_stream())
+    setup("DEBUG")
+    logger.debug("looking")
+    logger.info("queued a.mov")
+    logger.warning("attempt 1 failed")
+    logger.bind(job=7).error("failed: not a video\nsecond line")
+    logger.critical("gone")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        "<7>DEBUG   looking",
+        "<6>INFO    queued a.mov",
+        "<4>WARNING attempt 1 failed",
+        "<3>ERROR   [job 7] failed: not a video",
+        "<3>second line",
+        "<2>CRITICAL gone",
+    ]
+
+
+@pytest.mark.parametrize(("level", "prefix"), [("INFO", "<6>"), ("SUCCESS", "<5>"), ("X", "<6>")])
+def test_journal_prefix(level: str, prefix: str) -> None:
+    assert journal_prefix(level) == prefix
+
+
+@pytest.mark.usefixtures("restore_logger")
+def test_webhook_secret_is_redacted(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIDEOFREE_WEBHOOK_SECRET", "hunter2-webhook")
+    setup()
+    logger.info("signing with hunter2-webhook")
+    err = capsys.readouterr().err
+    assert "hunter2-webhook" not in err and REDACTED in err
