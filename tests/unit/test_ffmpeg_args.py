@@ -16,6 +16,12 @@ from daemon.engines.local.ffmpeg import (
     build_stabilize_args,
     escape_value,
     filter_graph,
+)
+from daemon.engines.local.plan import EditPlan, SilenceCut, Span, Transition, Trim
+from daemon.engines.local.probe import MediaInfo
+from daemon.engines.local.prompt import parse_prompt
+from daemon.engines.local.silence import parse_silences
+from daemon.engines.local.timeline import (
     frame_size,
     kept_spans,
     output_rate,
@@ -23,10 +29,6 @@ from daemon.engines.local.ffmpeg import (
     speech_spans,
     timeline,
 )
-from daemon.engines.local.plan import EditPlan, SilenceCut, Span, Transition, Trim
-from daemon.engines.local.probe import MediaInfo
-from daemon.engines.local.prompt import parse_prompt
-from daemon.engines.local.silence import parse_silences
 from daemon.errors import PermanentError
 
 SETTINGS = LocalSettings()
@@ -48,7 +50,10 @@ def clip(name: str = "a.mp4", duration: float = 10.0, **kw: object) -> MediaInfo
 
 
 def argv(prompt: str, *inputs: MediaInfo) -> tuple[str, ...]:
-    return build_render_args("ffmpeg", parse_prompt(prompt), inputs or (clip(),), OUT, SETTINGS)
+    plan, clips = parse_prompt(prompt), inputs or (clip(),)
+    return build_render_args(
+        "ffmpeg", plan, clips, timeline(plan, clips), output=OUT, settings=SETTINGS
+    )
 
 
 def graph_of(args: tuple[str, ...]) -> str:
@@ -130,7 +135,8 @@ def test_transitions_overlap_between_clips_and_at_cuts() -> None:
         (1, 5.0, 6.0, pytest.approx(13 / 30)),
     ]
     assert tl.total == pytest.approx(4 + 5 + 4 + 1 - 2 - 13 / 30)
-    graph = filter_graph(plan, [clip(), clip("b.mp4", duration=6.0)])
+    clips = [clip(), clip("b.mp4", duration=6.0)]
+    graph = filter_graph(plan, clips, timeline(plan, clips))
     assert graph.count("xfade=transition=fade:duration=1:") == 2
     assert graph.count("acrossfade=d=1:") == 2 and graph.count("xfade") == 3
 
@@ -223,7 +229,7 @@ def test_title_text_is_escaped_for_the_graph() -> None:
 
 def test_stabilise_has_a_detect_pass_and_a_transform() -> None:
     plan = parse_prompt("stabilize")
-    detect = build_stabilize_args("ffmpeg", plan, [clip()], OUT)
+    detect = build_stabilize_args("ffmpeg", plan, [clip()], timeline(plan, [clip()]), OUT)
     assert "vidstabdetect" in graph_of(detect) and detect[-3:] == ("-f", "null", "-")
     assert "vidstabtransform" in graph_of(argv("stabilize"))
 

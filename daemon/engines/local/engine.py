@@ -18,7 +18,6 @@ from daemon.engines.local.ffmpeg import (
     build_silence_args,
     build_stabilize_args,
     music_path,
-    planned_duration,
     transforms_path,
 )
 from daemon.engines.local.plan import EditPlan
@@ -26,6 +25,7 @@ from daemon.engines.local.probe import MediaInfo, probe
 from daemon.engines.local.prompt import plan_from
 from daemon.engines.local.render import run_analysis, run_ffmpeg
 from daemon.engines.local.silence import parse_silences
+from daemon.engines.local.timeline import Timeline, timeline
 from daemon.errors import PermanentError
 
 # Share of the progress bar the stabilisation analysis pass takes (it decodes once more).
@@ -59,12 +59,16 @@ class LocalEngine:
         if music is not None and not music.is_file():
             raise PermanentError(f"music file not found: {music}")
         inputs = self._find_silences(plan, inputs, ctx)
-        duration = planned_duration(plan, inputs)
+        # The one timeline of this render: the analysis pass and the render share it.
+        tl = timeline(plan, inputs)
+        duration = tl.total
         ctx.log.info("plan: {:.1f} s out of {} clip(s)", duration, len(inputs))
         progress = ctx.progress
         if plan.stabilize:
-            progress = self._stabilize(plan, inputs, ctx, duration)
-        argv = build_render_args(self.ffmpeg, plan, inputs, ctx.scratch, self.settings)
+            progress = self._stabilize(plan, inputs, tl, ctx)
+        argv = build_render_args(
+            self.ffmpeg, plan, inputs, tl, output=ctx.scratch, settings=self.settings
+        )
         ctx.log.debug("ffmpeg: {}", " ".join(argv))
         try:
             run_ffmpeg(
@@ -96,12 +100,12 @@ class LocalEngine:
         return found
 
     def _stabilize(
-        self, plan: EditPlan, inputs: list[MediaInfo], ctx: JobContext, duration: float
+        self, plan: EditPlan, inputs: list[MediaInfo], tl: Timeline, ctx: JobContext
     ) -> Callable[[float], None]:
-        argv = build_stabilize_args(self.ffmpeg, plan, inputs, ctx.scratch)
+        argv = build_stabilize_args(self.ffmpeg, plan, inputs, tl, ctx.scratch)
         run_ffmpeg(
             argv,
-            expected_duration=duration,
+            expected_duration=tl.total,
             timeout=self.settings.timeout,
             on_progress=lambda pct: ctx.progress(pct * STABILIZE_SHARE / 100),
             cancel=ctx.cancel,

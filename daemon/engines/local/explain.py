@@ -9,15 +9,14 @@ from daemon.config import LocalSettings
 from daemon.engines.local import fonts
 from daemon.engines.local.edits import EditsSpec
 from daemon.engines.local.ffmpeg import (
-    audio_out,
     build_render_args,
     build_silence_args,
     build_stabilize_args,
-    timeline,
 )
 from daemon.engines.local.plan import EditPlan
 from daemon.engines.local.probe import MediaInfo, probe
 from daemon.engines.local.prompt import plan_from
+from daemon.engines.local.timeline import audio_out, timeline
 from daemon.engines.local.units import fmt_seconds
 
 # Without a file, plan for a typical phone clip.
@@ -70,10 +69,15 @@ def explain(
         lines.append("  " + shlex.join(build_silence_args(ffmpeg, info, plan.silence)))
     if plan.stabilize:
         lines.append("analysis pass (measures camera shake):")
-        lines.append("  " + shlex.join(build_stabilize_args(ffmpeg, plan, [info], EXAMPLE_OUTPUT)))
+        lines.append(
+            "  " + shlex.join(build_stabilize_args(ffmpeg, plan, [info], tl, EXAMPLE_OUTPUT))
+        )
     lines.append("ffmpeg:")
     lines.append(
-        "  " + shlex.join(build_render_args(ffmpeg, plan, [info], EXAMPLE_OUTPUT, settings))
+        "  "
+        + shlex.join(
+            build_render_args(ffmpeg, plan, [info], tl, output=EXAMPLE_OUTPUT, settings=settings)
+        )
     )
     return "\n".join(lines)
 

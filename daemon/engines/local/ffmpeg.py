@@ -1,4 +1,4 @@
-"""EditPlan + MediaInfo → the ffmpeg argv that renders it (pure).
+"""EditPlan + Timeline → the filter graph and the ffmpeg argv that render it (pure).
 
 One render is one ffmpeg process with one filter_complex:
 
@@ -9,43 +9,26 @@ One render is one ffmpeg process with one filter_complex:
     whole edit  speed → length cap → stabilise → colour → titles → fades → BT.709 tags
     audio       atempo → volume → music (+ ducking) → loudnorm → fades → 48 kHz
 
-Every time is snapped to the output frame grid first, so the planned duration (which the
-progress percentage and the tests use) is what ffmpeg produces.
+The time arithmetic (which stretches, snapped to which frame grid, how long) lives in
+timeline.py; the engine computes the Timeline once per render and passes it to every
+builder here, so the analysis passes and the render agree on the cut.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 from daemon.config import LocalSettings
 from daemon.engines.local import fonts
-from daemon.engines.local.plan import EditPlan, SilenceCut, Span, Title, Trim
+from daemon.engines.local.plan import EditPlan, SilenceCut, Title, even
 from daemon.engines.local.probe import MediaInfo
 from daemon.engines.local.render import progress_args
-from daemon.errors import PermanentError
+from daemon.engines.local.timeline import Timeline, audio_out
 
 AUDIO_RATE = 48000
 AUDIO_BITRATE = "192k"
 AUDIO_FORMAT = f"aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
-# Rates a phone or an editor would use; a VFR clip's average rate snaps to the nearest.
-STANDARD_RATES = (
-    Fraction(24000, 1001),
-    Fraction(24),
-    Fraction(25),
-    Fraction(30000, 1001),
-    Fraction(30),
-    Fraction(50),
-    Fraction(60000, 1001),
-    Fraction(60),
-)
-MAX_RATE = Fraction(60)
-# A transition may take at most this share of the shorter clip it joins, so a short clip
-# is never swallowed by the overlap; below two frames a transition becomes a cut.
-TRANSITION_SHARE = 0.45
 # Blurred background: blur a 1/8-size copy (cheap) and scale it back up.
 BLUR_SCALE = 8
 BLUR_RADIUS = 10
@@ -75,189 +58,6 @@ COLOR_TAGS = (
     "-color_range",
     "tv",
 )
-
-
-@dataclass(frozen=True)
-class Piece:
-    """One kept stretch of one input, in seconds of that input; `overlap` is the
-    transition into it from the previous piece (0 = a hard cut)."""
-
-    source: int
-    start: float
-    end: float
-    overlap: float = 0.0
-
-    @property
-    def duration(self) -> float:
-        return self.end - self.start
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """The pieces in output order and the output frame rate and size."""
-
-    pieces: tuple[Piece, ...]
-    rate: Fraction
-    width: int
-    height: int
-    total: float
-
-    @property
-    def joined(self) -> float:
-        """Length of the joined pieces before speed and the length cap."""
-        return sum(p.duration for p in self.pieces) - sum(p.overlap for p in self.pieces)
-
-
-# --- sizes and rates -------------------------------------------------------------------------
-
-
-def target_size(info: MediaInfo, long_side: int, rotate: int = 0) -> tuple[int, int]:
-    """Given an input and the output's long side, return (width, height), both even,
-    keeping the displayed orientation and aspect ratio (after an extra `rotate`)."""
-    w, h = info.display_width, info.display_height
-    if rotate in (90, 270):
-        w, h = h, w
-    if w >= h:
-        return long_side, _even(long_side * h / w)
-    return _even(long_side * w / h), long_side
-
-
-def frame_size(plan: EditPlan, inputs: Sequence[MediaInfo]) -> tuple[int, int]:
-    """The output (width, height): the first clip's shape, or the asked aspect at the asked
-    resolution (9:16 at 1080p is 1080x1920; 1:1 is 1080x1080)."""
-    short, long = _even(plan.resolution), plan.long_side
-    if plan.aspect == "source":
-        return target_size(inputs[0], long, plan.rotate)
-    return {
-        "9:16": (short, long),
-        "16:9": (long, short),
-        "1:1": (short, short),
-        "4:5": (short, _even(short * 5 / 4)),
-    }[plan.aspect]
-
-
-def output_rate(inputs: Sequence[MediaInfo]) -> Fraction:
-    """The constant output frame rate: the fastest input's rate snapped to a standard one."""
-    fastest = max((i.fps for i in inputs if i.fps > 0), default=30.0)
-    rate = min(STANDARD_RATES, key=lambda r: abs(float(r) - fastest))
-    return min(rate, MAX_RATE)
-
-
-def _even(value: float) -> int:
-    return max(2, round(value / 2) * 2)
-
-
-# --- the timeline ------------------------------------------------------------------------------
-
-
-def kept_spans(trim: Trim, duration: float) -> list[tuple[float, float, bool]]:
-    """Given a clip's trim and length, return [(start, end, cut_before)]: the stretches to
-    keep; `cut_before` marks a join made by a removed range (where transitions apply)."""
-    lo, hi = trim.head, duration - trim.tail
-    if trim.keep is not None:
-        lo = max(lo, trim.keep.start)
-        hi = min(hi, trim.keep.end if trim.keep.end is not None else duration)
-    if trim.last is not None:
-        lo = max(lo, hi - trim.last)
-    spans = [(lo, hi)] if hi > lo else []
-    for cut in sorted(trim.remove, key=lambda s: s.start):
-        spans = _subtract(spans, cut)
-    return [(a, b, i > 0) for i, (a, b) in enumerate(spans)]
-
-
-def speech_spans(
-    silences: Sequence[tuple[float, float]], duration: float, padding: float
-) -> list[Span]:
-    """Given detected silences, return them shrunk by `padding` (the parts to cut)."""
-    cuts = []
-    for start, end in silences:
-        a = 0.0 if start <= 0 else start + padding
-        b = duration if end >= duration else end - padding
-        if b - a > 0:
-            cuts.append(Span(a, b))
-    return cuts
-
-
-def _subtract(spans: list[tuple[float, float]], cut: Span) -> list[tuple[float, float]]:
-    end = cut.end if cut.end is not None else math.inf
-    out = []
-    for a, b in spans:
-        if end <= a or cut.start >= b:
-            out.append((a, b))
-            continue
-        if cut.start > a:
-            out.append((a, cut.start))
-        if end < b:
-            out.append((end, b))
-    return out
-
-
-def timeline(plan: EditPlan, inputs: Sequence[MediaInfo]) -> Timeline:
-    """Given the plan and the probed inputs, return the pieces to join, snapped to the
-    output frame grid. Raise PermanentError when the edit leaves nothing."""
-    if not inputs:
-        raise PermanentError("no input files")
-    rate = output_rate(inputs)
-    width, height = frame_size(plan, inputs)
-    raw: list[tuple[int, float, float, str]] = []
-    for index, info in enumerate(inputs):
-        for n, (a, b, cut_before) in enumerate(kept_spans(plan.trim, info.duration)):
-            spans = [(a, b)]
-            if plan.silence is not None and info.silences:
-                for cut in speech_spans(info.silences, info.duration, plan.silence.padding):
-                    spans = _subtract(spans, cut)
-            for m, (sa, sb) in enumerate(spans):
-                join = (
-                    "clip"
-                    if n == 0 and m == 0
-                    else "cut"
-                    if m == 0 and cut_before
-                    else ("silence" if m > 0 else "cut")
-                )
-                raw.append((index, sa, sb, join))
-    pieces = _snap(raw, rate, plan)
-    if not pieces:
-        raise PermanentError("the edit leaves nothing to show (the cuts remove the whole video)")
-    joined = sum(p.duration for p in pieces) - sum(p.overlap for p in pieces)
-    total = _frames(joined / plan.speed, rate)
-    if plan.max_duration is not None:
-        total = min(total, _frames(plan.max_duration, rate))
-    if total <= 0:
-        raise PermanentError("the edit leaves nothing to show")
-    return Timeline(pieces=tuple(pieces), rate=rate, width=width, height=height, total=total)
-
-
-def _frames(seconds: float, rate: Fraction) -> float:
-    """Round down to a whole number of frames, returned as seconds."""
-    return float(Fraction(math.floor(seconds * rate + 1e-6)) / rate)
-
-
-def _snap(raw: list[tuple[int, float, float, str]], rate: Fraction, plan: EditPlan) -> list[Piece]:
-    pieces: list[Piece] = []
-    for source, a, b, join in raw:
-        start = float(Fraction(round(a * rate)) / rate)
-        end = float(Fraction(round(b * rate)) / rate)
-        if end - start < 2 / rate:
-            continue  # a sliver of a frame or two is not worth a join
-        overlap = 0.0
-        if pieces and plan.transition is not None and join in ("clip", "cut"):
-            shorter = min(pieces[-1].duration, end - start)
-            wanted = min(plan.transition.duration, shorter * TRANSITION_SHARE)
-            overlap = _frames(wanted, rate)
-            if overlap < 2 / rate:
-                overlap = 0.0
-        pieces.append(Piece(source, start, end, overlap))
-    return pieces
-
-
-def planned_duration(plan: EditPlan, inputs: Sequence[MediaInfo]) -> float:
-    """The duration the output will have, in seconds."""
-    return timeline(plan, inputs).total
-
-
-def audio_out(plan: EditPlan, inputs: Sequence[MediaInfo]) -> bool:
-    """True when the output has a sound track: some clip has sound (not muted) or music."""
-    return plan.music is not None or (not plan.mute and any(i.has_audio for i in inputs))
 
 
 # --- escaping ---------------------------------------------------------------------------------
@@ -355,7 +155,7 @@ def _fit(
     fitted = f"scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2:{colour}"
     if plan.fill == "pad":
         return [f"{label_in}{fitted},pad={w}:{h}:-1:-1:color=black,{tail}{label_out}"]
-    bw, bh = _even(w / BLUR_SCALE), _even(h / BLUR_SCALE)
+    bw, bh = even(w / BLUR_SCALE), even(h / BLUR_SCALE)
     radius = max(1, min(BLUR_RADIUS, bw // 4 - 1, bh // 4 - 1))
     return [
         f"{label_in}split=2[bg{tag}][fg{tag}]",
@@ -579,13 +379,13 @@ def _audio_finish(tl: Timeline, plan: EditPlan, inputs: Sequence[MediaInfo]) -> 
 def filter_graph(
     plan: EditPlan,
     inputs: Sequence[MediaInfo],
+    tl: Timeline,
     *,
     stabilize: Path | None = None,
     detect: Path | None = None,
 ) -> str:
     """The whole filter_complex. With `detect`, the video ends in vidstabdetect writing
     its transforms there (the analysis pass of stabilisation) and there is no audio."""
-    tl = timeline(plan, inputs)
     with_audio = audio_out(plan, inputs) and detect is None
     joined_audio = with_audio and not plan.mute and any(i.has_audio for i in inputs)
     chains = _piece_chains(tl, inputs, plan, joined_audio)
@@ -623,13 +423,15 @@ def build_render_args(
     ffmpeg: str,
     plan: EditPlan,
     inputs: Sequence[MediaInfo],
+    tl: Timeline,
+    *,
     output: Path,
     settings: LocalSettings,
 ) -> tuple[str, ...]:
-    """Return the argv of the single ffmpeg pass that renders `plan` into `output`."""
-    tl = timeline(plan, inputs)
+    """Return the argv of the single ffmpeg pass that renders `plan` (cut as `tl`) into
+    `output`."""
     stabilize = transforms_path(output) if plan.stabilize else None
-    graph = filter_graph(plan, inputs, stabilize=stabilize)
+    graph = filter_graph(plan, inputs, tl, stabilize=stabilize)
     audio: tuple[str, ...] = ()
     if audio_out(plan, inputs):
         audio = (
@@ -674,12 +476,11 @@ def _graph_head(ffmpeg: str, input_args: Sequence[str], graph: str) -> tuple[str
 
 
 def build_stabilize_args(
-    ffmpeg: str, plan: EditPlan, inputs: Sequence[MediaInfo], output: Path
+    ffmpeg: str, plan: EditPlan, inputs: Sequence[MediaInfo], tl: Timeline, output: Path
 ) -> tuple[str, ...]:
     """Return the argv of the analysis pass that measures camera shake for `plan`
-    (vidstabdetect over the same cut, joined picture; nothing is encoded)."""
-    tl = timeline(plan, inputs)
-    graph = filter_graph(plan, inputs, detect=transforms_path(output))
+    (vidstabdetect over the same cut `tl`, joined picture; nothing is encoded)."""
+    graph = filter_graph(plan, inputs, tl, detect=transforms_path(output))
     return (
         *_graph_head(ffmpeg, _input_args(tl, inputs, plan, None), graph),
         "-f",

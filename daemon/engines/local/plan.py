@@ -53,9 +53,6 @@ TransitionKind = Literal[
 ]
 TRANSITION_KINDS: tuple[TransitionKind, ...] = TransitionKind.__args__  # type: ignore[attr-defined]
 ASPECTS: tuple[Aspect, ...] = Aspect.__args__  # type: ignore[attr-defined]
-FILLS: tuple[Fill, ...] = Fill.__args__  # type: ignore[attr-defined]
-POSITIONS: tuple[Position, ...] = Position.__args__  # type: ignore[attr-defined]
-TITLE_SIZES: tuple[TitleSize, ...] = TitleSize.__args__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -79,10 +76,6 @@ class Trim:
     keep: Span | None = None
     last: float | None = None
     remove: tuple[Span, ...] = ()
-
-    @property
-    def active(self) -> bool:
-        return bool(self.head or self.tail or self.keep or self.last or self.remove)
 
 
 @dataclass(frozen=True)
@@ -135,15 +128,6 @@ class Color:
     saturation: float = 1.0
     grayscale: bool = False
 
-    @property
-    def active(self) -> bool:
-        return (self.brightness, self.contrast, self.saturation, self.grayscale) != (
-            0.0,
-            1.0,
-            1.0,
-            False,
-        )
-
 
 @dataclass(frozen=True)
 class EditPlan:
@@ -174,8 +158,9 @@ class EditPlan:
     @property
     def long_side(self) -> int:
         """The output's long side: 1080p → 1920, 720p → 1280, 2160p (4k) → 3840."""
-        return _even(self.resolution * 16 / 9)
+        return even(self.resolution * 16 / 9)
 
 
-def _even(value: float) -> int:
+def even(value: float) -> int:
+    """Round to the nearest even number of at least 2 (yuv420p needs even sizes)."""
     return max(2, round(value / 2) * 2)

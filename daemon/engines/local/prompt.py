@@ -59,7 +59,6 @@ CONTRAST_UP = 1.15
 CONTRAST_DOWN = 0.87
 SATURATION_UP = 1.3
 SATURATION_DOWN = 0.7
-TITLE_FADE = 0.3
 
 # Words that carry no edit: politeness, "export", container/codec names we always use.
 FILLER = frozenset(
