@@ -29,8 +29,10 @@ from daemon.engines.local.plan import (
     DEFAULT_MUSIC_VOLUME,
     DEFAULT_TITLE_SECONDS,
     DEFAULT_TRANSITION,
-    LUFS_PODCAST,
-    LUFS_SOCIAL,
+    MAX_FPS,
+    MAX_LOOP_SECONDS,
+    MAX_LOOPS,
+    MIN_FPS,
     SILENCE_MIN_SECONDS,
     SILENCE_PADDING,
     SILENCE_THRESHOLD_DB,
@@ -38,14 +40,25 @@ from daemon.engines.local.plan import (
     Aspect,
     EditPlan,
     Fill,
+    FpsMode,
     Music,
     Position,
     SilenceCut,
+    SilenceWhere,
     Span,
+    SpeedRange,
     Title,
     TitleSize,
     Transition,
     TransitionKind,
+)
+from daemon.engines.local.vocab import (
+    ASPECT_NAMES,
+    FPS_MODE_NAMES,
+    LOUDNESS_NAMES,
+    RESOLUTION_NAMES,
+    TEMPERATURE_NAMES,
+    TRANSITION_NAMES,
 )
 
 if TYPE_CHECKING:
@@ -53,43 +66,6 @@ if TYPE_CHECKING:
 
 MAX_SPEED = 16.0
 MIN_SPEED = 0.1
-
-# Friendly names for aspect ratios, the same words the prompt understands.
-ASPECT_NAMES: dict[str, Aspect] = {
-    "vertical": "9:16",
-    "portrait": "9:16",
-    "tiktok": "9:16",
-    "reels": "9:16",
-    "shorts": "9:16",
-    "stories": "9:16",
-    "horizontal": "16:9",
-    "landscape": "16:9",
-    "youtube": "16:9",
-    "widescreen": "16:9",
-    "square": "1:1",
-    "instagram": "1:1",
-    "original": "source",
-    "source": "source",
-}
-RESOLUTION_NAMES = {
-    "4k": 2160,
-    "uhd": 2160,
-    "2k": 1440,
-    "qhd": 1440,
-    "full hd": 1080,
-    "fhd": 1080,
-    "hd": 720,
-}
-LOUDNESS_NAMES = {"social": LUFS_SOCIAL, "podcast": LUFS_PODCAST}
-TRANSITION_NAMES: dict[str, TransitionKind] = {
-    "crossfade": "fade",
-    "wipe": "wipeleft",
-    "slide": "slideleft",
-    "zoom": "zoomin",
-    "circle": "circleopen",
-    "smooth": "smoothleft",
-    "pixelate": "pixelize",
-}
 
 
 def _wrap(kind: str, parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -212,6 +188,30 @@ def _transition_kind(value: Any) -> TransitionKind:
     )
 
 
+def _volume(value: Any) -> float:
+    """ "150%", 0.5 or a change in decibels ("-6dB") → a volume factor."""
+    if isinstance(value, str) and value.strip().lower().endswith("db"):
+        return round(10 ** (units.decibels(value) / 20), 3)
+    return _fraction(value)
+
+
+def _temperature(value: Any) -> int:
+    text = str(value).strip().lower().removesuffix("k").strip()
+    if text in TEMPERATURE_NAMES:
+        return TEMPERATURE_NAMES[text]
+    if text.isdigit() and 1000 <= int(text) <= 40000:
+        return int(text)
+    names = ", ".join(TEMPERATURE_NAMES)
+    raise ValueError(f"expected {names} or kelvin such as 5000 [got {value!r}]")
+
+
+def _fps_mode(value: Any) -> FpsMode:
+    text = str(value).strip().lower()
+    if text in FPS_MODE_NAMES:
+        return FPS_MODE_NAMES[text]
+    raise ValueError(f"expected one of: {', '.join(FPS_MODE_NAMES)} [got {value!r}]")
+
+
 def _db(value: Any) -> float:
     if isinstance(value, str | int | float):
         return units.decibels(value)
@@ -227,6 +227,9 @@ Fraction = Annotated[float, BeforeValidator(_wrap("percent", _fraction)), Field(
 Loudness = Annotated[float, BeforeValidator(_wrap("loudness", _loudness))]
 TransitionType = Annotated[str, BeforeValidator(_wrap("transition", _transition_kind))]
 Decibels = Annotated[float, BeforeValidator(_wrap("decibels", _db))]
+Volume = Annotated[float, BeforeValidator(_wrap("volume", _volume)), Field(ge=0, le=4)]
+Kelvin = Annotated[int, BeforeValidator(_wrap("temperature", _temperature))]
+FpsModeName = Annotated[str, BeforeValidator(_wrap("fps_mode", _fps_mode))]
 
 
 class _Spec(BaseModel):
@@ -246,6 +249,17 @@ class SilenceSpec(_Spec):
     padding: Seconds = Field(
         default=SILENCE_PADDING, description="Sound kept either side of speech, e.g. 0.15s."
     )
+    where: SilenceWhere = Field(
+        default="all",
+        description="all (every pause), edges (dead air at the start and end), start or end.",
+    )
+
+
+class SpeedRangeSpec(_Spec):
+    """One stretch of each clip played at its own speed."""
+
+    range: Range = Field(description="Seconds of the source clip, e.g. '0:00-0:05'.")
+    speed: Speed = Field(description="Its speed, e.g. 0.5 (slow motion) or 4.")
 
 
 class TransitionSpec(_Spec):
@@ -359,6 +373,27 @@ class EditsSpec(_Spec):
     speed: Speed | None = Field(
         default=None, description="Playback speed, e.g. 2 or 0.5x; pitch is kept."
     )
+    speed_ranges: list[SpeedRangeSpec] | None = Field(
+        default=None, description="Parts at their own speed: [{range: '0:00-0:05', speed: 0.5}]."
+    )
+    loop: int | None = Field(
+        default=None, ge=1, le=MAX_LOOPS, description="Play the edit this many times in a row."
+    )
+    loop_to: Seconds | None = Field(
+        default=None,
+        le=MAX_LOOP_SECONDS,
+        description="Repeat the edit until it fills this long, e.g. 30s (the last repeat is cut).",
+    )
+    reverse: bool | None = Field(
+        default=None, description="Play backwards (at most 20 s of output: frames are buffered)."
+    )
+    fps: float | None = Field(
+        default=None, ge=MIN_FPS, le=MAX_FPS, description="Output frame rate, e.g. 60 or 23.976."
+    )
+    fps_mode: FpsModeName | None = Field(
+        default=None,
+        description="duplicate (drop/repeat frames, default), blend, or interpolate (motion).",
+    )
     aspect: AspectName | None = Field(
         default=None,
         description="source, 9:16, 16:9, 1:1, 4:5 or vertical/tiktok/youtube/square/instagram.",
@@ -385,8 +420,11 @@ class EditsSpec(_Spec):
         default=None, description="A file, or {file, volume, loop, fade_out, duck}."
     )
     mute: bool | None = Field(default=None, description="Drop the clip's own sound.")
-    volume: Fraction | None = Field(
-        default=None, description="The clip's sound level, e.g. 150% or 0.5."
+    volume: Volume | None = Field(
+        default=None, description="The clip's sound level, e.g. 150%, 0.5 or -6dB."
+    )
+    denoise: bool | None = Field(
+        default=None, description="Reduce background noise (hum, hiss, wind rumble)."
     )
     loudness: Loudness | None = Field(
         default=None, description="EBU R128 target: social (-14 LUFS), podcast (-16) or a number."
@@ -409,6 +447,9 @@ class EditsSpec(_Spec):
     )
     saturation: float | None = Field(
         default=None, ge=0, le=3, description="1 is unchanged, 0 grey, 1.3 more vivid."
+    )
+    temperature: Kelvin | None = Field(
+        default=None, description="warmer, cooler, or kelvin (6500 neutral; lower is warmer)."
     )
 
     def apply(self, plan: EditPlan) -> EditPlan:  # noqa: PLR0912 - one branch per key
@@ -436,6 +477,7 @@ class EditsSpec(_Spec):
                     threshold_db=-abs(spec.threshold),
                     min_silence=spec.min_silence,
                     padding=spec.padding,
+                    where=spec.where,
                 )
             )
         for key in (
@@ -451,10 +493,23 @@ class EditsSpec(_Spec):
             "loudness",
             "stabilize",
             "rotate",
+            "reverse",
+            "fps",
+            "fps_mode",
+            "denoise",
         ):
             value = getattr(self, key)
             if key in given and value is not None:
                 changes[key] = value
+        if self.loop is not None:
+            changes["loop_count"] = self.loop
+        if self.loop_to is not None:
+            changes["loop_seconds"] = self.loop_to
+        if self.speed_ranges:
+            changes["speed_ranges"] = (
+                *plan.speed_ranges,
+                *(SpeedRange(r.range, r.speed) for r in self.speed_ranges),
+            )
         if self.fade is not None:
             changes.setdefault("fade_in", self.fade)
             changes.setdefault("fade_out", self.fade)
@@ -485,7 +540,7 @@ class EditsSpec(_Spec):
         color = plan.color
         if self.black_and_white is not None:
             color = replace(color, grayscale=self.black_and_white)
-        for key in ("brightness", "contrast", "saturation"):
+        for key in ("brightness", "contrast", "saturation", "temperature"):
             if getattr(self, key) is not None:
                 color = replace(color, **{key: getattr(self, key)})
         changes["color"] = color

@@ -13,7 +13,7 @@ from daemon.engines.local.ffmpeg import (
     build_silence_args,
     build_stabilize_args,
 )
-from daemon.engines.local.plan import EditPlan
+from daemon.engines.local.plan import NEUTRAL_KELVIN, REVERSE_MAX_SECONDS, EditPlan
 from daemon.engines.local.probe import MediaInfo, probe
 from daemon.engines.local.prompt import plan_from
 from daemon.engines.local.timeline import audio_out, timeline
@@ -97,7 +97,47 @@ def _describe_input(info: MediaInfo) -> str:
     return ", ".join(parts)
 
 
-def describe(plan: EditPlan) -> list[str]:  # noqa: PLR0912 - one line per kind of edit
+SILENCE_WHERE = {
+    "all": "silences",
+    "edges": "the dead air at the start and end",
+    "start": "the dead air at the start",
+    "end": "the dead air at the end",
+}
+FPS_HOW = {
+    "duplicate": "frames dropped or repeated",
+    "blend": "neighbouring frames blended",
+    "interpolate": "motion-interpolated frames (slow)",
+}
+
+
+def _describe_time(plan: EditPlan) -> list[str]:
+    """Lines for per-range speed, loops, reverse, frame rate, noise and colour temperature."""
+    out: list[str] = []
+    for ranged in plan.speed_ranges:
+        span = ranged.span
+        part = (
+            f"the last {fmt_seconds(-span.start)}"
+            if span.start < 0
+            else f"{fmt_seconds(span.start)} to {_until(span.end)}"
+        )
+        out.append(f"speed {ranged.factor:g}x for {part} of each clip (pitch kept)")
+    if plan.loop_seconds is not None:
+        out.append(f"loop the edit to fill {fmt_seconds(plan.loop_seconds)}")
+    elif plan.loop_count > 1:
+        out.append(f"play the edit {plan.loop_count} times in a row")
+    if plan.reverse:
+        out.append(f"play backwards (at most {fmt_seconds(REVERSE_MAX_SECONDS)} of output)")
+    if plan.fps is not None:
+        out.append(f"frame rate {plan.fps:g} fps ({FPS_HOW[plan.fps_mode]})")
+    if plan.denoise:
+        out.append("reduce background noise (high-pass 80 Hz + FFT denoise)")
+    if plan.color.temperature != NEUTRAL_KELVIN:
+        warmth = "warmer" if plan.color.temperature < NEUTRAL_KELVIN else "cooler"
+        out.append(f"colour temperature {plan.color.temperature} K ({warmth})")
+    return out
+
+
+def describe(plan: EditPlan) -> list[str]:  # noqa: PLR0912, PLR0915 - one line per kind of edit
     """One line per edit in the plan, in plain words."""
     out: list[str] = []
     t = plan.trim
@@ -113,12 +153,14 @@ def describe(plan: EditPlan) -> list[str]:  # noqa: PLR0912 - one line per kind 
         out.append(f"remove {fmt_seconds(span.start)} to {_until(span.end)}")
     if plan.silence is not None:
         s = plan.silence
+        where = SILENCE_WHERE[s.where]
         out.append(
-            f"remove silences (below {s.threshold_db:g} dB for {fmt_seconds(s.min_silence)}"
+            f"remove {where} (below {s.threshold_db:g} dB for {fmt_seconds(s.min_silence)}"
             f" or more, keeping {fmt_seconds(s.padding)} around speech)"
         )
     if plan.speed != 1.0:
         out.append(f"speed {plan.speed:g}x (pitch kept)")
+    out += _describe_time(plan)
     if plan.max_duration is not None:
         out.append(f"at most {fmt_seconds(plan.max_duration)} long")
     frame = "the clip's own shape" if plan.aspect == "source" else plan.aspect

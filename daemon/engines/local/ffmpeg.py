@@ -21,7 +21,7 @@ from pathlib import Path
 
 from daemon.config import LocalSettings
 from daemon.engines.local import fonts
-from daemon.engines.local.plan import EditPlan, SilenceCut, Title, even
+from daemon.engines.local.plan import NEUTRAL_KELVIN, EditPlan, SilenceCut, Title, even
 from daemon.engines.local.probe import MediaInfo
 from daemon.engines.local.render import progress_args
 from daemon.engines.local.timeline import Timeline, audio_out
@@ -46,6 +46,16 @@ STABILIZE_DETECT = "vidstabdetect=shakiness=5:accuracy=15"
 STABILIZE_TRANSFORM = "vidstabtransform=smoothing=15:optzoom=1:interpol=bicubic"
 STABILIZE_SHARPEN = "unsharp=5:5:0.8:3:3:0.4"
 TITLE_FADE = 0.3
+# One filter per way of reaching the output rate (plan.FpsMode): fps drops or repeats
+# frames; framerate blends neighbours; minterpolate estimates motion (slow, smoothest).
+FPS_FILTERS = {
+    "duplicate": "fps={rate}",
+    "blend": "framerate=fps={rate}",
+    "interpolate": "minterpolate=fps={rate}:mi_mode=mci:mc_mode=aobmc:vsbmc=1",
+}
+# Background noise: a high-pass removes rumble and wind below 80 Hz, then afftdn takes
+# off a broadband noise floor (hiss, hum, fans) by 12 dB.
+DENOISE = "highpass=f=80,afftdn=nr=12:nf=-40"
 TITLE_SIZE_DIVISOR = {"small": 20, "medium": 14, "large": 9}
 TITLE_Y = {"top": "h*0.08", "center": "(h-text_h)/2", "bottom": "h*0.90-text_h"}
 COLOR_TAGS = (
@@ -127,7 +137,7 @@ def _video_prep(info: MediaInfo, plan: EditPlan, tl: Timeline) -> list[str]:
         chain.append("hflip")
     if plan.vflip:
         chain.append("vflip")
-    chain.append(f"fps={tl.rate}")
+    chain.append(FPS_FILTERS[plan.fps_mode].format(rate=tl.rate))
     return chain
 
 
@@ -191,17 +201,19 @@ def _piece_chains(
             chains.append(_split(f"[ain{index}]", "asplit", [f"[as{k}]" for k in own]))
         for k in own:
             p = tl.pieces[k]
-            a, b, length = p.start - w0, p.end - w0, p.duration
+            a, b, length = p.start - w0, p.end - w0, p.length
             half = 0.5 / float(tl.rate)
+            speed = f"setpts=PTS/{_num(p.speed)},fps={tl.rate}," if p.speed != 1.0 else ""
             # Half-frame margins keep the frame count exact whatever the float rounding.
             chains.append(
                 f"[vs{k}]trim=start={_num(max(0.0, a - half))}:end={_num(b - half)},"
-                f"setpts=PTS-STARTPTS,tpad=stop_mode=clone:stop_duration=1,"
+                f"setpts=PTS-STARTPTS,{speed}tpad=stop_mode=clone:stop_duration=1,"
                 f"trim=end={_num(length - half)}[pv{k}]"
             )
             if with_audio:
+                tempo = "".join(f"{f}," for f in atempo_chain(p.speed))
                 chains.append(
-                    f"[as{k}]atrim=start={_num(a)}:end={_num(b)},asetpts=PTS-STARTPTS,"
+                    f"[as{k}]atrim=start={_num(a)}:end={_num(b)},asetpts=PTS-STARTPTS,{tempo}"
                     f"apad=whole_dur={_num(length)},atrim=end={_num(length)}[pa{k}]"
                 )
     return chains
@@ -224,7 +236,7 @@ def _join_chains(tl: Timeline, plan: EditPlan, with_audio: bool) -> list[str]:
     chains: list[str] = []
     labels: list[tuple[str, str, float]] = []
     for r, run in enumerate(runs):
-        length = sum(tl.pieces[k].duration for k in run)
+        length = sum(tl.pieces[k].length for k in run)
         if len(run) == 1:
             labels.append((f"[pv{run[0]}]", f"[pa{run[0]}]", length))
             continue
@@ -301,7 +313,11 @@ def _video_finish(tl: Timeline, plan: EditPlan, stabilize: Path | None) -> list[
     chain.append(f"trim=end={_num(tl.total - 0.5 / float(tl.rate))}")
     if stabilize is not None:
         chain += [f"{STABILIZE_TRANSFORM}:input={escape_value(str(stabilize))}", STABILIZE_SHARPEN]
+    if plan.reverse:
+        chain.append("reverse")
     color = plan.color
+    if color.temperature != NEUTRAL_KELVIN:
+        chain.append(f"colortemperature=temperature={color.temperature}")
     if color.brightness or color.contrast != 1.0 or color.saturation != 1.0:
         chain.append(
             f"eq=brightness={_num(color.brightness)}:contrast={_num(color.contrast)}:"
@@ -332,6 +348,10 @@ def _audio_finish(tl: Timeline, plan: EditPlan, inputs: Sequence[MediaInfo]) -> 
     current = ""
     if original:
         steps = [*atempo_chain(plan.speed), f"atrim=end={total}"]
+        if plan.reverse:
+            steps.append("areverse")
+        if plan.denoise:
+            steps.append(DENOISE)
         if plan.volume != 1.0:
             steps.append(f"volume={_num(plan.volume)}")
         chains.append(f"[joina]{','.join(steps)}[orig]")

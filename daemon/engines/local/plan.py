@@ -26,7 +26,25 @@ SILENCE_THRESHOLD_DB = -35.0
 SILENCE_MIN_SECONDS = 0.5
 SILENCE_PADDING = 0.15
 
+# Reversing buffers every decoded frame (ffmpeg's reverse filter), so it is bounded: at most
+# this many seconds of output (about 1.7 GB of 1080p frames at 30 fps) are reversed.
+REVERSE_MAX_SECONDS = 20.0
+# Loops and frame rates people ask for; beyond these a request is refused, not clamped.
+MAX_LOOPS = 20
+MAX_LOOP_SECONDS = 3600.0
+MIN_FPS = 1.0
+MAX_FPS = 120.0
+# Colour temperature in kelvin for ffmpeg's colortemperature filter: 6500 K is neutral
+# daylight; a lower number renders warmer (more orange), a higher one cooler (bluer).
+NEUTRAL_KELVIN = 6500
+WARMER_KELVIN = 5000
+COOLER_KELVIN = 8000
+
 Aspect = Literal["source", "9:16", "16:9", "1:1", "4:5"]
+# How a new frame rate is reached: drop/duplicate frames (fps), blend neighbours
+# (framerate), or estimate motion between frames (minterpolate; slow, smoothest).
+FpsMode = Literal["duplicate", "blend", "interpolate"]
+SilenceWhere = Literal["all", "edges", "start", "end"]
 Fill = Literal["blur", "crop", "pad"]
 Position = Literal["top", "center", "bottom"]
 TitleSize = Literal["small", "medium", "large"]
@@ -85,6 +103,19 @@ class SilenceCut:
     threshold_db: float = SILENCE_THRESHOLD_DB
     min_silence: float = SILENCE_MIN_SECONDS
     padding: float = SILENCE_PADDING
+    # Where to cut: every silence, or only the dead air before the first sound and/or
+    # after the last ("trim the dead air at the start and end"; pauses in between stay).
+    where: SilenceWhere = "all"
+
+
+@dataclass(frozen=True)
+class SpeedRange:
+    """Play `span` (seconds of each source clip) at `factor` ("the first 5 s in slow motion").
+
+    A negative start counts from the clip's end: Span(-5) is its last 5 seconds."""
+
+    span: Span
+    factor: float
 
 
 @dataclass(frozen=True)
@@ -127,6 +158,7 @@ class Color:
     contrast: float = 1.0
     saturation: float = 1.0
     grayscale: bool = False
+    temperature: int = NEUTRAL_KELVIN
 
 
 @dataclass(frozen=True)
@@ -137,6 +169,12 @@ class EditPlan:
     max_duration: float | None = None
     silence: SilenceCut | None = None
     speed: float = 1.0
+    speed_ranges: tuple[SpeedRange, ...] = ()
+    loop_count: int = 1
+    loop_seconds: float | None = None
+    reverse: bool = False
+    fps: float | None = None
+    fps_mode: FpsMode = "duplicate"
     aspect: Aspect = "source"
     fill: Fill = "blur"
     resolution: int = DEFAULT_RESOLUTION
@@ -148,6 +186,7 @@ class EditPlan:
     mute: bool = False
     volume: float = 1.0
     loudness: float | None = None
+    denoise: bool = False
     stabilize: bool = False
     rotate: int = 0
     hflip: bool = False

@@ -1,0 +1,73 @@
+"""One vocabulary for prompts and `edits:`: the names people use for values.
+
+The prompt grammar (prompt.py) and the `edits:` YAML (edits.py) both read their words
+from these tables, so a word means one thing everywhere ("hd" is 1080p in both; say
+"720p" for 720). tests/unit/test_vocab.py asserts that each word gives the same plan
+whether it is typed in a prompt or given as an `edits:` value.
+"""
+
+from __future__ import annotations
+
+from daemon.engines.local.plan import (
+    COOLER_KELVIN,
+    LUFS_PODCAST,
+    LUFS_SOCIAL,
+    NEUTRAL_KELVIN,
+    WARMER_KELVIN,
+    Aspect,
+    FpsMode,
+    TransitionKind,
+)
+
+# Friendly names for aspect ratios.
+ASPECT_NAMES: dict[str, Aspect] = {
+    "vertical": "9:16",
+    "portrait": "9:16",
+    "tiktok": "9:16",
+    "reels": "9:16",
+    "shorts": "9:16",
+    "stories": "9:16",
+    "horizontal": "16:9",
+    "landscape": "16:9",
+    "youtube": "16:9",
+    "widescreen": "16:9",
+    "square": "1:1",
+    "instagram": "1:1",
+    "original": "source",
+    "source": "source",
+}
+# "hd" is 1080p: the default export is 1080p, and asking for "HD" should never lower it.
+RESOLUTION_NAMES: dict[str, int] = {
+    "4k": 2160,
+    "uhd": 2160,
+    "2k": 1440,
+    "qhd": 1440,
+    "full hd": 1080,
+    "fhd": 1080,
+    "hd": 1080,
+}
+LOUDNESS_NAMES: dict[str, float] = {"social": LUFS_SOCIAL, "podcast": LUFS_PODCAST}
+TRANSITION_NAMES: dict[str, TransitionKind] = {
+    "crossfade": "fade",
+    "wipe": "wipeleft",
+    "slide": "slideleft",
+    "zoom": "zoomin",
+    "circle": "circleopen",
+    "smooth": "smoothleft",
+    "pixelate": "pixelize",
+}
+FPS_MODE_NAMES: dict[str, FpsMode] = {
+    "duplicate": "duplicate",
+    "blend": "blend",
+    "interpolate": "interpolate",
+    "smooth": "interpolate",
+}
+# Colour temperature words → kelvin (lower is warmer; see plan.NEUTRAL_KELVIN).
+TEMPERATURE_NAMES: dict[str, int] = {
+    "warmer": WARMER_KELVIN,
+    "warm": WARMER_KELVIN,
+    "cooler": COOLER_KELVIN,
+    "cool": COOLER_KELVIN,
+    "colder": COOLER_KELVIN,
+    "neutral": NEUTRAL_KELVIN,
+}
