@@ -88,7 +88,7 @@ FILLER = frozenset(
     of on all thanks thank thx ty edit edited nice good great quality high best version do
     some bit little lets let's us be is should quick quickly simple ok okay hey hi both
     get give create produce turn up out over at by please. cheers standard normal regular
-    usual default add put apply use
+    usual default add put apply use post posting upload share convert converted encode
     """.split()  # noqa: SIM905 - a word list reads best as prose
 )
 _CONNECTORS = ("and ", "then ", "also ", "plus ", "but ", "please ", "& ")
@@ -99,7 +99,9 @@ QUOTED = _Q.format(name="q")
 _AUDIO_EXT = r"(?:mp3|m4a|aac|wav|flac|ogg|opus|wma|aiff?)"
 PATH = rf"(?:\x02(?P<qpath>\d+)\x03|(?P<path>(?:~|\.{{1,2}})?/?[^\s,;\"'\x1f]+\.{_AUDIO_EXT}\b))"
 CUT = (
-    r"(?:cut|trim|remove|drop|delete|skip|chop|lose|get\s+rid\s+of|shave|take)"
+    # Common slips of the keyboard are read as the word they miss ("cutt", "trimm").
+    r"(?:cut|cutt|trim|trimm|remove|remvoe|rmeove|drop|delete|skip|chop|lose|get\s+rid\s+of|"
+    r"shave|take)"
     r"(?:\s+(?:off|out|away))?"
 )
 START = r"(?:start|beginning|begining|front|head|intro|opening)"
@@ -478,7 +480,7 @@ _SILENCE_WORDS = (
     r"(?:nobody|no\s+one)\s+(?:talks|speaks))"
 )
 _SILENCE_DB = r"(?:\s+(?:below|under|quieter\s+than)\s+(?P<db>-?\d+(?:\.\d+)?)\s*db)?"
-_KEEP = r"(?:(?:only|just|keep|use)\s+(?:(?:only|just)\s+)?)"
+_KEEP = r"(?:(?:(?:only|just)\s+)?(?:keep|use)\s+(?:(?:only|just)\s+)?|(?:only|just)\s+)"
 _VOL_WORDS = r"(?:volume|audio|sound)"
 
 # --- refusals: things asked for that cannot be done here, each with its reason -----------
@@ -546,7 +548,8 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         r"(?:best|funniest|most\s+(?:interesting|exciting|important))\s+(?:parts?|bits?|"
         r"moments?|scenes?|shots?)|boring\s+(?:parts?|bits?|stuff|sections?|moments?)|"
         r"parts?\s+where\s+nothing\s+happens)"
-        r"(?:\s+(?:from|of|with)\s+(?:the\s+)?(?:best|most\s+\w+)\s+(?:parts?|bits?|moments?))?",
+        r"(?:\s+(?:from|of|with)\s+(?:the\s+)?(?:best|most\s+\w+)\s+(?:parts?|bits?|moments?))?"
+        rf"(?:,?\s+(?:of\s+|in\s+)?{TIME_WITH_UNIT}(?:\s+long)?)?",
         _refuse(NO_HIGHLIGHTS),
     ),
     _rule(
@@ -882,7 +885,9 @@ _FADE_RULES: tuple[_Rule, ...] = (
         _fade("out"),
     ),
     _rule(rf"{PRE_DUR}fade\s+to\s+black(?:\s+at\s+the\s+{END})?{POST_DUR}", _fade("out")),
-    _rule(rf"{PRE_DUR}fades{POST_DUR}", _fade("both")),
+    _rule(
+        rf"{PRE_DUR}(?:soft|gentle|smooth|slow|nice|quick|short)?\s*fades{POST_DUR}", _fade("both")
+    ),
     _rule(rf"(?:add\s+)?an?\s+fade{POST_DUR}", _fade("both")),
 )
 
@@ -1066,7 +1071,8 @@ _TRIM_RULES: tuple[_Rule, ...] = (
     _rule(rf"(?:start|begin)(?:\s+(?:it|the\s+video))?\s+(?:at|from)\s+(?P<t>{TIME})", _keep_from),
     _rule(rf"(?:end|stop|finish)(?:\s+(?:it|the\s+video))?\s+at\s+(?P<t>{TIME})", _keep_until),
     _rule(
-        rf"(?:max(?:imum)?|at\s+most|no\s+(?:longer|more)\s+than|under|shorter\s+than|"
+        rf"(?:(?:keep|make)\s+it\s+)?(?:max(?:imum)?|at\s+most|no\s+(?:longer|more)\s+than|under|"
+        rf"shorter\s+than|"
         rf"less\s+than|limit(?:ed)?\s+(?:it\s+)?to|cap(?:ped)?\s+(?:it\s+)?(?:at|to)|"
         rf"(?:make\s+it\s+|keep\s+it\s+)?(?:short|shorten(?:ed)?)\s+(?:to|under))\s+"
         rf"(?P<t>{TIME_WITH_UNIT})(?:\s+(?:long|max(?:imum)?|in\s+length))?|"
@@ -1231,8 +1237,10 @@ def parse_prompt(prompt: str) -> EditPlan:
     draft = _Draft()
     # One space for any run of blanks: no pattern ever backtracks over a long blank run.
     work = _protect_quotes(_SPACES.sub(" ", prompt), draft)
+    work = _DESCRIPTION.sub(lambda m: "\x1f" * len(m[0]), work, count=1)
     work = _parse_titles(work, draft)
     work = _bind_ranges(work, draft)
+    work = _bind_platforms(work)
     for rule in RULES:
         work = _apply(rule, work, draft)
     leftovers = [*draft.refused, *_leftovers(work, draft)]
@@ -1272,8 +1280,45 @@ _UNRANGED_OPS = re.compile(
     re.I,
 )
 _CLAUSE_BOUNDS = re.compile(
-    rf"\x1f+|[,;!?\n]+|\.(?=\s|$)|\s+(?:and|then|but|also|plus|&)\s+(?!{TIME}(?![\w]))", re.I
+    rf"\x1f+|[,;!?\n]+|\.(?=\s|$)|\s+(?:and|then|but|also|plus|&)\s+(?!white\b|{TIME}(?![\w]))",
+    re.I,
 )
+
+
+# "family video: …" at the start names the video; it asks for nothing.
+_DESCRIPTION = re.compile(
+    r"^\s*(?:[\w'’-]+\s+){0,3}?(?:video|videos|clips?|footage|movie|vlog|recording)\s*:", re.I
+)
+# A platform named alone ("for YouTube"), not a frame word ("YouTube Shorts", "vertical").
+_PLATFORM = re.compile(
+    r"(?<![\w])(?:for|on|to)\s+(?:youtube|yt|vimeo|tik\s?tok|instagram|insta|ig|facebook|fb)"
+    r"(?!\s*(?:shorts|reels?|stor(?:y|ies)|portrait|post|feed|square))(?![\w])",
+    re.I,
+)
+
+
+def _bind_platforms(work: str) -> str:
+    """Blank a platform word that qualifies another operation in its clause ("export in
+    HD for YouTube", "normalize the loudness for YouTube"): it then sets no frame. A clause
+    with nothing else ("for YouTube", "make this a TikTok", "vertical for TikTok") keeps it."""
+    taken: list[tuple[int, int]] = []
+    for start, end in _clauses(work):
+        clause = work[start:end]
+        found = _PLATFORM.search(clause)
+        if found is None:
+            continue
+        rest = clause[: found.start()] + " " + clause[found.end() :]
+        scratch = _Draft()
+        for rule in RULES:
+            rest = _apply(rule, rest, scratch)
+        # Another operation read words of this clause (even one that changes nothing, such
+        # as "HD" = the default 1080p) and none of them was about the frame.
+        if "\x1f" in rest and scratch.plan.aspect == _EMPTY.aspect:
+            taken.append((start + found.start(), start + found.end()))
+    return _blank_all(work, taken)
+
+
+_EMPTY = EditPlan()
 
 
 def _clauses(work: str) -> list[tuple[int, int]]:
