@@ -201,7 +201,7 @@ IGNORED = [
     ("vertical, zoom in on faces please", (f"zoom in on faces ({NOT_BUILT})",)),
     ("color grade like a movie; fade in", ("color grade like a movie",)),
     ("make it look vintage", ("make it look vintage",)),
-    ("duck the music", ("duck/loop the music (no music file was given)",)),
+    ("duck the music", (f"duck the music ({NO_MUSIC_FILE})",)),
     ("flip", ("flip",)),
 ]
 

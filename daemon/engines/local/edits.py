@@ -19,7 +19,7 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from daemon.engines.local import units
@@ -258,8 +258,23 @@ class SilenceSpec(_Spec):
 class SpeedRangeSpec(_Spec):
     """One stretch of each clip played at its own speed."""
 
-    range: Range = Field(description="Seconds of the source clip, e.g. '0:00-0:05'.")
+    range: Range | None = Field(
+        default=None, description="Seconds of the source clip, e.g. '0:00-0:05'."
+    )
+    last: Seconds | None = Field(
+        default=None, description="Or the clip's last N seconds, e.g. 10s."
+    )
     speed: Speed = Field(description="Its speed, e.g. 0.5 (slow motion) or 4.")
+
+    @model_validator(mode="after")
+    def _one_place(self) -> SpeedRangeSpec:
+        if (self.range is None) == (self.last is None):
+            raise ValueError("give either range or last")
+        return self
+
+    def to_range(self) -> SpeedRange:
+        span = self.range if self.range is not None else Span(-(self.last or 0.0), None)
+        return SpeedRange(span, self.speed)
 
 
 class TransitionSpec(_Spec):
@@ -508,7 +523,7 @@ class EditsSpec(_Spec):
         if self.speed_ranges:
             changes["speed_ranges"] = (
                 *plan.speed_ranges,
-                *(SpeedRange(r.range, r.speed) for r in self.speed_ranges),
+                *(r.to_range() for r in self.speed_ranges),
             )
         if self.fade is not None:
             changes.setdefault("fade_in", self.fade)

@@ -89,6 +89,7 @@ FILLER = frozenset(
     some bit little lets let's us be is should quick quickly simple ok okay hey hi both
     get give create produce turn up out over at by please. cheers standard normal regular
     usual default add put apply use post posting upload share convert converted encode
+    colour colours color colors picture image
     """.split()  # noqa: SIM905 - a word list reads best as prose
 )
 _CONNECTORS = ("and ", "then ", "also ", "plus ", "but ", "please ", "& ")
@@ -120,8 +121,6 @@ class _Draft:
 
     plan: EditPlan = field(default_factory=EditPlan)
     quotes: list[str] = field(default_factory=list)
-    duck: bool = False
-    loop: bool | None = None
     # What was asked for but cannot be done, each as "words (reason)".
     refused: list[str] = field(default_factory=list)
 
@@ -284,6 +283,14 @@ def _music(m: re.Match[str], d: _Draft) -> None:
     if m["v"]:
         music = replace(music, volume=fraction(m["v"]))
     d.set(music=music)
+
+
+def _music_option(m: re.Match[str], d: _Draft, **option: bool) -> None:
+    """Duck or (not) loop the music; without a music file, say why nothing was done."""
+    if d.plan.music is None:
+        d.refused.append(f"{d.restore(m.group(0)).strip()} ({NO_MUSIC_FILE})")
+    else:
+        d.set(music=replace(d.plan.music, **option))  # type: ignore[arg-type]
 
 
 def _music_volume(m: re.Match[str], d: _Draft) -> bool:
@@ -816,15 +823,15 @@ _MUSIC_RULES: tuple[_Rule, ...] = (
         r"when|while)\s+(?:the\s+|people\s+|someone\s+)?(?:speech|speaking|voices?|talking|talks?|"
         r"dialogue))?|(?:lower|duck|dip)\s+(?:the\s+)?music\s+(?:when|while|during)\s+"
         r"(?:people\s+|someone\s+|i\s+|we\s+|they\s+)?(?:talk|speak|speech|talking|speaking)s?)",
-        lambda _m, d: setattr(d, "duck", True),
+        lambda m, d: _music_option(m, d, duck=True),
     ),
     _rule(
         r"(?:don'?t|do\s+not|no)\s+loop(?:ing)?(?:\s+the\s+music)?",
-        lambda _m, d: setattr(d, "loop", False),
+        lambda m, d: _music_option(m, d, loop=False),
     ),
     _rule(
         r"loop(?:ed|ing)?\s+(?:the\s+)?music|music\s+loop(?:ed|ing)?",
-        lambda _m, d: setattr(d, "loop", True),
+        lambda m, d: _music_option(m, d, loop=True),
     ),
 )
 
@@ -1236,22 +1243,14 @@ def parse_prompt(prompt: str) -> EditPlan:
     in `ignored`."""
     draft = _Draft()
     # One space for any run of blanks: no pattern ever backtracks over a long blank run.
-    work = _protect_quotes(_SPACES.sub(" ", prompt), draft)
-    work = _DESCRIPTION.sub(lambda m: "\x1f" * len(m[0]), work, count=1)
+    work = _protect_quotes(_TYPO_RE.sub(_fix_typo, _SPACES.sub(" ", prompt)), draft)
     work = _parse_titles(work, draft)
+    work = _DESCRIPTION.sub(lambda m: "\x1f" * len(m[0]), work, count=1)
     work = _bind_ranges(work, draft)
     work = _bind_platforms(work)
     for rule in RULES:
         work = _apply(rule, work, draft)
     leftovers = [*draft.refused, *_leftovers(work, draft)]
-    if draft.duck or draft.loop is not None:
-        if draft.plan.music is None:
-            leftovers.append("duck/loop the music (no music file was given)")
-        else:
-            music = replace(draft.plan.music, duck=draft.duck or draft.plan.music.duck)
-            if draft.loop is not None:
-                music = replace(music, loop=draft.loop)
-            draft.set(music=music)
     return replace(draft.plan, ignored=tuple(dict.fromkeys(leftovers)))
 
 
@@ -1285,14 +1284,41 @@ _CLAUSE_BOUNDS = re.compile(
 )
 
 
-# "family video: …" at the start names the video; it asks for nothing.
-_DESCRIPTION = re.compile(
-    r"^\s*(?:[\w'’-]+\s+){0,3}?(?:video|videos|clips?|footage|movie|vlog|recording)\s*:", re.I
-)
+# "family video: …", "christmas morning: …" at the start names the video; it asks for
+# nothing. (Titles, "title: Summer Trip", are read before this.)
+_DESCRIPTION = re.compile(r"^\s*(?:[\w'’-]+\s+){0,3}[\w'’-]+\s*:(?!\d)", re.I)
+# Slips of the keyboard common enough to read as the word meant; whole words only.
+TYPOS = {
+    "adn": "and",
+    "nad": "and",
+    "teh": "the",
+    "wiht": "with",
+    "viedo": "video",
+    "vidoe": "video",
+    "stabalize": "stabilize",
+    "stabalise": "stabilise",
+    "stablize": "stabilize",
+    "stablise": "stabilise",
+    "transistions": "transitions",
+    "transitons": "transitions",
+    "secconds": "seconds",
+    "secods": "seconds",
+    "verticle": "vertical",
+    "vertial": "vertical",
+    "brigher": "brighter",
+}
+_TYPO_RE = re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, TYPOS)) + r")(?![\w])", re.I)
+
+
+def _fix_typo(m: re.Match[str]) -> str:
+    return TYPOS[m[0].lower()]
+
+
 # A platform named alone ("for YouTube"), not a frame word ("YouTube Shorts", "vertical").
 _PLATFORM = re.compile(
-    r"(?<![\w])(?:for|on|to)\s+(?:youtube|yt|vimeo|tik\s?tok|instagram|insta|ig|facebook|fb)"
-    r"(?!\s*(?:shorts|reels?|stor(?:y|ies)|portrait|post|feed|square))(?![\w])",
+    r"(?<![\w])(?:for|on|to|in)\s+(?:my\s+|an?\s+|the\s+|our\s+)?(?:(?:youtube|yt|vimeo|"
+    r"tik\s?tok|instagram|insta|ig|facebook|fb)(?:\s+(?:shorts|reels?|stor(?:y|ies)))?|"
+    r"shorts|reels?|stor(?:y|ies))(?!\s*(?:portrait|post|feed|square))(?![\w])",
     re.I,
 )
 
