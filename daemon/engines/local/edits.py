@@ -32,7 +32,9 @@ from daemon.engines.local.plan import (
     MAX_FPS,
     MAX_LOOP_SECONDS,
     MAX_LOOPS,
+    MAX_SPEED,
     MIN_FPS,
+    MIN_SPEED,
     SILENCE_MIN_SECONDS,
     SILENCE_PADDING,
     SILENCE_THRESHOLD_DB,
@@ -63,9 +65,6 @@ from daemon.engines.local.vocab import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-MAX_SPEED = 16.0
-MIN_SPEED = 0.1
 
 
 def _wrap(kind: str, parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -181,8 +180,9 @@ def _transition_kind(value: Any) -> TransitionKind:
     text = str(value).strip().lower().replace(" ", "").replace("-", "")
     if text in TRANSITION_KINDS:
         return text
-    if text in TRANSITION_NAMES:
-        return TRANSITION_NAMES[text]
+    names = {re.sub(r"[\s-]", "", k): v for k, v in TRANSITION_NAMES.items()}
+    if text in names:
+        return names[text]
     raise ValueError(
         f"unknown transition (use one of: {', '.join(TRANSITION_KINDS)}) [got {value!r}]"
     )

@@ -7,6 +7,7 @@ for cuts and seconds of the *output* for fades, titles and music.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -31,6 +32,8 @@ SILENCE_PADDING = 0.15
 REVERSE_MAX_SECONDS = 20.0
 # Loops and frame rates people ask for; beyond these a request is refused, not clamped.
 MAX_LOOPS = 20
+MIN_SPEED = 0.1
+MAX_SPEED = 16.0
 MAX_LOOP_SECONDS = 3600.0
 MIN_FPS = 1.0
 MAX_FPS = 120.0
@@ -203,3 +206,65 @@ class EditPlan:
 def even(value: float) -> int:
     """Round to the nearest even number of at least 2 (yuv420p needs even sizes)."""
     return max(2, round(value / 2) * 2)
+
+
+def problems(plan: EditPlan) -> list[str]:  # noqa: PLR0912 - one check per field
+    """Given a plan, return what makes it impossible to render as meant (empty when valid).
+
+    The prompt parser refuses any reading that would break one of these, so the words
+    are reported instead of rendered wrong; the property tests hold it to that."""
+    found: list[str] = []
+
+    def time(name: str, value: float | None) -> None:
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            found.append(f"{name}={value}")
+
+    def span(name: str, s: Span, *, signed: bool = False) -> None:
+        time(f"{name}.start", abs(s.start) if signed else s.start)
+        time(f"{name}.end", s.end)
+        if s.end is not None and s.end <= s.start:
+            found.append(f"{name} ends before it starts")
+
+    t = plan.trim
+    for name in ("head", "tail", "last"):
+        time(name, getattr(t, name))
+    if t.keep is not None:
+        span("keep", t.keep)
+    for s in t.remove:
+        span("remove", s)
+    for name in ("max_duration", "fade_in", "fade_out", "loop_seconds"):
+        time(name, getattr(plan, name))
+    if not MIN_SPEED <= plan.speed <= MAX_SPEED:
+        found.append(f"speed={plan.speed}")
+    for r in plan.speed_ranges:
+        span("speed range", r.span, signed=True)
+        if not MIN_SPEED <= r.factor <= MAX_SPEED:
+            found.append(f"range speed={r.factor}")
+    if not 1 <= plan.loop_count <= MAX_LOOPS:
+        found.append(f"loop_count={plan.loop_count}")
+    if plan.loop_seconds is not None and not 0 < plan.loop_seconds <= MAX_LOOP_SECONDS:
+        found.append(f"loop_seconds={plan.loop_seconds}")
+    if plan.fps is not None and not MIN_FPS <= plan.fps <= MAX_FPS:
+        found.append(f"fps={plan.fps}")
+    if not 0 <= plan.volume <= 4:
+        found.append(f"volume={plan.volume}")
+    if plan.loudness is not None and not -70 <= plan.loudness <= -5:
+        found.append(f"loudness={plan.loudness}")
+    if plan.transition is not None:
+        time("transition", plan.transition.duration)
+    if plan.music is not None and not 0 <= plan.music.volume <= 4:
+        found.append(f"music volume={plan.music.volume}")
+    if plan.rotate not in (0, 90, 180, 270):
+        found.append(f"rotate={plan.rotate}")
+    if not 144 <= plan.resolution <= 4320:
+        found.append(f"resolution={plan.resolution}")
+    c = plan.color
+    if not (-1 <= c.brightness <= 1 and 0 <= c.contrast <= 3 and 0 <= c.saturation <= 3):
+        found.append(f"color={c}")
+    for title in plan.titles:
+        if not title.text:
+            found.append("empty title")
+        time("title end", title.end)
+    if plan.silence is not None and not plan.silence.threshold_db <= 0:
+        found.append(f"silence threshold={plan.silence.threshold_db}")
+    return found

@@ -50,7 +50,7 @@ from daemon.engines.local.plan import (
     Title,
     TitleSize,
     Transition,
-    TransitionKind,
+    problems,
 )
 from daemon.engines.local.units import (
     CLOCK,
@@ -61,7 +61,7 @@ from daemon.engines.local.units import (
     number,
     seconds,
 )
-from daemon.engines.local.vocab import RESOLUTION_NAMES
+from daemon.engines.local.vocab import RESOLUTION_NAMES, TRANSITION_NAMES
 
 # Factors for words without numbers. "speed up" alone is a gentle 1.5x (2x makes speech
 # hard to follow); "slow motion" is the usual half speed; a timelapse is 4x.
@@ -98,7 +98,7 @@ _POLITE_TAIL = re.compile(r"(?:[\s,]+(?:please|pls|plz|thanks|thank\s+you|thx|ty
 _Q = r"\x02(?P<{name}>\d+)\x03"
 QUOTED = _Q.format(name="q")
 _AUDIO_EXT = r"(?:mp3|m4a|aac|wav|flac|ogg|opus|wma|aiff?)"
-PATH = rf"(?:\x02(?P<qpath>\d+)\x03|(?P<path>(?:~|\.{{1,2}})?/?[^\s,;\"'\x1f]+\.{_AUDIO_EXT}\b))"
+PATH = rf"(?:\x02(?P<qpath>\d+)\x03|(?P<path>(?:~|\.{{1,2}})?/?[^\s,;\"'\x00]+\.{_AUDIO_EXT}\b))"
 CUT = (
     # Common slips of the keyboard are read as the word they miss ("cutt", "trimm").
     r"(?:cut|cutt|trim|trimm|remove|remvoe|rmeove|drop|delete|skip|chop|lose|get\s+rid\s+of|"
@@ -125,13 +125,21 @@ class _Draft:
     refused: list[str] = field(default_factory=list)
 
     def set(self, **changes: object) -> None:
-        self.plan = replace(self.plan, **changes)  # type: ignore[arg-type]
+        self._take(replace(self.plan, **changes))  # type: ignore[arg-type]
 
     def trim(self, **changes: object) -> None:
-        self.plan = replace(self.plan, trim=replace(self.plan.trim, **changes))  # type: ignore[arg-type]
+        self._take(replace(self.plan, trim=replace(self.plan.trim, **changes)))  # type: ignore[arg-type]
 
     def color(self, **changes: object) -> None:
-        self.plan = replace(self.plan, color=replace(self.plan.color, **changes))  # type: ignore[arg-type]
+        self._take(replace(self.plan, color=replace(self.plan.color, **changes)))  # type: ignore[arg-type]
+
+    def _take(self, plan: EditPlan) -> None:
+        """Accept a reading only if the plan stays renderable ("0x speed", "keep 5s to 2s"
+        raise ValueError, so the words are reported as not understood, never rendered)."""
+        wrong = problems(plan)
+        if wrong:
+            raise ValueError("; ".join(wrong))
+        self.plan = plan
 
     def quoted(self, index: str) -> str:
         return self.quotes[int(index)]
@@ -167,8 +175,8 @@ _TITLE_HEAD = re.compile(
     r"(?P<size>big|large|huge|small|little|tiny|medium)?\s*"
     r"(?P<kind>title|caption|subtitle|text|heading|headline|label|words?)"
     r"(?:(?:\s+(?:saying|that\s+says|which\s+says|reading|of|with))?\s*:?\s*"
-    rf"{QUOTED}|\s*:\s*(?P<raw>[^,;.\n\x1f\x02]+?)"
-    r"(?=\s*(?:[,;.\n\x1f]|$)|\s+(?:for|at|on|in|from)\s))",
+    rf"{QUOTED}|\s*:\s*(?P<raw>[^,;.\n\x00\x02]+?)"
+    r"(?=\s*(?:[,;.\n\x00]|$)|\s+(?:for|at|on|in|from)\s))",
     re.I,
 )
 _TITLE_MODS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -306,7 +314,7 @@ def _music_volume(m: re.Match[str], d: _Draft) -> bool:
 
 def _transition(m: re.Match[str], d: _Draft) -> None:
     word = re.sub(r"[\s-]+", " ", (m["kind"] or "fade").lower())
-    chosen = _TRANSITION_WORDS.get(word, "fade")
+    chosen = TRANSITION_NAMES.get(word, "fade")
     direction = (m.groupdict().get("dir") or "").lower()
     directed = f"{word}{direction}"
     if direction and directed in TRANSITION_KINDS:
@@ -314,27 +322,6 @@ def _transition(m: re.Match[str], d: _Draft) -> None:
     d.set(transition=Transition(kind=chosen, duration=_dur(m, DEFAULT_TRANSITION)))
 
 
-_TRANSITION_WORDS: dict[str, TransitionKind] = {
-    "fade": "fade",
-    "crossfade": "fade",
-    "cross fade": "fade",
-    "cross dissolve": "dissolve",
-    "crossdissolve": "dissolve",
-    "dissolve": "dissolve",
-    "fade through black": "fadeblack",
-    "fade to black": "fadeblack",
-    "dip to black": "fadeblack",
-    "fade through white": "fadewhite",
-    "fade to white": "fadewhite",
-    "wipe": "wipeleft",
-    "slide": "slideleft",
-    "zoom": "zoomin",
-    "circle": "circleopen",
-    "pixelate": "pixelize",
-    "pixelize": "pixelize",
-    "smooth": "smoothleft",
-    "radial": "radial",
-}
 _TRANSITION_KIND = (
     r"(?P<kind>cross[\s-]?fade|cross[\s-]?dissolve|dissolve|fade\s+(?:through|to)\s+black|"
     r"dip\s+to\s+black|fade\s+(?:through|to)\s+white|fade|wipe|slide|zoom|circle|pixelate|"
@@ -478,7 +465,9 @@ def _silence(m: re.Match[str], d: _Draft) -> None:
 
 
 def _rule(pattern: str, handler: Handler) -> _Rule:
-    return _Rule(re.compile(rf"(?<![\w]){pattern}(?![\w])", re.I), handler)
+    # The group matters: without it the word boundaries bind only to the first and last
+    # alternatives, and "piano sound" read as "no sound".
+    return _Rule(re.compile(rf"(?<![\w])(?:{pattern})(?![\w])", re.I), handler)
 
 
 _SILENCE_WORDS = (
@@ -941,6 +930,11 @@ _FLIP_RULES: tuple[_Rule, ...] = (
 )
 
 _ASPECT_RULES: tuple[_Rule, ...] = (
+    _rule(
+        r"(?:keep\s+)?(?:the\s+|its\s+)?(?:original|source|own)\s+(?:aspect(?:\s+ratio)?|shape|"
+        r"frame|orientation)",
+        _aspect("source"),
+    ),
     # aspect and platform
     _rule(
         r"(?:for\s+|on\s+)?(?:youtube\s+|yt\s+)shorts|(?:for\s+|on\s+)?(?:instagram|insta|ig)\s+"
@@ -1185,7 +1179,7 @@ _COLOUR_RULES: tuple[_Rule, ...] = (
 _BARE_VERB_RULES: tuple[_Rule, ...] = (
     # "trim, add transitions": a cut with nothing said about what to cut.
     _rule(
-        r"(?:trim|cut|shorten)(?:\s+(?:it|this|the\s+(?:video|clip)))?(?=\s*(?:[,;.!\x1f]|$))",
+        r"(?:trim|cut|shorten)(?:\s+(?:it|this|the\s+(?:video|clip)))?(?=\s*(?:[,;.!\x00]|$))",
         _refuse('say what to cut, e.g. "cut the first 2 seconds" or "remove silence"'),
     ),
 )
@@ -1223,7 +1217,7 @@ RULES: tuple[_Rule, ...] = (
 
 _QUOTE_RE = re.compile(r"\"([^\"]*)\"|“([^”]*)”|‘([^’]*)’|(?<![\w])'([^']*)'(?![\w])")
 _CLAUSE_SPLIT = re.compile(
-    r"\x1f+|[,;!?\n]+|\.(?=\s|$)|\s+(?:and|then|also|plus|but|&)\s+|^\s*(?:and|then)\s+", re.I
+    r"\x00+|[,;!?\n]+|\.(?=\s|$)|\s+(?:and|then|also|plus|but|&)\s+|^\s*(?:and|then)\s+", re.I
 )
 _WORD_RE = re.compile(r"[\w'’.%/~:+-]+|[^\s\w]")
 
@@ -1242,10 +1236,9 @@ def parse_prompt(prompt: str) -> EditPlan:
     """Given a prompt, return the EditPlan it describes, with the not-understood clauses
     in `ignored`."""
     draft = _Draft()
-    # One space for any run of blanks: no pattern ever backtracks over a long blank run.
     work = _protect_quotes(_TYPO_RE.sub(_fix_typo, _SPACES.sub(" ", prompt)), draft)
     work = _parse_titles(work, draft)
-    work = _DESCRIPTION.sub(lambda m: "\x1f" * len(m[0]), work, count=1)
+    work = _DESCRIPTION.sub(lambda m: "\x00" * len(m[0]), work, count=1)
     work = _bind_ranges(work, draft)
     work = _bind_platforms(work)
     for rule in RULES:
@@ -1254,7 +1247,10 @@ def parse_prompt(prompt: str) -> EditPlan:
     return replace(draft.plan, ignored=tuple(dict.fromkeys(leftovers)))
 
 
-_SPACES = re.compile(r"[ \t\r\f\v]+")
+# Any run of blanks (Unicode ones too) or control characters becomes one space: no pattern
+# can then backtrack over a long blank run, and the parser's own markers (\x00 for text a
+# rule took, \x02…\x03 around quotes) cannot come from the user.
+_SPACES = re.compile(r"(?:[^\S\n]|[\x00-\x08\x0e-\x1f\x7f])+")
 # A part of the clip: "the first 5 seconds", "the last 3 s", "from 0:10 to 0:20", "0:10-0:20",
 # or "the rest" (after a range that starts at 0).
 _RANGE_Q = re.compile(
@@ -1279,7 +1275,7 @@ _UNRANGED_OPS = re.compile(
     re.I,
 )
 _CLAUSE_BOUNDS = re.compile(
-    rf"\x1f+|[,;!?\n]+|\.(?=\s|$)|\s+(?:and|then|but|also|plus|&)\s+(?!white\b|{TIME}(?![\w]))",
+    rf"\x00+|[,;!?\n]+|\.(?=\s|$)|\s+(?:and|then|but|also|plus|&)\s+(?!white\b|{TIME}(?![\w]))",
     re.I,
 )
 
@@ -1339,7 +1335,7 @@ def _bind_platforms(work: str) -> str:
             rest = _apply(rule, rest, scratch)
         # Another operation read words of this clause (even one that changes nothing, such
         # as "HD" = the default 1080p) and none of them was about the frame.
-        if "\x1f" in rest and scratch.plan.aspect == _EMPTY.aspect:
+        if "\x00" in rest and scratch.plan.aspect == _EMPTY.aspect:
             taken.append((start + found.start(), start + found.end()))
     return _blank_all(work, taken)
 
@@ -1374,7 +1370,10 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
         span = _range_span(found, draft)
         if scratch.plan.speed != 1.0 and span is not None:
             ranged = SpeedRange(span, scratch.plan.speed)
-            draft.set(speed_ranges=(*draft.plan.speed_ranges, ranged))
+            try:
+                draft.set(speed_ranges=(*draft.plan.speed_ranges, ranged))
+            except ValueError as exc:
+                draft.refused.append(f"{draft.restore(clause).strip()} ({exc})")
             taken.append((start, end))
         elif scratch.plan.speed != 1.0 or _UNRANGED_OPS.search(clause):
             draft.refused.append(f"{draft.restore(clause).strip()} ({RANGE_ONLY_SPEED})")
@@ -1406,9 +1405,9 @@ def _apply(rule: _Rule, work: str, draft: _Draft) -> str:
             continue
         try:
             took = rule.handler(m, draft) is not False
-        except ValueError:
-            # Words that look like a setting but hold an impossible value: leave them to
-            # be reported as not understood rather than guess.
+        except (ValueError, ArithmeticError):
+            # Words that look like a setting but hold an impossible value ("0x", "1e400
+            # dB"): leave them to be reported as not understood rather than guess.
             took = False
         if took:
             taken.append((m.start(), m.end()))
@@ -1422,7 +1421,7 @@ def _blank_all(work: str, spans: list[tuple[int, int]]) -> str:
     parts: list[str] = []
     pos = 0
     for start, end in spans:
-        parts += [work[pos:start], "\x1f" * (end - start)]
+        parts += [work[pos:start], "\x00" * (end - start)]
         pos = end
     parts.append(work[pos:])
     return "".join(parts)

@@ -5,6 +5,7 @@ Shared by the prompt parser and the `edits:` YAML so both read "90 seconds" the 
 
 from __future__ import annotations
 
+import math
 import re
 
 # Small number words people type instead of digits ("cut the first two seconds").
@@ -92,8 +93,8 @@ def seconds(text: str | float, *, default_unit: str = "s") -> float:
         else:
             unit = (match["unit"] or default_unit).lower()
             value = number(match["num"]) * _UNIT_SECONDS[unit]
-    if value < 0:
-        raise ValueError(f"a time cannot be negative [got {text!r}]")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"a time must be a finite, non-negative number [got {text!r}]")
     return value
 
 

@@ -12,7 +12,6 @@ from daemon.engines.local.plan import (
     COOLER_KELVIN,
     LUFS_PODCAST,
     LUFS_SOCIAL,
-    NEUTRAL_KELVIN,
     WARMER_KELVIN,
     Aspect,
     FpsMode,
@@ -47,14 +46,28 @@ RESOLUTION_NAMES: dict[str, int] = {
     "hd": 1080,
 }
 LOUDNESS_NAMES: dict[str, float] = {"social": LUFS_SOCIAL, "podcast": LUFS_PODCAST}
+# Names for transitions besides ffmpeg's own (fade, wipeleft, ...). "smooth" is what people
+# say for a gentle transition, so it is a fade (ffmpeg's smoothleft keeps its own name).
 TRANSITION_NAMES: dict[str, TransitionKind] = {
+    "fade": "fade",
     "crossfade": "fade",
+    "cross fade": "fade",
+    "smooth": "fade",
+    "cross dissolve": "dissolve",
+    "crossdissolve": "dissolve",
+    "dissolve": "dissolve",
+    "fade through black": "fadeblack",
+    "fade to black": "fadeblack",
+    "dip to black": "fadeblack",
+    "fade through white": "fadewhite",
+    "fade to white": "fadewhite",
     "wipe": "wipeleft",
     "slide": "slideleft",
     "zoom": "zoomin",
     "circle": "circleopen",
-    "smooth": "smoothleft",
     "pixelate": "pixelize",
+    "pixelize": "pixelize",
+    "radial": "radial",
 }
 FPS_MODE_NAMES: dict[str, FpsMode] = {
     "duplicate": "duplicate",
@@ -63,11 +76,9 @@ FPS_MODE_NAMES: dict[str, FpsMode] = {
     "smooth": "interpolate",
 }
 # Colour temperature words → kelvin (lower is warmer; see plan.NEUTRAL_KELVIN).
+# ("cool" alone is left out on purpose: "make it cool" is praise, not a colour.)
 TEMPERATURE_NAMES: dict[str, int] = {
     "warmer": WARMER_KELVIN,
-    "warm": WARMER_KELVIN,
     "cooler": COOLER_KELVIN,
-    "cool": COOLER_KELVIN,
     "colder": COOLER_KELVIN,
-    "neutral": NEUTRAL_KELVIN,
 }
