@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from daemon.config import Rule, parse_duration
 from daemon.engines.local.edits import EditsSpec
 from daemon.engines.local.plan import EditPlan
 from daemon.engines.local.prompt import parse_prompt, plan_from
@@ -15,6 +16,7 @@ from daemon.engines.local.vocab import (
     TEMPERATURE_NAMES,
     TRANSITION_NAMES,
 )
+from daemon.units import seconds
 
 # How a person would say each name in a prompt.
 FPS_PHRASES = {
@@ -64,3 +66,11 @@ def test_prompt_word_and_edits_twin_make_the_same_plan(
 def test_hd_is_1080p_everywhere() -> None:
     assert parse_prompt("720p, no wait, hd").resolution == 1080
     assert EditsSpec.model_validate({"resolution": "hd"}).resolution == 1080
+
+
+@pytest.mark.parametrize("text", ["1:30", "90s", "1.5 minutes", "90 seconds", "90"])
+def test_one_time_parser_for_combine_and_edits(text: str) -> None:
+    rule = Rule.model_validate({"name": "r", "glob": "*", "output": "/tmp/o", "combine": text})
+    assert rule.combine == 90.0
+    assert EditsSpec.model_validate({"max_duration": text}).max_duration == 90.0
+    assert parse_duration(text) == seconds(text) == 90.0

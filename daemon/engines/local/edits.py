@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from daemon.engines.local import units
+from daemon import units
 from daemon.engines.local.plan import (
     ASPECTS,
     DEFAULT_MUSIC_FADE_OUT,

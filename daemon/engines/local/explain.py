@@ -17,7 +17,7 @@ from daemon.engines.local.plan import NEUTRAL_KELVIN, REVERSE_MAX_SECONDS, EditP
 from daemon.engines.local.probe import MediaInfo, probe
 from daemon.engines.local.prompt import plan_from
 from daemon.engines.local.timeline import audio_out, timeline
-from daemon.engines.local.units import fmt_seconds
+from daemon.units import fmt_seconds
 
 # Without a file, plan for a typical phone clip.
 EXAMPLE_CLIP = MediaInfo(

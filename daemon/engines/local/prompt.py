@@ -52,7 +52,8 @@ from daemon.engines.local.plan import (
     Transition,
     problems,
 )
-from daemon.engines.local.units import (
+from daemon.engines.local.vocab import RESOLUTION_NAMES, TRANSITION_NAMES
+from daemon.units import (
     CLOCK,
     NUMBER,
     TIME,
@@ -61,7 +62,6 @@ from daemon.engines.local.units import (
     number,
     seconds,
 )
-from daemon.engines.local.vocab import RESOLUTION_NAMES, TRANSITION_NAMES
 
 # Factors for words without numbers. "speed up" alone is a gentle 1.5x (2x makes speech
 # hard to follow); "slow motion" is the usual half speed; a timelapse is 4x.
