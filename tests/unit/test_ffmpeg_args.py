@@ -262,3 +262,64 @@ def test_kept_spans() -> None:
 def test_an_edit_that_leaves_nothing_fails_clearly() -> None:
     with pytest.raises(PermanentError, match="leaves nothing"):
         timeline(parse_prompt("cut the first 20 seconds"), [clip()])
+
+
+def graph_for(prompt: str) -> str:
+    return graph_of(argv(prompt))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "present"),
+    [
+        ("reverse it", ["[joinv]trim=end=", ",reverse,", "areverse"]),
+        ("60fps", ["fps=60"]),
+        ("24 fps with frame blending", ["framerate=fps=24"]),
+        ("60fps with motion interpolation", ["minterpolate=fps=60:mi_mode=mci"]),
+        ("remove the background noise", ["highpass=f=80,afftdn=nr=12:nf=-40"]),
+        ("warmer", ["colortemperature=temperature=5000"]),
+        ("it looks too yellow", ["colortemperature=temperature=8000"]),
+        ("turn the volume down by half", ["volume=0.5"]),
+    ],
+)
+def test_new_edits_are_in_the_one_graph(prompt: str, present: list[str]) -> None:
+    graph = graph_for(prompt)
+    for piece in present:
+        assert piece in graph, piece
+
+
+def test_loop_repeats_the_pieces_and_lengthens_the_timeline() -> None:
+    plan = parse_prompt("loop it 3 times")
+    tl = timeline(plan, [clip()])
+    assert len(tl.pieces) == 3 and tl.total == pytest.approx(3 * tl.pieces[0].length)
+    assert "concat=n=3" in graph_for("loop it 3 times")
+    assert timeline(parse_prompt("loop it to 25 seconds"), [clip()]).total == pytest.approx(25.0)
+
+
+def test_speed_range_splits_the_clip_into_pieces_at_their_own_speed() -> None:
+    plan = parse_prompt("play the first 2 seconds in slow motion")
+    tl = timeline(plan, [clip()])
+    assert [(p.start, p.end, p.speed) for p in tl.pieces] == [(0.0, 2.0, 0.5), (2.0, 10.0, 1.0)]
+    assert tl.total == pytest.approx(4.0 + 8.0)
+    assert "setpts=PTS/0.5" in graph_for("play the first 2 seconds in slow motion")
+
+
+def test_speed_range_counted_from_the_end() -> None:
+    tl = timeline(parse_prompt("speed up the last 4 seconds 2x"), [clip()])
+    assert [(p.start, p.end, p.speed) for p in tl.pieces] == [(0.0, 6.0, 1.0), (6.0, 10.0, 2.0)]
+    assert tl.total == pytest.approx(8.0)
+
+
+def test_reverse_longer_than_the_limit_is_refused() -> None:
+    with pytest.raises(PermanentError, match="reversing is limited"):
+        timeline(parse_prompt("reverse it"), [clip(duration=30.0)])
+
+
+def test_edge_silence_keeps_the_pauses_in_the_middle() -> None:
+    clips = [clip(silences=[(0.0, 1.0), (4.0, 5.0), (9.0, 10.0)])]
+    edges = timeline(parse_prompt("trim the dead air at the start and end"), clips)
+    start = timeline(parse_prompt("remove the silence at the start"), clips)
+    # One piece: the 4-5 s pause stays; 0.15 s kept around speech, snapped to frames.
+    assert [(p.start, p.end) for p in edges.pieces] == [
+        (pytest.approx(0.85, abs=0.02), pytest.approx(9.15, abs=0.02))
+    ]
+    assert len(start.pieces) == 1 and start.pieces[0].end == 10.0
