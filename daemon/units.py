@@ -135,6 +135,36 @@ def decibels(text: str | float) -> float:
     return float(match["num"])
 
 
+_SIZE_UNITS = {
+    "mb": 1_000_000,
+    "megabyte": 1_000_000,
+    "megabytes": 1_000_000,
+    "gb": 1_000_000_000,
+    "gigabyte": 1_000_000_000,
+    "gigabytes": 1_000_000_000,
+    "mib": 1_048_576,
+    "gib": 1_073_741_824,
+}
+SIZE = r"(?:mb|megabytes?|gb|gigabytes?|mib|gib)"
+_SIZE_FULL = re.compile(rf"^\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>{SIZE})?\s*$", re.I)
+
+
+def size_bytes(text: str | float) -> int:
+    """Given "25MB", "1.5 GB", "100 MiB" or 25 (MB), return bytes. Raise ValueError otherwise."""
+    if isinstance(text, bool):
+        raise ValueError(f"expected a size such as 25MB [got {text!r}]")
+    if isinstance(text, int | float):
+        value = float(text) * _SIZE_UNITS["mb"]
+    else:
+        match = _SIZE_FULL.match(text)
+        if match is None:
+            raise ValueError(f"expected a size such as 25MB or 1.5GB [got {text!r}]")
+        value = float(match["num"]) * _SIZE_UNITS[(match["unit"] or "mb").lower()]
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"a size must be a positive number [got {text!r}]")
+    return int(value)
+
+
 def fmt_seconds(value: float) -> str:
     """Seconds as a short human string: 3 → "3 s", 90.5 → "1:30.5"."""
     if value < 60:

@@ -202,3 +202,13 @@ def test_dead_air_at_the_edges_keeps_the_pause_in_the_middle(
     assert abs(duration(middle) - 3.0) < TOLERANCE  # the 1-2 s pause is not at an edge
     lead = render(tmp_path, "trim the dead air at the start and end, 360p", clips["lead"], "l.mp4")
     assert abs(duration(lead) - (3.0 - 1.0 + 0.15)) < TOLERANCE  # padding kept before speech
+
+
+def test_size_limit_is_never_exceeded(tmp_path: Path, clips: dict[str, Path]) -> None:
+    """A noisy 2 s clip at 1080p would be several MB at CRF; asked for 0.3 MB it is
+    encoded with a capped bitrate, measured, and delivered under the limit."""
+    free = render(tmp_path, "1080p", clips["noisy"], "free.mp4")
+    capped = render(tmp_path, "keep it under 0.3 MB, 1080p", clips["noisy"], "capped.mp4")
+    assert free.stat().st_size > 300_000
+    assert capped.stat().st_size <= 300_000
+    assert abs(duration(capped) - 2.0) < TOLERANCE

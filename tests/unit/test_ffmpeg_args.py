@@ -323,3 +323,16 @@ def test_edge_silence_keeps_the_pauses_in_the_middle() -> None:
         (pytest.approx(0.85, abs=0.02), pytest.approx(9.15, abs=0.02))
     ]
     assert len(start.pieces) == 1 and start.pieces[0].end == 10.0
+
+
+def test_a_size_limit_caps_the_bitrate_instead_of_crf() -> None:
+    args = argv("under 10 MB")  # 10 s clip: 10 MB * 8 * 0.93 / 10 s = 7.44 Mb/s in all
+    video = 7_440_000 - 128_000
+    assert "-crf" not in args
+    assert args[args.index("-b:v") + 1] == str(video) == args[args.index("-maxrate") + 1]
+    assert args[args.index("-b:a") + 1] == "128000"
+
+
+def test_a_size_too_small_for_the_length_is_refused() -> None:
+    with pytest.raises(PermanentError, match=r"cannot fit in 0\.2 MB"):
+        argv("under 0.2 MB")

@@ -13,6 +13,7 @@ from daemon.engines.local.vocab import (
     FPS_MODE_NAMES,
     LOUDNESS_NAMES,
     RESOLUTION_NAMES,
+    SIZE_TARGET_MB,
     TEMPERATURE_NAMES,
     TRANSITION_NAMES,
 )
@@ -36,6 +37,8 @@ TWINS: list[tuple[str, dict[str, object]]] = [
     *((f"{word} transitions", {"transition": word}) for word in TRANSITION_NAMES),
     *((FPS_PHRASES[word], {"fps": 60, "fps_mode": word}) for word in FPS_MODE_NAMES),
     *((word, {"temperature": word}) for word in TEMPERATURE_NAMES),
+    *((f"for {word}", {"max_size": word}) for word in SIZE_TARGET_MB),
+    ("under 25 MB", {"max_size": "25MB"}),
     ("turn the volume down by 6 dB", {"volume": "-6dB"}),
     ("volume 150%", {"volume": "150%"}),
     ("loop it 3 times", {"loop": 3}),

@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError
 from daemon import units
 from daemon.engines.local.plan import (
     ASPECTS,
+    BYTES_PER_MB,
     DEFAULT_MUSIC_FADE_OUT,
     DEFAULT_MUSIC_VOLUME,
     DEFAULT_TITLE_SECONDS,
@@ -59,6 +60,7 @@ from daemon.engines.local.vocab import (
     FPS_MODE_NAMES,
     LOUDNESS_NAMES,
     RESOLUTION_NAMES,
+    SIZE_TARGET_MB,
     TEMPERATURE_NAMES,
     TRANSITION_NAMES,
 )
@@ -205,6 +207,14 @@ def _temperature(value: Any) -> int:
     raise ValueError(f"expected {names} or kelvin such as 5000 [got {value!r}]")
 
 
+def _max_size(value: Any) -> int:
+    if isinstance(value, str) and value.strip().lower() in SIZE_TARGET_MB:
+        return int(SIZE_TARGET_MB[value.strip().lower()] * BYTES_PER_MB)
+    if isinstance(value, str | int | float):
+        return units.size_bytes(value)
+    raise ValueError(f"expected a size such as 25MB or whatsapp [got {value!r}]")
+
+
 def _fps_mode(value: Any) -> FpsMode:
     text = str(value).strip().lower()
     if text in FPS_MODE_NAMES:
@@ -229,6 +239,7 @@ TransitionType = Annotated[str, BeforeValidator(_wrap("transition", _transition_
 Decibels = Annotated[float, BeforeValidator(_wrap("decibels", _db))]
 Volume = Annotated[float, BeforeValidator(_wrap("volume", _volume)), Field(ge=0, le=4)]
 Kelvin = Annotated[int, BeforeValidator(_wrap("temperature", _temperature))]
+MaxSize = Annotated[int, BeforeValidator(_wrap("size", _max_size)), Field(ge=100_000)]
 FpsModeName = Annotated[str, BeforeValidator(_wrap("fps_mode", _fps_mode))]
 
 
@@ -441,6 +452,10 @@ class EditsSpec(_Spec):
     denoise: bool | None = Field(
         default=None, description="Reduce background noise (hum, hiss, wind rumble)."
     )
+    max_size: MaxSize | None = Field(
+        default=None,
+        description="Keep the file under a size: 25MB, or whatsapp (16), discord (10), email (20).",
+    )
     loudness: Loudness | None = Field(
         default=None, description="EBU R128 target: social (-14 LUFS), podcast (-16) or a number."
     )
@@ -516,6 +531,8 @@ class EditsSpec(_Spec):
             value = getattr(self, key)
             if key in given and value is not None:
                 changes[key] = value
+        if self.max_size is not None:
+            changes["max_bytes"] = self.max_size
         if self.loop is not None:
             changes["loop_count"] = self.loop
         if self.loop_to is not None:

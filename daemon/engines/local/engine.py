@@ -20,7 +20,7 @@ from daemon.engines.local.ffmpeg import (
     music_path,
     transforms_path,
 )
-from daemon.engines.local.plan import EditPlan
+from daemon.engines.local.plan import BYTES_PER_MB, SIZE_ATTEMPTS, EditPlan
 from daemon.engines.local.probe import MediaInfo, probe
 from daemon.engines.local.prompt import plan_from
 from daemon.engines.local.render import run_analysis, run_ffmpeg
@@ -28,6 +28,8 @@ from daemon.engines.local.silence import parse_silences
 from daemon.engines.local.timeline import Timeline, timeline
 from daemon.errors import PermanentError
 
+# Each size retry aims this far under what the overshoot says would just fit.
+SIZE_RETRY_MARGIN = 0.95
 # Share of the progress bar the stabilisation analysis pass takes (it decodes once more).
 STABILIZE_SHARE = 40.0
 
@@ -66,21 +68,54 @@ class LocalEngine:
         progress = ctx.progress
         if plan.stabilize:
             progress = self._stabilize(plan, inputs, tl, ctx)
-        argv = build_render_args(
-            self.ffmpeg, plan, inputs, tl, output=ctx.scratch, settings=self.settings
-        )
-        ctx.log.debug("ffmpeg: {}", " ".join(argv))
         try:
+            self._render(plan, inputs, tl, ctx, progress)
+        finally:
+            transforms_path(ctx.scratch).unlink(missing_ok=True)
+        return EngineResult(path=ctx.scratch, engine=self.name, notes=tuple(ctx.notes))
+
+    def _render(
+        self,
+        plan: EditPlan,
+        inputs: list[MediaInfo],
+        tl: Timeline,
+        ctx: JobContext,
+        progress: Callable[[float], None],
+    ) -> None:
+        """Encode once; with a size limit, measure the file and encode again lower while it
+        is over (never hand on a file over the asked size)."""
+        scale, limit = 1.0, plan.max_bytes
+        for attempt in range(1, SIZE_ATTEMPTS + 1):
+            argv = build_render_args(
+                self.ffmpeg,
+                plan,
+                inputs,
+                tl,
+                output=ctx.scratch,
+                settings=self.settings,
+                size_scale=scale,
+            )
+            ctx.log.debug("ffmpeg: {}", " ".join(argv))
             run_ffmpeg(
                 argv,
-                expected_duration=duration,
+                expected_duration=tl.total,
                 timeout=self.settings.timeout,
                 on_progress=progress,
                 cancel=ctx.cancel,
             )
-        finally:
-            transforms_path(ctx.scratch).unlink(missing_ok=True)
-        return EngineResult(path=ctx.scratch, engine=self.name, notes=tuple(ctx.notes))
+            if limit is None:
+                return
+            size = ctx.scratch.stat().st_size
+            if size <= limit:
+                ctx.note(f"size {size / BYTES_PER_MB:.1f} MB (limit {limit / BYTES_PER_MB:g} MB)")
+                return
+            ctx.log.info("encode {} is {} bytes, over {}: again lower", attempt, size, limit)
+            scale *= limit / size * SIZE_RETRY_MARGIN
+        ctx.scratch.unlink(missing_ok=True)
+        raise PermanentError(
+            f"could not make the file smaller than {(limit or 0) / BYTES_PER_MB:g} MB "
+            f"in {SIZE_ATTEMPTS} encodes; cut it shorter or allow a bigger file"
+        )
 
     def _find_silences(
         self, plan: EditPlan, inputs: list[MediaInfo], ctx: JobContext

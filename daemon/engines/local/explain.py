@@ -129,6 +129,11 @@ def _describe_time(plan: EditPlan) -> list[str]:
         out.append(f"play backwards (at most {fmt_seconds(REVERSE_MAX_SECONDS)} of output)")
     if plan.fps is not None:
         out.append(f"frame rate {plan.fps:g} fps ({FPS_HOW[plan.fps_mode]})")
+    if plan.max_bytes is not None:
+        out.append(
+            f"file under {plan.max_bytes / 1e6:g} MB (bitrate capped, size checked after "
+            "encoding, encoded again lower if over)"
+        )
     if plan.denoise:
         out.append("reduce background noise (high-pass 80 Hz + FFT denoise)")
     if plan.color.temperature != NEUTRAL_KELVIN:

@@ -21,10 +21,19 @@ from pathlib import Path
 
 from daemon.config import LocalSettings
 from daemon.engines.local import fonts
-from daemon.engines.local.plan import NEUTRAL_KELVIN, EditPlan, SilenceCut, Title, even
+from daemon.engines.local.plan import (
+    BYTES_PER_MB,
+    MIN_VIDEO_BITRATE,
+    NEUTRAL_KELVIN,
+    EditPlan,
+    SilenceCut,
+    Title,
+    even,
+)
 from daemon.engines.local.probe import MediaInfo
 from daemon.engines.local.render import progress_args
 from daemon.engines.local.timeline import Timeline, audio_out
+from daemon.errors import PermanentError
 
 AUDIO_RATE = 48000
 AUDIO_BITRATE = "192k"
@@ -56,6 +65,12 @@ FPS_FILTERS = {
 # Background noise: a high-pass removes rumble and wind below 80 Hz, then afftdn takes
 # off a broadband noise floor (hiss, hum, fans) by 12 dB.
 DENOISE = "highpass=f=80,afftdn=nr=12:nf=-40"
+# Size targets: aim 7 % under the limit (MP4 headers, the rate control's slack); sound
+# gets 128 kb/s, or 64 kb/s when the whole budget is under 1 Mb/s.
+SIZE_MARGIN = 0.93
+SIZE_AUDIO_BITRATE = 128_000
+SIZE_AUDIO_BITRATE_LOW = 64_000
+SIZE_SMALL_BUDGET = 1_000_000
 TITLE_SIZE_DIVISOR = {"small": 20, "medium": 14, "large": 9}
 TITLE_Y = {"top": "h*0.08", "center": "(h-text_h)/2", "bottom": "h*0.90-text_h"}
 COLOR_TAGS = (
@@ -439,6 +454,23 @@ def transforms_path(output: Path) -> Path:
     return output.with_name(output.name + ".trf")
 
 
+def size_bitrates(plan: EditPlan, tl: Timeline, scale: float = 1.0) -> tuple[int, int] | None:
+    """Given a size limit, return (video, audio) bits per second that fit it, aiming
+    `scale` times the budget (retries aim lower); None without a limit. Raise
+    PermanentError when even a poor picture would not fit."""
+    if plan.max_bytes is None:
+        return None
+    budget = plan.max_bytes * 8 * SIZE_MARGIN * scale / tl.total
+    audio = SIZE_AUDIO_BITRATE if budget > SIZE_SMALL_BUDGET else SIZE_AUDIO_BITRATE_LOW
+    video = int(budget - audio)
+    if video < MIN_VIDEO_BITRATE:
+        raise PermanentError(
+            f"{tl.total:.0f} s of video cannot fit in {plan.max_bytes / BYTES_PER_MB:g} MB "
+            "with a watchable picture: cut it shorter or allow a bigger file"
+        )
+    return video, audio
+
+
 def build_render_args(
     ffmpeg: str,
     plan: EditPlan,
@@ -447,9 +479,19 @@ def build_render_args(
     *,
     output: Path,
     settings: LocalSettings,
+    size_scale: float = 1.0,
 ) -> tuple[str, ...]:
     """Return the argv of the single ffmpeg pass that renders `plan` (cut as `tl`) into
-    `output`."""
+    `output`. With a size limit the video bitrate is capped (see size_bitrates)."""
+    rates = size_bitrates(plan, tl, size_scale)
+    quality: tuple[str, ...] = ("-crf", str(settings.crf))
+    audio_bitrate = AUDIO_BITRATE
+    if rates is not None:
+        # A capped rate with a one-second buffer: the file cannot overshoot by much,
+        # and the engine measures it after encoding anyway.
+        video = str(rates[0])
+        quality = ("-b:v", video, "-maxrate", video, "-bufsize", video)
+        audio_bitrate = str(rates[1])
     stabilize = transforms_path(output) if plan.stabilize else None
     graph = filter_graph(plan, inputs, tl, stabilize=stabilize)
     audio: tuple[str, ...] = ()
@@ -460,7 +502,7 @@ def build_render_args(
             "-c:a",
             "aac",
             "-b:a",
-            AUDIO_BITRATE,
+            audio_bitrate,
             "-ar",
             str(AUDIO_RATE),
             "-ac",
@@ -472,8 +514,7 @@ def build_render_args(
         "libx264",
         "-preset",
         settings.preset,
-        "-crf",
-        str(settings.crf),
+        *quality,
         "-profile:v",
         "high",
         "-pix_fmt",

@@ -32,6 +32,13 @@ SILENCE_PADDING = 0.15
 REVERSE_MAX_SECONDS = 20.0
 # Loops and frame rates people ask for; beyond these a request is refused, not clamped.
 MAX_LOOPS = 20
+# A file size target is met with a capped bitrate, then checked; each retry aims this much
+# lower than the overshoot; after SIZE_ATTEMPTS encodes the job fails rather than deliver
+# a file over the limit. MB means 1,000,000 bytes (smaller than a MiB, so safe either way).
+BYTES_PER_MB = 1_000_000
+SIZE_ATTEMPTS = 3
+# Below this video bitrate a picture is mush: refuse the size rather than deliver it.
+MIN_VIDEO_BITRATE = 150_000
 MIN_SPEED = 0.1
 MAX_SPEED = 16.0
 MAX_LOOP_SECONDS = 3600.0
@@ -190,6 +197,7 @@ class EditPlan:
     volume: float = 1.0
     loudness: float | None = None
     denoise: bool = False
+    max_bytes: int | None = None
     stabilize: bool = False
     rotate: int = 0
     hflip: bool = False
@@ -256,6 +264,8 @@ def problems(plan: EditPlan) -> list[str]:  # noqa: PLR0912 - one check per fiel
         found.append(f"music volume={plan.music.volume}")
     if plan.rotate not in (0, 90, 180, 270):
         found.append(f"rotate={plan.rotate}")
+    if plan.max_bytes is not None and plan.max_bytes < 100_000:
+        found.append(f"max_bytes={plan.max_bytes}")
     if not 144 <= plan.resolution <= 4320:
         found.append(f"resolution={plan.resolution}")
     c = plan.color

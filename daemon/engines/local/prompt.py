@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 
 from daemon.engines.local.edits import EditsSpec
 from daemon.engines.local.plan import (
+    BYTES_PER_MB,
     COOLER_KELVIN,
     DEFAULT_FADE,
     DEFAULT_TITLE_SECONDS,
@@ -52,15 +53,17 @@ from daemon.engines.local.plan import (
     Transition,
     problems,
 )
-from daemon.engines.local.vocab import RESOLUTION_NAMES, TRANSITION_NAMES
+from daemon.engines.local.vocab import RESOLUTION_NAMES, SIZE_TARGET_MB, TRANSITION_NAMES
 from daemon.units import (
     CLOCK,
     NUMBER,
+    SIZE,
     TIME,
     TIME_WITH_UNIT,
     fraction,
     number,
     seconds,
+    size_bytes,
 )
 
 # Factors for words without numbers. "speed up" alone is a gentle 1.5x (2x makes speech
@@ -88,7 +91,7 @@ FILLER = frozenset(
     of on all thanks thank thx ty edit edited nice good great quality high best version do
     some bit little lets let's us be is should quick quickly simple ok okay hey hi both
     get give create produce turn up out over at by please. cheers standard normal regular
-    usual default add put apply use post posting upload share convert converted encode
+    usual default add put apply use post posting upload share convert converted encode send
     colour colours color colors picture image
     """.split()  # noqa: SIM905 - a word list reads best as prose
 )
@@ -492,8 +495,8 @@ NO_HIGHLIGHTS = (
     "e.g. keep 0:10-0:25"
 )
 NO_SIZE_TARGET = (
-    "a target file size is not built into the local engine yet; a shorter or 720p export "
-    "is smaller (e.g. max 60 seconds, 720p)"
+    'say how small, e.g. "under 25 MB", or where it goes: "for WhatsApp" (16 MB), '
+    '"for Discord" (10 MB), "for email" (20 MB)'
 )
 RANGE_ONLY_SPEED = "only speed can be applied to part of the clip; this was not done"
 LOOP_HOW = 'say how many times or how long, e.g. "loop it 3 times" or "loop it to 30 seconds"'
@@ -549,9 +552,19 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         _refuse(NO_HIGHLIGHTS),
     ),
     _rule(
-        rf"(?:(?:under|below|less\s+than|smaller\s+than|max(?:imum)?|at\s+most|no\s+(?:bigger|"
-        rf"larger|more)\s+than|fit\s+(?:in|into|under)|within|to)\s+)?\d+(?:\.\d+)?\s*"
-        rf"(?:mb|megabytes?|gb|gigabytes?|kb|mib|gib)(?:\s+(?:for|on|via)\s+{_SIZE_WORDS})?|"
+        r"(?:(?:make\s+it\s+|keep\s+it\s+|get\s+it\s+)?(?:under|below|less\s+than|smaller\s+than|"
+        r"max(?:imum)?|at\s+most|no\s+(?:bigger|larger|more)\s+than|fit\s+(?:in|into|under)|within|"
+        rf"to)\s+)?(?P<n>\d+(?:\.\d+)?)\s*(?P<u>{SIZE})(?:\s+(?:file\s+size|or\s+less|max(?:imum)?))?"
+        rf"(?:\s+(?:for|on|via|to\s+send\s+(?:on|via|by|over))\s+{_SIZE_WORDS})?",
+        lambda m, d: d.set(max_bytes=size_bytes(f"{m['n']}{m['u']}")),
+    ),
+    _rule(
+        r"(?:(?:make\s+it\s+)?small\s+enough\s+|(?:compress(?:ed)?|shrink)(?:\s+(?:it|this|the\s+"
+        r"(?:file|video)))?\s+)?(?:for|to\s+send\s+(?:on|via|by|over)|on|via|over|by)\s+"
+        r"(?P<where>whatsapp|discord|e-?mail|gmail)",
+        lambda m, d: d.set(max_bytes=int(SIZE_TARGET_MB[m["where"].lower()] * BYTES_PER_MB)),
+    ),
+    _rule(
         rf"(?:small\s+enough\s+)?(?:for|to\s+send\s+(?:on|via|by|over)|on|via|over|by)\s+"
         rf"{_SIZE_WORDS}|(?:compress(?:ed)?|shrink)(?:\s+(?:it|the\s+(?:file|video)))?|"
         r"smaller\s+file(?:\s+size)?|(?:reduce|lower)\s+(?:the\s+)?file\s+size",

@@ -75,6 +75,17 @@ FPS_MODE_NAMES: dict[str, FpsMode] = {
     "interpolate": "interpolate",
     "smooth": "interpolate",
 }
+# Size limits of places people send videos to, in MB (1,000,000 bytes): WhatsApp sends
+# videos up to 16 MB as media; Discord's free upload limit is 10 MB; most mail services
+# refuse attachments over 20-25 MB (Outlook.com 20 MB, Gmail 25 MB), so email is 20 MB.
+SIZE_TARGET_MB: dict[str, float] = {
+    "whatsapp": 16,
+    "discord": 10,
+    "email": 20,
+    "e-mail": 20,
+    "gmail": 25,
+}
+
 # Colour temperature words → kelvin (lower is warmer; see plan.NEUTRAL_KELVIN).
 # ("cool" alone is left out on purpose: "make it cool" is praise, not a colour.)
 TEMPERATURE_NAMES: dict[str, int] = {
