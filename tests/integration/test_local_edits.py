@@ -212,3 +212,54 @@ def test_size_limit_is_never_exceeded(tmp_path: Path, clips: dict[str, Path]) ->
     assert free.stat().st_size > 300_000
     assert capped.stat().st_size <= 300_000
     assert abs(duration(capped) - 2.0) < TOLERANCE
+
+
+@pytest.fixture(scope="session")
+def dull_then_lively(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """6 s: 3 s of a still grey frame in silence, then 3 s of moving pattern with a tone."""
+    out = tmp_path_factory.mktemp("highlight") / "dull_then_lively.mp4"
+    graph = (
+        "color=c=gray:s=320x240:r=30:d=3[a];testsrc2=s=320x240:r=30:d=3[b];"
+        "anullsrc=r=48000:cl=stereo:d=3[sa];sine=f=440:r=48000:d=3,aformat=channel_layouts=stereo[sb];"
+        "[a][sa][b][sb]concat=n=2:v=1:a=1[v][o]"
+    )
+    subprocess.run(
+        [
+            FFMPEG,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-filter_complex",
+            graph,
+            "-map",
+            "[v]",
+            "-map",
+            "[o]",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            str(out),
+        ],
+        check=True,
+    )
+    return out
+
+
+def test_highlight_keeps_the_lively_part(tmp_path: Path, dull_then_lively: Path) -> None:
+    out = render(tmp_path, "the best 2 seconds, 360p", dull_then_lively)
+    assert abs(duration(out) - 2.0) < TOLERANCE
+    # The kept part moves (the still grey part would give identical frames).
+    assert diff(frame_pixels(out, 0), frame_pixels(out, 30)) > 3
+    assert rms_db(out) > -40  # and it has the tone, not the silence
+
+
+def test_boring_parts_are_cut(tmp_path: Path, dull_then_lively: Path) -> None:
+    out = render(tmp_path, "cut out the boring parts, 360p", dull_then_lively)
+    assert 3.0 - TOLERANCE <= duration(out) <= 4.0 + TOLERANCE
+    assert diff(frame_pixels(out, 0), frame_pixels(out, 20)) > 3  # starts in the lively part

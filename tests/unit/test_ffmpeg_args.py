@@ -11,12 +11,14 @@ import pytest
 from daemon.config import LocalSettings
 from daemon.engines.local.ffmpeg import (
     atempo_chain,
+    build_highlight_args,
     build_render_args,
     build_silence_args,
     build_stabilize_args,
     escape_value,
     filter_graph,
 )
+from daemon.engines.local.highlights import best_span, boring_spans, parse_analysis, score
 from daemon.engines.local.plan import EditPlan, SilenceCut, Span, Transition, Trim
 from daemon.engines.local.probe import MediaInfo
 from daemon.engines.local.prompt import parse_prompt
@@ -336,3 +338,30 @@ def test_a_size_limit_caps_the_bitrate_instead_of_crf() -> None:
 def test_a_size_too_small_for_the_length_is_refused() -> None:
     with pytest.raises(PermanentError, match=r"cannot fit in 0\.2 MB"):
         argv("under 0.2 MB")
+
+
+HIGHLIGHT_LOG = "\n".join(
+    line
+    for t in range(6)
+    for line in (
+        f"[metadata@motion @ 0x1] frame:{t} pts:{t} pts_time:{t}.1",
+        f"[metadata@motion @ 0x1] lavfi.scene_score={0.0 if t < 3 else 0.2 + t / 100}",
+        f"[ametadata@loud @ 0x2] frame:{t} pts:{t} pts_time:{t}.5",
+        f"[ametadata@loud @ 0x2] lavfi.r128.M={-120 if t < 3 else -20 - t}",
+    )
+)
+
+
+def test_highlight_scores_pick_the_lively_seconds() -> None:
+    motion, loud = parse_analysis(HIGHLIGHT_LOG, 6.0)
+    assert motion[:3] == [0.0, 0.0, 0.0] and loud[:3] == [-70.0, -70.0, -70.0]
+    scores = score(motion, loud, has_audio=True)
+    assert best_span(scores, 2.0, 6.0).start >= 3.0
+    assert boring_spans(scores, 6.0) == [Span(0.0, 3.0)]
+
+
+def test_highlight_pass_is_one_small_sparse_pass() -> None:
+    args = build_highlight_args("ffmpeg", clip())
+    graph = args[args.index("-filter_complex") + 1]
+    assert "fps=4,scale=160:-2" in graph and "ebur128=metadata=1" in graph
+    assert args.count("-i") == 1

@@ -44,6 +44,7 @@ from daemon.engines.local.plan import (
     EditPlan,
     Fill,
     FpsMode,
+    Highlight,
     Music,
     Position,
     SilenceCut,
@@ -213,6 +214,14 @@ def _max_size(value: Any) -> int:
     if isinstance(value, str | int | float):
         return units.size_bytes(value)
     raise ValueError(f"expected a size such as 25MB or whatsapp [got {value!r}]")
+
+
+def _highlight(value: Any) -> Highlight:
+    if isinstance(value, Highlight):
+        return value
+    if isinstance(value, str) and value.strip().lower() == "boring":
+        return Highlight(mode="boring")
+    return Highlight(seconds=_time(value))
 
 
 def _fps_mode(value: Any) -> FpsMode:
@@ -452,6 +461,10 @@ class EditsSpec(_Spec):
     denoise: bool | None = Field(
         default=None, description="Reduce background noise (hum, hiss, wind rumble)."
     )
+    highlight: Annotated[Highlight | None, BeforeValidator(_wrap("highlight", _highlight))] = Field(
+        default=None,
+        description="Keep the best N seconds (e.g. 15s), or 'boring' to cut the dull parts.",
+    )
     max_size: MaxSize | None = Field(
         default=None,
         description="Keep the file under a size: 25MB, or whatsapp (16), discord (10), email (20).",
@@ -531,6 +544,8 @@ class EditsSpec(_Spec):
             value = getattr(self, key)
             if key in given and value is not None:
                 changes[key] = value
+        if self.highlight is not None:
+            changes["highlight"] = self.highlight
         if self.max_size is not None:
             changes["max_bytes"] = self.max_size
         if self.loop is not None:

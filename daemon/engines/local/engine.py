@@ -1,7 +1,8 @@
 """LocalEngine: probe the sources, plan the edit, render it with one ffmpeg pass.
 
 Analysis passes come first and only when the plan needs them: silencedetect per clip
-for "remove silence", vidstabdetect for "stabilise". They read, never encode; the
+for "remove silence", one low-resolution scoring pass for highlights, vidstabdetect for
+"stabilise". They read, never encode; the
 picture is encoded once, by the render.
 """
 
@@ -12,8 +13,9 @@ from dataclasses import replace
 
 from daemon.config import LocalSettings
 from daemon.engines.base import EngineResult, JobContext, JobSpec
-from daemon.engines.local import fonts
+from daemon.engines.local import fonts, highlights
 from daemon.engines.local.ffmpeg import (
+    build_highlight_args,
     build_render_args,
     build_silence_args,
     build_stabilize_args,
@@ -61,6 +63,7 @@ class LocalEngine:
         if music is not None and not music.is_file():
             raise PermanentError(f"music file not found: {music}")
         inputs = self._find_silences(plan, inputs, ctx)
+        plan = self._find_highlights(plan, inputs, ctx)
         # The one timeline of this render: the analysis pass and the render share it.
         tl = timeline(plan, inputs)
         duration = tl.total
@@ -116,6 +119,24 @@ class LocalEngine:
             f"could not make the file smaller than {(limit or 0) / BYTES_PER_MB:g} MB "
             f"in {SIZE_ATTEMPTS} encodes; cut it shorter or allow a bigger file"
         )
+
+    def _find_highlights(
+        self, plan: EditPlan, inputs: list[MediaInfo], ctx: JobContext
+    ) -> EditPlan:
+        """Score the clip in one low-resolution pass and turn the highlight into trims."""
+        if plan.highlight is None:
+            return plan
+        if len(inputs) != 1:
+            raise PermanentError(
+                f"highlights are picked from one clip at a time; this job combines {len(inputs)}"
+            )
+        argv = build_highlight_args(self.ffmpeg, inputs[0])
+        log = run_analysis(argv, timeout=self.settings.timeout, cancel=ctx.cancel)
+        plan, lines = highlights.resolve(plan, inputs[0], log)
+        for line in lines:
+            ctx.log.info("{}", line)
+        ctx.note(lines[-1])
+        return plan
 
     def _find_silences(
         self, plan: EditPlan, inputs: list[MediaInfo], ctx: JobContext

@@ -6,9 +6,10 @@ import shlex
 from pathlib import Path
 
 from daemon.config import LocalSettings
-from daemon.engines.local import fonts
+from daemon.engines.local import fonts, highlights
 from daemon.engines.local.edits import EditsSpec
 from daemon.engines.local.ffmpeg import (
+    build_highlight_args,
     build_render_args,
     build_silence_args,
     build_stabilize_args,
@@ -16,6 +17,7 @@ from daemon.engines.local.ffmpeg import (
 from daemon.engines.local.plan import NEUTRAL_KELVIN, REVERSE_MAX_SECONDS, EditPlan
 from daemon.engines.local.probe import MediaInfo, probe
 from daemon.engines.local.prompt import plan_from
+from daemon.engines.local.render import run_analysis
 from daemon.engines.local.timeline import audio_out, timeline
 from daemon.units import fmt_seconds
 
@@ -58,6 +60,16 @@ def explain(
     else:
         lines.append("ignored: nothing")
     lines += [f"note: {note}" for note in notes]
+    if plan.highlight is not None:
+        argv = build_highlight_args(ffmpeg, info)
+        lines.append(
+            "analysis pass (scores each second: motion + loudness; the cut depends on it):"
+        )
+        lines.append("  " + shlex.join(argv))
+        if file is not None:
+            log = run_analysis(argv, timeout=settings.timeout)
+            plan, scored = highlights.resolve(plan, info, log)
+            lines += [f"  {line}" for line in scored]
     tl = timeline(plan, [info])
     lines.append(
         f"output: {tl.width}x{tl.height} {float(tl.rate):.3g} fps, "
@@ -129,6 +141,14 @@ def _describe_time(plan: EditPlan) -> list[str]:
         out.append(f"play backwards (at most {fmt_seconds(REVERSE_MAX_SECONDS)} of output)")
     if plan.fps is not None:
         out.append(f"frame rate {plan.fps:g} fps ({FPS_HOW[plan.fps_mode]})")
+    if plan.highlight is not None:
+        h = plan.highlight
+        what = (
+            f"keep the best {fmt_seconds(h.seconds)}"
+            if h.mode == "best"
+            else "cut the boring parts"
+        )
+        out.append(f"{what} (each second scored by motion + loudness in one analysis pass)")
     if plan.max_bytes is not None:
         out.append(
             f"file under {plan.max_bytes / 1e6:g} MB (bitrate capped, size checked after "

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from daemon.config import LocalSettings
 from daemon.engines.local import fonts
+from daemon.engines.local.highlights import ANALYSIS_FPS, ANALYSIS_WIDTH
 from daemon.engines.local.plan import (
     BYTES_PER_MB,
     MIN_VIDEO_BITRATE,
@@ -547,6 +548,33 @@ def build_stabilize_args(
         "-f",
         "null",
         "-",
+    )
+
+
+def build_highlight_args(ffmpeg: str, info: MediaInfo) -> tuple[str, ...]:
+    """Return the argv of the one analysis pass that scores a clip for highlights: scene
+    scores of a small, sparse copy of the picture and momentary loudness, printed to the
+    log (highlights.parse_analysis reads them). Nothing is encoded."""
+    graph = (
+        f"[0:v:0]fps={ANALYSIS_FPS},scale={ANALYSIS_WIDTH}:-2,select='gte(scene\\,0)',"
+        "metadata@motion=print:key=lavfi.scene_score[motion]"
+    )
+    outputs: tuple[str, ...] = ("-map", "[motion]", "-f", "null", "-")
+    if info.has_audio:
+        graph += ";[0:a:0]ebur128=metadata=1,ametadata@loud=print:key=lavfi.r128.M[loud]"
+        outputs += ("-map", "[loud]", "-f", "null", "-")
+    return (
+        ffmpeg,
+        "-hide_banner",
+        "-nostdin",
+        "-nostats",
+        "-loglevel",
+        "info",
+        "-i",
+        str(info.path),
+        "-filter_complex",
+        graph,
+        *outputs,
     )
 
 

@@ -55,6 +55,9 @@ Aspect = Literal["source", "9:16", "16:9", "1:1", "4:5"]
 # (framerate), or estimate motion between frames (minterpolate; slow, smoothest).
 FpsMode = Literal["duplicate", "blend", "interpolate"]
 SilenceWhere = Literal["all", "edges", "start", "end"]
+HighlightMode = Literal["best", "boring"]
+# "a highlight" with no length: about what a social teaser runs.
+DEFAULT_HIGHLIGHT_SECONDS = 30.0
 Fill = Literal["blur", "crop", "pad"]
 Position = Literal["top", "center", "bottom"]
 TitleSize = Literal["small", "medium", "large"]
@@ -119,6 +122,15 @@ class SilenceCut:
 
 
 @dataclass(frozen=True)
+class Highlight:
+    """Keep the best `seconds` of the clip, or cut its boring parts (see highlights.py);
+    resolved into trims by the engine after one analysis pass."""
+
+    mode: HighlightMode = "best"
+    seconds: float = DEFAULT_HIGHLIGHT_SECONDS
+
+
+@dataclass(frozen=True)
 class SpeedRange:
     """Play `span` (seconds of each source clip) at `factor` ("the first 5 s in slow motion").
 
@@ -178,6 +190,7 @@ class EditPlan:
     trim: Trim = field(default_factory=Trim)
     max_duration: float | None = None
     silence: SilenceCut | None = None
+    highlight: Highlight | None = None
     speed: float = 1.0
     speed_ranges: tuple[SpeedRange, ...] = ()
     loop_count: int = 1
@@ -216,7 +229,7 @@ def even(value: float) -> int:
     return max(2, round(value / 2) * 2)
 
 
-def problems(plan: EditPlan) -> list[str]:  # noqa: PLR0912 - one check per field
+def problems(plan: EditPlan) -> list[str]:  # noqa: PLR0912, PLR0915 - one check per field
     """Given a plan, return what makes it impossible to render as meant (empty when valid).
 
     The prompt parser refuses any reading that would break one of these, so the words
@@ -264,6 +277,8 @@ def problems(plan: EditPlan) -> list[str]:  # noqa: PLR0912 - one check per fiel
         found.append(f"music volume={plan.music.volume}")
     if plan.rotate not in (0, 90, 180, 270):
         found.append(f"rotate={plan.rotate}")
+    if plan.highlight is not None and not 1 <= plan.highlight.seconds <= MAX_LOOP_SECONDS:
+        found.append(f"highlight={plan.highlight.seconds}")
     if plan.max_bytes is not None and plan.max_bytes < 100_000:
         found.append(f"max_bytes={plan.max_bytes}")
     if not 144 <= plan.resolution <= 4320:

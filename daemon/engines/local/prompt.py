@@ -42,6 +42,7 @@ from daemon.engines.local.plan import (
     EditPlan,
     Fill,
     FpsMode,
+    Highlight,
     Music,
     Position,
     SilenceCut,
@@ -490,10 +491,6 @@ NO_SPEECH_MODEL = (
     'have; give the words in quotes instead, e.g. add a caption "Happy birthday"'
 )
 NOT_BUILT = "the local engine cannot do this yet; nothing was changed for it"
-NO_HIGHLIGHTS = (
-    "picking the best part is not built into the local engine yet; name the part instead, "
-    "e.g. keep 0:10-0:25"
-)
 NO_SIZE_TARGET = (
     'say how small, e.g. "under 25 MB", or where it goes: "for WhatsApp" (16 MB), '
     '"for Discord" (10 MB), "for email" (20 MB)'
@@ -507,6 +504,14 @@ def _refuse(reason: str) -> Handler:
         d.refused.append(f"{d.restore(m.group(0)).strip()} ({reason})")
 
     return handle
+
+
+def _highlight(m: re.Match[str], d: _Draft) -> None:
+    if m["boring"]:
+        d.set(highlight=Highlight(mode="boring"))
+        return
+    length = m["d1"] or m["d2"] or m["d3"]
+    d.set(highlight=Highlight(seconds=seconds(length)) if length else Highlight())
 
 
 def _refuse_music(m: re.Match[str], d: _Draft) -> bool:
@@ -542,14 +547,15 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         rf"(?:(?:make|create|give\s+me|cut|trim|remove|drop|skip|delete|edit|take\s+out|"
         rf"turn\s+(?:it|this)\s+into|pick|find|just\s+keep|keep|only\s+keep)\s+)?"
         rf"(?:(?:it|this)\s+into\s+)?(?:out\s+)?(?:me\s+)?(?:the\s+|an?\s+|all\s+the\s+)?"
-        rf"(?:{TIME_WITH_UNIT}[\s-]+(?:long\s+)?)?(?:short\s+)?"
+        rf"(?:(?P<d1>{TIME_WITH_UNIT})[\s-]+(?:long\s+)?)?(?:short\s+)?"
         r"(?:highlights?(?:\s+reel)?|teaser|trailer|recap|best[\s-]of|montage|"
         r"(?:best|funniest|most\s+(?:interesting|exciting|important))\s+(?:parts?|bits?|"
-        r"moments?|scenes?|shots?)|boring\s+(?:parts?|bits?|stuff|sections?|moments?)|"
-        r"parts?\s+where\s+nothing\s+happens)"
+        r"moments?|scenes?|shots?)|(?P<boring>boring\s+(?:parts?|bits?|stuff|sections?|moments?)|"
+        r"parts?\s+where\s+nothing\s+happens)|best\s+(?P<d3>"
+        rf"{TIME_WITH_UNIT}))"
         r"(?:\s+(?:from|of|with)\s+(?:the\s+)?(?:best|most\s+\w+)\s+(?:parts?|bits?|moments?))?"
-        rf"(?:,?\s+(?:of\s+|in\s+)?{TIME_WITH_UNIT}(?:\s+long)?)?",
-        _refuse(NO_HIGHLIGHTS),
+        rf"(?:,?\s+(?:of\s+|in\s+)?(?P<d2>{TIME_WITH_UNIT})(?:\s+long)?)?",
+        _highlight,
     ),
     _rule(
         r"(?:(?:make\s+it\s+|keep\s+it\s+|get\s+it\s+)?(?:under|below|less\s+than|smaller\s+than|"
