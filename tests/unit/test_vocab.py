@@ -39,6 +39,8 @@ TWINS: list[tuple[str, dict[str, object]]] = [
     *((word, {"temperature": word}) for word in TEMPERATURE_NAMES),
     *((f"for {word}", {"max_size": word}) for word in SIZE_TARGET_MB),
     ("under 25 MB", {"max_size": "25MB"}),
+    ("the best 15 seconds", {"highlight": "15s"}),
+    ("cut out the boring parts", {"highlight": "boring"}),
     ("turn the volume down by 6 dB", {"volume": "-6dB"}),
     ("volume 150%", {"volume": "150%"}),
     ("loop it 3 times", {"loop": 3}),
