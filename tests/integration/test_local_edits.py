@@ -263,3 +263,35 @@ def test_boring_parts_are_cut(tmp_path: Path, dull_then_lively: Path) -> None:
     out = render(tmp_path, "cut out the boring parts, 360p", dull_then_lively)
     assert 3.0 - TOLERANCE <= duration(out) <= 4.0 + TOLERANCE
     assert diff(frame_pixels(out, 0), frame_pixels(out, 20)) > 3  # starts in the lively part
+
+
+def test_capture_date_is_drawn_in_the_asked_corner(tmp_path: Path) -> None:
+    dated = make_clip(
+        tmp_path / "dated.mp4",
+        duration=1.0,
+        size=(640, 360),
+        extra=("-metadata", "creation_time=2024-07-14T10:00:00Z"),
+    )
+    plain = render(tmp_path, "360p", dated, "plain.mp4")
+    stamped = render(tmp_path, "put the date in the corner, 360p", dated, "stamped.mp4")
+    a, b = frame_pixels(plain, 5), frame_pixels(stamped, 5)
+    width = 640
+
+    def region(pixels: bytes, x0: int, y0: int) -> bytes:
+        return b"".join(pixels[y * width + x0 : y * width + x0 + 200] for y in range(y0, y0 + 40))
+
+    # Something was drawn at the bottom right, nothing at the top left.
+    assert diff(region(a, 430, 310), region(b, 430, 310)) > 5
+    assert diff(region(a, 0, 0), region(b, 0, 0)) < 2
+
+
+def test_no_recording_date_means_no_caption_and_a_note(tmp_path: Path) -> None:
+    undated = make_clip(tmp_path / "undated.mp4", duration=1.0, extra=("-map_metadata", "-1"))
+    rule = Rule.model_validate(
+        {"name": "r", "glob": "*", "output": str(tmp_path / "out"), "prompt": "date in the corner"}
+    )
+    config = Config.model_validate({"watch": [str(tmp_path / "in")], "rules": [rule.model_dump()]})
+    job = JobSpec(job_id=1, sources=(undated,), rule=config.rules[0], config=config)
+    ctx = JobContext(scratch=tmp_path / "o.mp4", log=logger)
+    result = LocalEngine(SETTINGS, FFMPEG).run(job, ctx)
+    assert any("no recording date" in n for n in result.notes)

@@ -41,6 +41,7 @@ from daemon.engines.local.plan import (
     SILENCE_THRESHOLD_DB,
     TRANSITION_KINDS,
     Aspect,
+    Corner,
     EditPlan,
     Fill,
     FpsMode,
@@ -465,6 +466,10 @@ class EditsSpec(_Spec):
         default=None,
         description="Keep the best N seconds (e.g. 15s), or 'boring' to cut the dull parts.",
     )
+    date_caption: Corner | None = Field(
+        default=None,
+        description="Draw the recording date (from the file) in a corner, e.g. bottom-right.",
+    )
     max_size: MaxSize | None = Field(
         default=None,
         description="Keep the file under a size: 25MB, or whatsapp (16), discord (10), email (20).",
@@ -546,6 +551,8 @@ class EditsSpec(_Spec):
                 changes[key] = value
         if self.highlight is not None:
             changes["highlight"] = self.highlight
+        if self.date_caption is not None:
+            changes["date_corner"] = self.date_caption
         if self.max_size is not None:
             changes["max_bytes"] = self.max_size
         if self.loop is not None:

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from daemon.config import LocalSettings
 from daemon.engines.base import EngineResult, JobContext, JobSpec
-from daemon.engines.local import fonts, highlights
+from daemon.engines.local import datecaption, fonts, highlights
 from daemon.engines.local.ffmpeg import (
     build_highlight_args,
     build_render_args,
@@ -55,7 +55,9 @@ class LocalEngine:
             raise PermanentError(
                 "strict rule: prompt not understood: " + "; ".join(f'"{p}"' for p in plan.ignored)
             )
+        plan, dated = datecaption.with_capture_date(plan, inputs[0])
         plan, notes = fonts.resolve_titles(plan)
+        notes = [*dated, *notes]
         for note in notes:
             ctx.note(note)
             ctx.log.warning(note)

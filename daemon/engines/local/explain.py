@@ -6,7 +6,7 @@ import shlex
 from pathlib import Path
 
 from daemon.config import LocalSettings
-from daemon.engines.local import fonts, highlights
+from daemon.engines.local import datecaption, fonts, highlights
 from daemon.engines.local.edits import EditsSpec
 from daemon.engines.local.ffmpeg import (
     build_highlight_args,
@@ -44,7 +44,6 @@ def explain(
     """Given a prompt (and edits, a file), return the plan, what was ignored and the exact
     ffmpeg command(s), as text for a person. Probes `file`; renders nothing."""
     plan = plan_from(prompt, edits)
-    plan, notes = fonts.resolve_titles(plan)
     lines: list[str] = []
     if file is None:
         info = EXAMPLE_CLIP
@@ -52,6 +51,9 @@ def explain(
     else:
         info = probe(file)
         lines.append(f"input: {_describe_input(info)}")
+    plan, dated = datecaption.with_capture_date(plan, info)
+    plan, notes = fonts.resolve_titles(plan)
+    notes = [*dated, *notes]
     lines.append("plan:")
     lines += [f"  {line}" for line in describe(plan)]
     if plan.ignored:
@@ -149,6 +151,8 @@ def _describe_time(plan: EditPlan) -> list[str]:
             else "cut the boring parts"
         )
         out.append(f"{what} (each second scored by motion + loudness in one analysis pass)")
+    if plan.date_corner is not None:
+        out.append(f"the recording date (from the file) in the {plan.date_corner} corner")
     if plan.max_bytes is not None:
         out.append(
             f"file under {plan.max_bytes / 1e6:g} MB (bitrate capped, size checked after "
@@ -220,9 +224,8 @@ def describe(plan: EditPlan) -> list[str]:  # noqa: PLR0912, PLR0915 - one line 
         start = (
             fmt_seconds(title.start) if title.start >= 0 else f"last {fmt_seconds(-title.start)}"
         )
-        out.append(
-            f'text "{title.text}" {title.position}, {title.size}, {start} to {_until(title.end)}'
-        )
+        where = f"in the {title.corner} corner" if title.corner else title.position
+        out.append(f'text "{title.text}" {where}, {title.size}, {start} to {_until(title.end)}')
     if plan.music is not None:
         m = plan.music
         out.append(

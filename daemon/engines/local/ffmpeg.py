@@ -74,6 +74,13 @@ SIZE_AUDIO_BITRATE_LOW = 64_000
 SIZE_SMALL_BUDGET = 1_000_000
 TITLE_SIZE_DIVISOR = {"small": 20, "medium": 14, "large": 9}
 TITLE_Y = {"top": "h*0.08", "center": "(h-text_h)/2", "bottom": "h*0.90-text_h"}
+# A corner label sits 4 % of the width and 5 % of the height in from the edges.
+CORNER_XY = {
+    "top-left": ("w*0.04", "h*0.05"),
+    "top-right": ("w*0.96-text_w", "h*0.05"),
+    "bottom-left": ("w*0.04", "h*0.95-text_h"),
+    "bottom-right": ("w*0.96-text_w", "h*0.95-text_h"),
+}
 COLOR_TAGS = (
     "-color_primaries",
     "bt709",
@@ -314,8 +321,8 @@ def _title_filter(title: Title, tl: Timeline, font: Path) -> str:
         "fontcolor": title.color,
         "borderw": str(max(1, size // 18)),
         "bordercolor": "black@0.6",
-        "x": "(w-text_w)/2",
-        "y": TITLE_Y[title.position],
+        "x": CORNER_XY[title.corner][0] if title.corner else "(w-text_w)/2",
+        "y": CORNER_XY[title.corner][1] if title.corner else TITLE_Y[title.position],
         "enable": f"between(t,{_num(start)},{_num(end)})",
         "alpha": alpha,
     }

@@ -60,6 +60,7 @@ HighlightMode = Literal["best", "boring"]
 DEFAULT_HIGHLIGHT_SECONDS = 30.0
 Fill = Literal["blur", "crop", "pad"]
 Position = Literal["top", "center", "bottom"]
+Corner = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
 TitleSize = Literal["small", "medium", "large"]
 TransitionKind = Literal[
     "fade",
@@ -159,6 +160,8 @@ class Title:
     size: TitleSize = "large"
     font: str | None = None
     color: str = "white"
+    # Set for a small label in a corner (the capture date); `position` is then unused.
+    corner: Corner | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,8 @@ class EditPlan:
     loudness: float | None = None
     denoise: bool = False
     max_bytes: int | None = None
+    # Draw the date the first clip was recorded (from its own metadata) in this corner.
+    date_corner: Corner | None = None
     stabilize: bool = False
     rotate: int = 0
     hflip: bool = False

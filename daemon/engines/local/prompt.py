@@ -514,6 +514,17 @@ def _highlight(m: re.Match[str], d: _Draft) -> None:
     d.set(highlight=Highlight(seconds=seconds(length)) if length else Highlight())
 
 
+def _date_caption(m: re.Match[str], d: _Draft) -> bool:
+    if m["time"]:
+        return False  # the time of day is not drawn; leave "date and time" to be reported
+    if not re.search(r"date", m[0], re.I):
+        return False
+    vertical = (m["v"] or m["v2"] or "bottom").lower().replace("lower", "bottom")
+    vertical = vertical.replace("upper", "top")
+    d.set(date_corner=f"{vertical}-{(m['h'] or 'right').lower()}")
+    return True
+
+
 def _refuse_music(m: re.Match[str], d: _Draft) -> bool:
     if d.plan.music is not None:
         return False
@@ -578,11 +589,11 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         r"(?:(?:put|add|show|stamp|burn\s+in|include|overlay)\s+)?(?:the\s+|a\s+)?(?:capture\s+|"
-        r"recording\s+|shooting\s+|filming\s+|original\s+)?(?:date(?:\s+and\s+time)?|"
-        r"time\s*stamp|date\s*stamp)(?:\s+(?:it\s+was\s+)?(?:taken|filmed|shot|recorded))?"
-        r"(?:\s+(?:in|on|at)\s+the\s+(?:(?:top|bottom|lower|upper)\s+)?(?:(?:left|right)\s+)?"
-        r"(?:corner|bottom|top))?",
-        _refuse(NOT_BUILT),
+        r"recording\s+|shooting\s+|filming\s+|original\s+)?(?P<time>date\s+and\s+time|"
+        r"time\s*stamp)?(?:date|date\s*stamp)?(?:\s+(?:it\s+was\s+|when\s+it\s+was\s+)?"
+        r"(?:taken|filmed|shot|recorded))?(?:\s+(?:in|on|at)\s+the\s+(?:(?P<v>top|bottom|lower|upper)"
+        r"\s+)?(?:(?P<h>left|right)(?:[\s-]hand)?\s+)?(?:corner|(?P<v2>bottom|top)))?",
+        _date_caption,
     ),
     _rule(
         r"(?:(?:add|put|overlay|place|stamp|insert|with|remove)\s+)?(?:my\s+|our\s+|the\s+|a\s+)?"
