@@ -295,3 +295,29 @@ def test_no_recording_date_means_no_caption_and_a_note(tmp_path: Path) -> None:
     ctx = JobContext(scratch=tmp_path / "o.mp4", log=logger)
     result = LocalEngine(SETTINGS, FFMPEG).run(job, ctx)
     assert any("no recording date" in n for n in result.notes)
+
+
+def test_logo_is_drawn_in_its_corner(tmp_path: Path) -> None:
+    source = make_clip(tmp_path / "clip.mp4", duration=1.0, size=(640, 360))
+    subprocess.run(
+        [FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+         "color=c=red:s=100x50:d=0.04", "-frames:v", "1", str(tmp_path / "logo.png")],
+        check=True,
+    )  # fmt: skip
+    out = render(tmp_path, "add my logo logo.png in the top left corner, 360p", source)
+    raw = _decode(out, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24")
+    width = 640
+
+    def rgb(x: int, y: int) -> tuple[int, int, int]:
+        i = (y * width + x) * 3
+        return raw[i], raw[i + 1], raw[i + 2]
+
+    r, g, b = rgb(40, 20)  # inside the logo: 3 % in, 15 % of 640 wide
+    assert r > 200 and g < 60 and b < 60
+    r, g, b = rgb(600, 330)  # the opposite corner keeps the picture
+    assert not (r > 200 and g < 60 and b < 60)
+
+
+def test_missing_logo_fails_with_its_path(tmp_path: Path, clips: dict[str, Path]) -> None:
+    with pytest.raises(PermanentError, match="logo image not found"):
+        render(tmp_path, "add my logo nowhere.png", clips["plain"])

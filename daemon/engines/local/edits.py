@@ -26,6 +26,7 @@ from daemon import units
 from daemon.engines.local.plan import (
     ASPECTS,
     BYTES_PER_MB,
+    DEFAULT_LOGO_SHARE,
     DEFAULT_MUSIC_FADE_OUT,
     DEFAULT_MUSIC_VOLUME,
     DEFAULT_TITLE_SECONDS,
@@ -46,6 +47,7 @@ from daemon.engines.local.plan import (
     Fill,
     FpsMode,
     Highlight,
+    Logo,
     Music,
     Position,
     SilenceCut,
@@ -276,6 +278,14 @@ class SilenceSpec(_Spec):
     )
 
 
+class LogoSpec(_Spec):
+    """An image drawn over the video in a corner."""
+
+    file: str = Field(min_length=1, description="PNG/JPEG/WebP; ~ expanded, relative to the video.")
+    corner: Corner = Field(default="top-right", description="top-left, top-right, bottom-…")
+    size: Fraction = Field(default=DEFAULT_LOGO_SHARE, description="Width share, e.g. 15%.")
+
+
 class SpeedRangeSpec(_Spec):
     """One stretch of each clip played at its own speed."""
 
@@ -466,6 +476,9 @@ class EditsSpec(_Spec):
         default=None,
         description="Keep the best N seconds (e.g. 15s), or 'boring' to cut the dull parts.",
     )
+    logo: Annotated[LogoSpec | None, BeforeValidator(_music)] = Field(
+        default=None, description="An image file, or {file, corner, size}: a logo/watermark."
+    )
     date_caption: Corner | None = Field(
         default=None,
         description="Draw the recording date (from the file) in a corner, e.g. bottom-right.",
@@ -551,6 +564,8 @@ class EditsSpec(_Spec):
                 changes[key] = value
         if self.highlight is not None:
             changes["highlight"] = self.highlight
+        if self.logo is not None:
+            changes["logo"] = Logo(self.logo.file, self.logo.corner, self.logo.size)
         if self.date_caption is not None:
             changes["date_corner"] = self.date_caption
         if self.max_size is not None:

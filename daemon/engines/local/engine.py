@@ -19,6 +19,7 @@ from daemon.engines.local.ffmpeg import (
     build_render_args,
     build_silence_args,
     build_stabilize_args,
+    logo_path,
     music_path,
     transforms_path,
 )
@@ -64,6 +65,9 @@ class LocalEngine:
         music = music_path(plan, inputs)
         if music is not None and not music.is_file():
             raise PermanentError(f"music file not found: {music}")
+        logo = logo_path(plan, inputs)
+        if logo is not None and not logo.is_file():
+            raise PermanentError(f"logo image not found: {logo}")
         inputs = self._find_silences(plan, inputs, ctx)
         plan = self._find_highlights(plan, inputs, ctx)
         # The one timeline of this render: the analysis pass and the render share it.

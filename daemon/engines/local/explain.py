@@ -151,6 +151,9 @@ def _describe_time(plan: EditPlan) -> list[str]:
             else "cut the boring parts"
         )
         out.append(f"{what} (each second scored by motion + loudness in one analysis pass)")
+    if plan.logo is not None:
+        logo = plan.logo
+        out.append(f"logo {logo.path} in the {logo.corner} corner, {logo.share:.0%} wide")
     if plan.date_corner is not None:
         out.append(f"the recording date (from the file) in the {plan.date_corner} corner")
     if plan.max_bytes is not None:

@@ -81,6 +81,13 @@ CORNER_XY = {
     "bottom-left": ("w*0.04", "h*0.95-text_h"),
     "bottom-right": ("w*0.96-text_w", "h*0.95-text_h"),
 }
+# The logo sits 3 % of the frame in from the edges of its corner.
+LOGO_XY = {
+    "top-left": ("W*0.03", "H*0.03"),
+    "top-right": ("W-w-W*0.03", "H*0.03"),
+    "bottom-left": ("W*0.03", "H-h-H*0.03"),
+    "bottom-right": ("W-w-W*0.03", "H-h-H*0.03"),
+}
 COLOR_TAGS = (
     "-color_primaries",
     "bt709",
@@ -126,7 +133,11 @@ def _windows(tl: Timeline, inputs: Sequence[MediaInfo]) -> list[tuple[float, flo
 
 
 def _input_args(
-    tl: Timeline, inputs: Sequence[MediaInfo], plan: EditPlan, music: Path | None
+    tl: Timeline,
+    inputs: Sequence[MediaInfo],
+    plan: EditPlan,
+    music: Path | None,
+    logo: Path | None = None,
 ) -> list[str]:
     args: list[str] = []
     for (w0, w1), info in zip(_windows(tl, inputs), inputs, strict=True):
@@ -140,6 +151,9 @@ def _input_args(
         if plan.music.loop:
             args += ["-stream_loop", "-1"]
         args += ["-i", str(music)]
+    if logo is not None:
+        # One still image: overlay repeats its only frame to the end (eof_action=repeat).
+        args += ["-i", str(logo)]
     return args
 
 
@@ -443,10 +457,31 @@ def filter_graph(
         ]
         chains.append(f"[joinv]{','.join(steps)}[vout]")
         return ";".join(chains)
-    chains.append(f"[joinv]{','.join(_video_finish(tl, plan, stabilize))}[vout]")
+    finish = _video_finish(tl, plan, stabilize)
+    if plan.logo is None:
+        chains.append(f"[joinv]{','.join(finish)}[vout]")
+    else:
+        # The logo goes over the graded, titled picture and under the fades.
+        cut = next(i for i, f in enumerate(finish) if f.startswith(("fade=", "format=")))
+        index = len(inputs) + (1 if plan.music is not None else 0)
+        x, y = LOGO_XY[plan.logo.corner]
+        width = even(tl.width * plan.logo.share)
+        chains += [
+            f"[joinv]{','.join(finish[:cut] or ['null'])}[prelogo]",
+            f"[{index}:v:0]scale={width}:-2,format=rgba[logo]",
+            f"[prelogo][logo]overlay=x={x}:y={y}:eof_action=repeat,{','.join(finish[cut:])}[vout]",
+        ]
     if with_audio:
         chains += _audio_finish(tl, plan, inputs)
     return ";".join(chains)
+
+
+def logo_path(plan: EditPlan, inputs: Sequence[MediaInfo]) -> Path | None:
+    """The logo image: ~ expanded, a relative path taken from the first clip's folder."""
+    if plan.logo is None:
+        return None
+    path = Path(plan.logo.path).expanduser()
+    return path if path.is_absolute() else inputs[0].path.parent / path
 
 
 def music_path(plan: EditPlan, inputs: Sequence[MediaInfo]) -> Path | None:
@@ -517,7 +552,11 @@ def build_render_args(
             "2",
         )
     return (
-        *_graph_head(ffmpeg, _input_args(tl, inputs, plan, music_path(plan, inputs)), graph),
+        *_graph_head(
+            ffmpeg,
+            _input_args(tl, inputs, plan, music_path(plan, inputs), logo_path(plan, inputs)),
+            graph,
+        ),
         "-c:v",
         "libx264",
         "-preset",

@@ -175,6 +175,19 @@ class Music:
     duck: bool = False
 
 
+# A logo's default width as a share of the frame's width.
+DEFAULT_LOGO_SHARE = 0.15
+
+
+@dataclass(frozen=True)
+class Logo:
+    """An image (PNG with transparency, JPEG, WebP) drawn over the video in a corner."""
+
+    path: str
+    corner: Corner = "top-right"
+    share: float = DEFAULT_LOGO_SHARE
+
+
 @dataclass(frozen=True)
 class Color:
     """Basic grading: eq brightness (-1..1, 0 = same), contrast and saturation (1 = same)."""
@@ -216,6 +229,7 @@ class EditPlan:
     max_bytes: int | None = None
     # Draw the date the first clip was recorded (from its own metadata) in this corner.
     date_corner: Corner | None = None
+    logo: Logo | None = None
     stabilize: bool = False
     rotate: int = 0
     hflip: bool = False
@@ -284,6 +298,8 @@ def problems(plan: EditPlan) -> list[str]:  # noqa: PLR0912, PLR0915 - one check
         found.append(f"rotate={plan.rotate}")
     if plan.highlight is not None and not 1 <= plan.highlight.seconds <= MAX_LOOP_SECONDS:
         found.append(f"highlight={plan.highlight.seconds}")
+    if plan.logo is not None and not 0.01 <= plan.logo.share <= 1:
+        found.append(f"logo size={plan.logo.share}")
     if plan.max_bytes is not None and plan.max_bytes < 100_000:
         found.append(f"max_bytes={plan.max_bytes}")
     if not 144 <= plan.resolution <= 4320:

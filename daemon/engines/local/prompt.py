@@ -28,6 +28,7 @@ from daemon.engines.local.plan import (
     BYTES_PER_MB,
     COOLER_KELVIN,
     DEFAULT_FADE,
+    DEFAULT_LOGO_SHARE,
     DEFAULT_TITLE_SECONDS,
     DEFAULT_TRANSITION,
     LUFS_PODCAST,
@@ -43,6 +44,7 @@ from daemon.engines.local.plan import (
     Fill,
     FpsMode,
     Highlight,
+    Logo,
     Music,
     Position,
     SilenceCut,
@@ -539,6 +541,26 @@ _MUSIC_ADJ = (
 )
 _SIZE_WORDS = r"(?:whatsapp|discord|e-?mail|gmail|telegram|messenger|imessage|slack|signal)"
 
+_IMAGE = r"(?:\x02(?P<q>\d+)\x03|(?P<p>(?:~|\.{1,2})?/?[^\s,;\"'\x00]+\.(?:png|jpe?g|webp)))"
+_CORNER = (
+    r"(?:\s+(?:in|at|on|to)\s+the\s+(?:(?P<v>top|bottom|lower|upper)(?:[\s-]+(?P<h>left|right))?|"
+    r"(?P<h2>left|right)|(?=corner))(?:[\s-]hand)?(?:[\s-]*corner)?)?"
+)
+_LOGO_SIZE = r"(?:,?\s+(?:(?:in\s+)?(?P<size>small|tiny|large|big)(?:\s+size)?))?"
+# Logo widths for size words, as shares of the frame's width.
+LOGO_SIZES = {"tiny": 0.08, "small": 0.1, "large": 0.25, "big": 0.25}
+
+
+def _logo(m: re.Match[str], d: _Draft) -> None:
+    gd = {k.removeprefix("b"): v for k, v in m.groupdict().items() if v is not None}
+    path = d.quoted(gd["q"]) if "q" in gd else gd["p"]
+    vertical = (gd.get("v") or "top").lower()
+    vertical = {"lower": "bottom", "upper": "top"}.get(vertical, vertical)
+    corner = f"{vertical}-{gd.get('h') or gd.get('h2') or 'right'}".lower()
+    share = LOGO_SIZES.get(gd.get("size", "").lower(), DEFAULT_LOGO_SHARE)
+    d.set(logo=Logo(path=path, corner=corner, share=share))  # type: ignore[arg-type]
+
+
 _REFUSAL_RULES: tuple[_Rule, ...] = (
     _rule(
         rf"(?:(?:add|with|use|put|play|include|plus)\s+)?(?:only\s+)?{_MUSIC_ADJ}"
@@ -596,11 +618,18 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         _date_caption,
     ),
     _rule(
-        r"(?:(?:add|put|overlay|place|stamp|insert|with|remove)\s+)?(?:my\s+|our\s+|the\s+|a\s+)?"
-        r"(?:logo|watermark)(?:\s+(?:from\s+)?(?:\S+\.(?:png|jpe?g|svg|webp)|\x02\d+\x03))?"
-        r"(?:\s+(?:in|at|on)\s+the\s+(?:(?:top|bottom|lower|upper)\s+)?(?:(?:left|right)\s+)?"
-        r"(?:corner|bottom|top))?",
-        _refuse(NOT_BUILT),
+        r"(?:(?:add|put|overlay|place|stamp|insert|with|use)\s+)?(?:(?:my|our|the|a)\s+)?"
+        rf"(?:logo|watermark)\s+(?:from\s+|file\s+)?{_IMAGE}{_CORNER}{_LOGO_SIZE}|"
+        rf"(?:add|put|overlay|place|stamp|use)\s+{_IMAGE.replace('(?P<', '(?P<b')}\s+as\s+"
+        rf"(?:a\s+|the\s+|my\s+)?(?:logo|watermark){_CORNER.replace('(?P<', '(?P<b')}"
+        rf"{_LOGO_SIZE.replace('(?P<', '(?P<b')}",
+        _logo,
+    ),
+    _rule(r"remove\s+(?:the\s+)?(?:logo|watermark)", _refuse(NOT_BUILT)),
+    _rule(
+        r"(?:(?:add|put|overlay|place|stamp|insert|with)\s+)?(?:my\s+|our\s+|the\s+|a\s+)?"
+        rf"(?:logo|watermark){_CORNER}",
+        _refuse('name the image file, e.g. "add my logo ~/logo.png in the top right corner"'),
     ),
     _rule(r"boomerang(?:\s+effect)?|ping[\s-]?pong(?:\s+loop)?", _refuse(NOT_BUILT)),
     _rule(
