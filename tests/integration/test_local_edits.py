@@ -321,3 +321,22 @@ def test_logo_is_drawn_in_its_corner(tmp_path: Path) -> None:
 def test_missing_logo_fails_with_its_path(tmp_path: Path, clips: dict[str, Path]) -> None:
     with pytest.raises(PermanentError, match="logo image not found"):
         render(tmp_path, "add my logo nowhere.png", clips["plain"])
+
+
+def test_slow_zoom_magnifies_over_time(tmp_path: Path) -> None:
+    bars = tmp_path / "bars.mp4"
+    subprocess.run(
+        [FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+         "smptebars=s=640x360:r=30:d=2", "-c:v", "libx264", "-preset", "ultrafast",
+         "-pix_fmt", "yuv420p", str(bars)],
+        check=True,
+    )  # fmt: skip
+    still = render(tmp_path, "360p", bars, "still.mp4")
+    zoomed = render(tmp_path, "slow zoom in, 360p", bars, "zoomed.mp4")
+    assert abs(duration(zoomed) - 2.0) < TOLERANCE
+    last = len(frame_times(zoomed)) - 1
+    # Static bars: without the zoom the first and last frames match; with it they differ,
+    # and the first frame is still the unzoomed picture.
+    assert diff(frame_pixels(still, 0), frame_pixels(still, last)) < 1
+    assert diff(frame_pixels(zoomed, 0), frame_pixels(zoomed, last)) > 3
+    assert diff(frame_pixels(zoomed, 0), frame_pixels(still, 0)) < 2

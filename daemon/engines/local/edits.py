@@ -58,6 +58,7 @@ from daemon.engines.local.plan import (
     TitleSize,
     Transition,
     TransitionKind,
+    Zoom,
 )
 from daemon.engines.local.vocab import (
     ASPECT_NAMES,
@@ -479,6 +480,9 @@ class EditsSpec(_Spec):
     logo: Annotated[LogoSpec | None, BeforeValidator(_music)] = Field(
         default=None, description="An image file, or {file, corner, size}: a logo/watermark."
     )
+    zoom: Zoom | None = Field(
+        default=None, description="A slow zoom over the whole video (Ken Burns): in or out."
+    )
     date_caption: Corner | None = Field(
         default=None,
         description="Draw the recording date (from the file) in a corner, e.g. bottom-right.",
@@ -558,6 +562,7 @@ class EditsSpec(_Spec):
             "fps",
             "fps_mode",
             "denoise",
+            "zoom",
         ):
             value = getattr(self, key)
             if key in given and value is not None:

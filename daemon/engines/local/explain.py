@@ -14,7 +14,7 @@ from daemon.engines.local.ffmpeg import (
     build_silence_args,
     build_stabilize_args,
 )
-from daemon.engines.local.plan import NEUTRAL_KELVIN, REVERSE_MAX_SECONDS, EditPlan
+from daemon.engines.local.plan import NEUTRAL_KELVIN, REVERSE_MAX_SECONDS, ZOOM_END, EditPlan
 from daemon.engines.local.probe import MediaInfo, probe
 from daemon.engines.local.prompt import plan_from
 from daemon.engines.local.render import run_analysis
@@ -151,6 +151,8 @@ def _describe_time(plan: EditPlan) -> list[str]:
             else "cut the boring parts"
         )
         out.append(f"{what} (each second scored by motion + loudness in one analysis pass)")
+    if plan.zoom is not None:
+        out.append(f"slow zoom {plan.zoom} over the whole video (to {ZOOM_END:g}x)")
     if plan.logo is not None:
         logo = plan.logo
         out.append(f"logo {logo.path} in the {logo.corner} corner, {logo.share:.0%} wide")

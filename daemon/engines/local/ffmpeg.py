@@ -26,6 +26,7 @@ from daemon.engines.local.plan import (
     BYTES_PER_MB,
     MIN_VIDEO_BITRATE,
     NEUTRAL_KELVIN,
+    ZOOM_END,
     EditPlan,
     SilenceCut,
     Title,
@@ -343,6 +344,17 @@ def _title_filter(title: Title, tl: Timeline, font: Path) -> str:
     return "drawtext=" + ":".join(f"{k}={escape_value(v)}" for k, v in options.items())
 
 
+def _zoom_filter(zoom: str, tl: Timeline) -> str:
+    """A slow centred zoom over the whole output (Ken Burns), one output frame per frame."""
+    frames = max(1, round(tl.total * float(tl.rate)))
+    grow = f"{_num(ZOOM_END - 1)}*on/{frames}"
+    z = f"1+{grow}" if zoom == "in" else f"{_num(ZOOM_END)}-{grow}"
+    return (
+        f"zoompan=z='{z}':d=1:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':"
+        f"s={tl.width}x{tl.height}:fps={tl.rate}"
+    )
+
+
 def _video_finish(tl: Timeline, plan: EditPlan, stabilize: Path | None) -> list[str]:
     chain: list[str] = []
     if plan.speed != 1.0:
@@ -352,6 +364,8 @@ def _video_finish(tl: Timeline, plan: EditPlan, stabilize: Path | None) -> list[
         chain += [f"{STABILIZE_TRANSFORM}:input={escape_value(str(stabilize))}", STABILIZE_SHARPEN]
     if plan.reverse:
         chain.append("reverse")
+    if plan.zoom is not None:
+        chain.append(_zoom_filter(plan.zoom, tl))
     color = plan.color
     if color.temperature != NEUTRAL_KELVIN:
         chain.append(f"colortemperature=temperature={color.temperature}")

@@ -56,6 +56,9 @@ Aspect = Literal["source", "9:16", "16:9", "1:1", "4:5"]
 FpsMode = Literal["duplicate", "blend", "interpolate"]
 SilenceWhere = Literal["all", "edges", "start", "end"]
 HighlightMode = Literal["best", "boring"]
+Zoom = Literal["in", "out"]
+# A slow zoom ends (or starts) this much magnified: enough to feel, not to lose the edges.
+ZOOM_END = 1.15
 # "a highlight" with no length: about what a social teaser runs.
 DEFAULT_HIGHLIGHT_SECONDS = 30.0
 Fill = Literal["blur", "crop", "pad"]
@@ -230,6 +233,7 @@ class EditPlan:
     # Draw the date the first clip was recorded (from its own metadata) in this corner.
     date_corner: Corner | None = None
     logo: Logo | None = None
+    zoom: Zoom | None = None
     stabilize: bool = False
     rotate: int = 0
     hflip: bool = False

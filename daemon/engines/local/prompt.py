@@ -639,10 +639,14 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
 )
 _ZOOM_REFUSAL_RULES: tuple[_Rule, ...] = (
     _rule(
-        r"(?:(?:add|with|do|use)\s+)?(?:an?\s+|the\s+)?(?:ken\s+burns(?:\s+effect)?|slow(?:ly)?\s+"
-        r"zoom(?:ing)?(?:\s+(?:in|out))?|zoom(?:ing)?\s+(?:in|out)\s+slowly|(?:slow\s+)?push[\s-]in|"
-        r"zoom\s+in\s+on\s+(?:the\s+)?(?:faces?|people|subject))",
+        r"zoom\s+in\s+on\s+(?:the\s+)?(?:faces?|people|subject|\w+)",
         _refuse(NOT_BUILT),
+    ),
+    _rule(
+        r"(?:(?:add|with|do|use)\s+)?(?:an?\s+|the\s+)?(?:(?P<kb>ken\s+burns)(?:\s+effect)?|"
+        r"(?:slow(?:ly)?|gentle|gradual)\s+zoom(?:ing)?(?:[\s-]+(?P<d1>in|out))?|zoom(?:ing)?\s+"
+        r"(?P<d2>in|out)\s+(?:slowly|gently|gradually)|(?:slow\s+)?(?P<push>push[\s-]in))",
+        lambda m, d: d.set(zoom="out" if (m["d1"] or m["d2"] or "").lower() == "out" else "in"),
     ),
 )
 
