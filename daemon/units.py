@@ -144,13 +144,17 @@ _SIZE_UNITS = {
     "gigabytes": 1_000_000_000,
     "mib": 1_048_576,
     "gib": 1_073_741_824,
+    "b": 1,
+    "byte": 1,
+    "bytes": 1,
 }
-SIZE = r"(?:mb|megabytes?|gb|gigabytes?|mib|gib)"
+SIZE = r"(?:mb|megabytes?|gb|gigabytes?|mib|gib|bytes?)"
 _SIZE_FULL = re.compile(rf"^\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>{SIZE})?\s*$", re.I)
 
 
 def size_bytes(text: str | float) -> int:
-    """Given "25MB", "1.5 GB", "100 MiB" or 25 (MB), return bytes. Raise ValueError otherwise."""
+    """Given "25MB", "1.5 GB", "100 MiB", "25000000 bytes" or 25 (MB), return bytes. Raise
+    ValueError otherwise."""
     if isinstance(text, bool):
         raise ValueError(f"expected a size such as 25MB [got {text!r}]")
     if isinstance(text, int | float):

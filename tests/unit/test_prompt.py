@@ -248,3 +248,11 @@ def test_prompt_and_edits_make_the_same_plan() -> None:
         ),
     )
     assert from_words == from_yaml
+
+
+@pytest.mark.parametrize("prompt", ["piano sound", "a volcano sound", "ahd", "sunshine"])
+def test_words_inside_other_words_are_not_read(prompt: str) -> None:
+    """Every alternative of a rule is bounded by word edges ("piano sound" is not "no sound")."""
+    got = parse_prompt(prompt)
+    assert replace(got, ignored=()) == BASE
+    assert got.ignored != ()

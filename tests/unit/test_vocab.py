@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from daemon.config import Rule, parse_duration
+from daemon.config import Rule, parse_config, parse_duration
 from daemon.engines.local.edits import EditsSpec
 from daemon.engines.local.plan import EditPlan
 from daemon.engines.local.prompt import parse_prompt, plan_from
@@ -79,3 +81,14 @@ def test_one_time_parser_for_combine_and_edits(text: str) -> None:
     assert rule.combine == 90.0
     assert EditsSpec.model_validate({"max_duration": text}).max_duration == 90.0
     assert parse_duration(text) == seconds(text) == 90.0
+
+
+def test_every_edits_key_survives_a_dump_and_reload() -> None:
+    """Rules are dumped and validated again (config reload, job specs): nothing may break."""
+    docs = Path(__file__).resolve().parents[2] / "docs" / "prompts.md"
+    example = docs.read_text(encoding="utf-8").split("```yaml\n")[1].split("```")[0]
+    rule = parse_config(example, Path("rules.yaml")).rules[0]
+    again = Rule.model_validate(rule.model_dump())
+    assert again.edits == rule.edits
+    assert plan_from("", again.edits) == plan_from("", rule.edits)
+    assert Rule.model_validate({**rule.model_dump(), "edits": None}).edits is None

@@ -19,7 +19,14 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from daemon import units
@@ -220,9 +227,11 @@ def _max_size(value: Any) -> int:
     raise ValueError(f"expected a size such as 25MB or whatsapp [got {value!r}]")
 
 
-def _highlight(value: Any) -> Highlight:
-    if isinstance(value, Highlight):
+def _highlight(value: Any) -> Highlight | None:
+    if value is None or isinstance(value, Highlight):
         return value
+    if isinstance(value, dict):  # a model_dump of a rule, read back
+        return Highlight(**value)
     if isinstance(value, str) and value.strip().lower() == "boring":
         return Highlight(mode="boring")
     return Highlight(seconds=_time(value))
@@ -252,7 +261,13 @@ TransitionType = Annotated[str, BeforeValidator(_wrap("transition", _transition_
 Decibels = Annotated[float, BeforeValidator(_wrap("decibels", _db))]
 Volume = Annotated[float, BeforeValidator(_wrap("volume", _volume)), Field(ge=0, le=4)]
 Kelvin = Annotated[int, BeforeValidator(_wrap("temperature", _temperature))]
-MaxSize = Annotated[int, BeforeValidator(_wrap("size", _max_size)), Field(ge=100_000)]
+# Written back as "N bytes" so a dumped rule reads back the same (a bare number is MB).
+MaxSize = Annotated[
+    int,
+    BeforeValidator(_wrap("size", _max_size)),
+    Field(ge=100_000),
+    PlainSerializer(lambda v: f"{v} bytes", return_type=str),
+]
 FpsModeName = Annotated[str, BeforeValidator(_wrap("fps_mode", _fps_mode))]
 
 

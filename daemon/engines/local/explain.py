@@ -72,6 +72,9 @@ def explain(
             log = run_analysis(argv, timeout=settings.timeout)
             plan, scored = highlights.resolve(plan, info, log)
             lines += [f"  {line}" for line in scored]
+        else:
+            lines.append("  (no file given: which seconds are kept is not known; the output")
+            lines.append("  line below is for the whole example clip)")
     tl = timeline(plan, [info])
     lines.append(
         f"output: {tl.width}x{tl.height} {float(tl.rate):.3g} fps, "
