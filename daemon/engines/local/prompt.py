@@ -131,21 +131,22 @@ class _Draft:
     refused: list[str] = field(default_factory=list)
 
     def set(self, **changes: object) -> None:
-        self._take(replace(self.plan, **changes))  # type: ignore[arg-type]
+        self._take(changes)
 
     def trim(self, **changes: object) -> None:
-        self._take(replace(self.plan, trim=replace(self.plan.trim, **changes)))  # type: ignore[arg-type]
+        self._take({"trim": replace(self.plan.trim, **changes)})  # type: ignore[arg-type]
 
     def color(self, **changes: object) -> None:
-        self._take(replace(self.plan, color=replace(self.plan.color, **changes)))  # type: ignore[arg-type]
+        self._take({"color": replace(self.plan.color, **changes)})  # type: ignore[arg-type]
 
-    def _take(self, plan: EditPlan) -> None:
-        """Accept a reading only if the plan stays renderable ("0x speed", "keep 5s to 2s"
-        raise ValueError, so the words are reported as not understood, never rendered)."""
-        wrong = problems(plan)
+    def _take(self, changes: dict[str, object]) -> None:
+        """Accept a reading only if what it changes stays renderable ("0x speed", "keep 5s
+        to 2s" raise ValueError, so the words are reported as not understood, never
+        rendered). Only the changed fields are checked, so a long prompt stays linear."""
+        wrong = problems(replace(_EMPTY, **changes))  # type: ignore[arg-type]
         if wrong:
             raise ValueError("; ".join(wrong))
-        self.plan = plan
+        self.plan = replace(self.plan, **changes)  # type: ignore[arg-type]
 
     def quoted(self, index: str) -> str:
         return self.quotes[int(index)]
