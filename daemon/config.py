@@ -7,7 +7,6 @@ silently), and every error names the file, the line and the key, e.g.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import string
@@ -29,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from daemon import yamlines
+from daemon import units, yamlines
 from daemon.engines.local.edits import EditsSpec
 from daemon.errors import ConfigError, ConfigErrors
 
@@ -46,11 +45,6 @@ TEMPLATE_FIELDS = frozenset(
     {"stem", "name", "ext", "rule", "engine", "job", "date", "time", "year", "month", "day"}
 )
 
-_DURATION = re.compile(
-    r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?)?\s*$", re.I
-)
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
-
 
 def default_config_path() -> Path:
     """Where `videofree init` writes rules.yaml and where the daemon looks for it."""
@@ -63,19 +57,20 @@ def default_state_dir() -> Path:
 
 
 def parse_duration(value: object) -> float:
-    """Given 60, "60s", "1.5 min" or "2h", return seconds. Raise ValueError otherwise."""
-    if isinstance(value, bool):
+    """Given 60, "60s", "1.5 min", "1:30" or "2h", return seconds. Raise ValueError otherwise.
+
+    The program's one time parser (daemon.units) reads it, so `combine:` and `edits:` accept
+    the same words; milliseconds are refused here (no setting is that fine)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError("expected a duration such as 60 or '60s'")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
-        unit = (m.group(2) or "s")[0].lower()
-        seconds = float(m.group(1)) * _UNIT_SECONDS[unit]
-    else:
-        raise ValueError(f"expected a duration such as 60 or '60s' [got {value!r}]")
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"expected a finite, non-negative duration [got {value!r}]")
-    return seconds
+    if isinstance(value, str) and re.search(r"\d\s*(?:ms|millisec)", value, re.I):
+        raise ValueError(f"expected a duration in seconds or more [got {value!r}]")
+    try:
+        return units.seconds(value)
+    except ValueError:
+        raise ValueError(
+            f"expected a duration such as 60, '60s' or '1:30' [got {value!r}]"
+        ) from None
 
 
 def _duration(value: object) -> float:
