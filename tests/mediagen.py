@@ -52,8 +52,11 @@ def make_clip(
     return path
 
 
-def _testsrc_args(size: tuple[int, int], rate: int, duration: float) -> list[str]:
-    """ffmpeg's start for every generated clip: the moving testsrc2 pattern as input 0."""
+def _testsrc_args(
+    size: tuple[int, int], rate: int, duration: float, pattern: str = "testsrc2"
+) -> list[str]:
+    """ffmpeg's start for every generated clip: a moving lavfi pattern as input 0
+    (testsrc2; "gradients" for smooth, camera-like colour)."""
     w, h = size
     return [
         FFMPEG,
@@ -64,7 +67,7 @@ def _testsrc_args(size: tuple[int, int], rate: int, duration: float) -> list[str
         "-f",
         "lavfi",
         "-i",
-        f"testsrc2=size={w}x{h}:rate={rate}:duration={duration}",
+        f"{pattern}=size={w}x{h}:rate={rate}:duration={duration}",
     ]
 
 
@@ -168,12 +171,13 @@ def make_phone_clip(
     audio: bool = True,
     audio_rate: int = 48000,
     silence: tuple[float, float] | None = None,
+    pattern: str = "testsrc2",
 ) -> Path:
     """Write a clip that behaves like phone footage: HEVC (10-bit HLG/PQ with the colour
     tags in both the bitstream and the container when `hdr` is "hlg"/"pq"), a display
     rotation, variable frame rate (frames dropped in the middle), 44.1 kHz sound, or a
     silent stretch `silence` = (start, end) inside a tone."""
-    args = _testsrc_args(size, rate, duration)
+    args = _testsrc_args(size, rate, duration, pattern)
     if audio:
         tone = "0.5*sin(440*2*PI*t)"
         if silence is not None:

@@ -158,7 +158,11 @@ def test_hdr_input_is_tone_mapped() -> None:
         pix_fmt="yuv420p10le",
     )
     graph = graph_of(argv("", hlg))
-    assert "zscale=tin=arib-std-b67:pin=bt2020:min=bt2020nc:t=linear" in graph
+    # The resize happens in the transfer step, before anything turns to float.
+    assert (
+        "zscale=w=1920:h=1080:f=lanczos:tin=arib-std-b67:pin=bt2020:min=bt2020nc:t=linear" in graph
+    )
+    assert graph.index("zscale=w=1920") < graph.index("format=gbrpf32le")
     assert "tonemap=tonemap=hable" in graph and "zscale=t=bt709:m=bt709:r=tv" in graph
     assert "tonemap" not in graph_of(argv(""))
 
@@ -186,8 +190,30 @@ def test_frame_sizes(prompt: str, size: tuple[int, int]) -> None:
 
 def test_fill_modes() -> None:
     assert "boxblur" in graph_of(argv("vertical"))
-    assert "crop=1080:1920" in graph_of(argv("vertical, crop"))
+    # A 1920x1080 source cut to 9:16: crop the middle 608x1080 first, then scale up.
+    assert "crop=608:1080,scale=1080:1920:" in graph_of(argv("vertical, crop"))
     assert "pad=1080:1920:-1:-1:color=black" in graph_of(argv("vertical, black bars"))
+
+
+def test_large_sources_shrink_before_any_colour_work() -> None:
+    big = clip(width=3840, height=2160, color_space="bt470bg", fps=60.0)
+    graph = graph_of(argv("warmer, vertical", big))
+    # The rate filter first (free when it drops frames), then one scale; the grade after.
+    start = "[0:v:0]fps=60,scale=1080:608:flags=lanczos:in_color_matrix=bt601"
+    assert graph.startswith(start)
+    assert graph.index("scale=1080:608") < graph.index("colortemperature")
+    slow = graph_of(argv("vertical", clip("a.mp4", fps=24.0), clip("b.mp4", fps=30.0)))
+    first = slow.split(";")[0]
+    # A slower source repeats frames only after it is small.
+    assert first.index("scale=") < first.index("fps=30")
+
+
+def test_rotated_output_scales_in_the_source_orientation() -> None:
+    portrait = clip(width=3840, height=2160, rotation=90)
+    graph = graph_of(argv("rotate left", portrait))
+    # 2160x3840 shown, turned to 3840x2160 → 1920x1080 out: scaled as 1080x1920, then turned.
+    assert "scale=1080:1920:" in graph
+    assert graph.index("scale=1080:1920") < graph.index("transpose=cclock")
 
 
 def test_vfr_input_gets_a_constant_standard_rate() -> None:

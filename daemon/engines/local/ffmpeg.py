@@ -2,7 +2,9 @@
 
 One render is one ffmpeg process with one filter_complex:
 
-    per input   [i:v] tonemap(HDR) → rotate/flip → fps → fit into the frame → split
+    per input   [i:v] drop surplus frames → crop → scale (HDR: tone-mapped in the same
+                zscale step) → rotate/flip → repeat/blend frames → pad/blur fill → split;
+                everything after the scale works on output-sized pictures (reduce_for)
                 [i:a] resample 48 kHz stereo (or anullsrc silence) → asplit
     per piece   trim → pad to the exact planned length (so every join lands on time)
     joins       concat for hard cuts, xfade + acrossfade for transitions
@@ -17,6 +19,7 @@ builder here, so the analysis passes and the render agree on the cut.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from daemon.config import LocalSettings
@@ -158,16 +161,68 @@ def _input_args(
     return args
 
 
-def _video_prep(info: MediaInfo, plan: EditPlan, tl: Timeline) -> list[str]:
-    """Filters that make one input's pictures SDR BT.709, upright, constant rate."""
-    chain: list[str] = []
+@dataclass(frozen=True)
+class Reduce:
+    """How one input's picture shrinks to the output, in the input's own orientation
+    (before the plan's rotation): a centred crop to the output's shape (None: no crop),
+    then a scale to `size`; `fill` says what happens around a picture smaller than the
+    frame ("pad", "blur", or "" when it fills the frame)."""
+
+    crop: tuple[int, int] | None
+    size: tuple[int, int]
+    fill: str
+
+
+def reduce_for(info: MediaInfo, plan: EditPlan, tl: Timeline) -> Reduce:
+    """Given one input and the output frame, return how to crop and scale it so that
+    every later filter (tone-map, colour, rotation, fill) works at output size or less."""
+    turned = plan.rotate in (90, 270)
+    # The output frame seen in the input's orientation: rotation comes after the scale.
+    w, h = (tl.height, tl.width) if turned else (tl.width, tl.height)
+    sw, sh = info.display_width, info.display_height
+    if abs(sw / sh - w / h) < 0.01 * (w / h):
+        return Reduce(None, (w, h), "")
+    if plan.fill == "crop":
+        # Crop before the scale: the same picture as cover-scale-then-crop, fewer pixels.
+        crop = (even(sh * w / h), sh) if sw / sh > w / h else (sw, even(sw * h / w))
+        return Reduce(crop, (w, h), "")
+    fitted = (w, even(w * sh / sw)) if sw / sh > w / h else (even(h * sw / sh), h)
+    return Reduce(None, fitted, plan.fill)
+
+
+def scale_step(info: MediaInfo, size: tuple[int, int]) -> str:
+    """One step to `size` in SDR BT.709 tv range. HDR is tone-mapped in it: zscale
+    resizes in the same step as the transfer conversion (lanczos, as the SDR path), so
+    only output-sized pictures are converted to float."""
+    w, h = size
     if info.hdr:
         primaries = info.color_primaries or "bt2020"
         matrix = info.color_space or "bt2020nc"
-        chain.append(
-            f"zscale=tin={info.color_transfer}:pin={primaries}:min={matrix}:"
-            + TONEMAP.removeprefix("zscale=")
+        return (
+            f"zscale=w={w}:h={h}:f=lanczos:tin={info.color_transfer}:pin={primaries}:"
+            f"min={matrix}:" + TONEMAP.removeprefix("zscale=")
         )
+    matrix = "bt709" if info.color_space in (None, "bt709") else "bt601"
+    return (
+        f"scale={w}:{h}:flags=lanczos:in_color_matrix={matrix}:out_color_matrix=bt709:out_range=tv"
+    )
+
+
+def _video_prep(info: MediaInfo, plan: EditPlan, tl: Timeline) -> list[str]:
+    """Filters that make one input's pictures output-sized, SDR BT.709, upright and at
+    a constant rate, cheapest first: drop surplus frames, crop, scale (tone-map inside),
+    then rotate and blend at output size."""
+    chain: list[str] = []
+    rate = FPS_FILTERS[plan.fps_mode].format(rate=tl.rate)
+    # Dropping frames costs nothing, so a faster source loses its surplus before any work;
+    # repeating or blending frames happens after the scale, on small pictures.
+    early = plan.fps_mode == "duplicate" and info.fps >= float(tl.rate)
+    if early:
+        chain.append(rate)
+    reduce = reduce_for(info, plan, tl)
+    if reduce.crop is not None:
+        chain.append(f"crop={reduce.crop[0]}:{reduce.crop[1]}")
+    chain.append(scale_step(info, reduce.size))
     chain += {90: ["transpose=clock"], 180: ["hflip", "vflip"], 270: ["transpose=cclock"]}.get(
         plan.rotate, []
     )
@@ -175,41 +230,26 @@ def _video_prep(info: MediaInfo, plan: EditPlan, tl: Timeline) -> list[str]:
         chain.append("hflip")
     if plan.vflip:
         chain.append("vflip")
-    chain.append(FPS_FILTERS[plan.fps_mode].format(rate=tl.rate))
+    if not early:
+        chain.append(rate)
     return chain
 
 
-def _fit(
-    label_in: str, label_out: str, info: MediaInfo, plan: EditPlan, tl: Timeline, *, tag: str
-) -> list[str]:
-    """Chains that scale one input into the output frame without distortion."""
+def _fit(label_in: str, label_out: str, fill: str, tl: Timeline, *, tag: str) -> list[str]:
+    """Chains that place one scaled input (see reduce_for) in the output frame."""
     w, h = tl.width, tl.height
-    matrix = "bt709" if info.hdr or info.color_space in (None, "bt709") else "bt601"
-    colour = f"flags=lanczos:in_color_matrix={matrix}:out_color_matrix=bt709:out_range=tv"
-    sw, sh = (
-        (info.display_height, info.display_width)
-        if plan.rotate in (90, 270)
-        else (info.display_width, info.display_height)
-    )
-    same = abs(sw / sh - w / h) < 0.01 * (w / h)
     tail = "setsar=1,format=yuv420p"
-    if same:
-        return [f"{label_in}scale={w}:{h}:{colour},{tail}{label_out}"]
-    if plan.fill == "crop":
-        return [
-            f"{label_in}scale={w}:{h}:force_original_aspect_ratio=increase:{colour},"
-            f"crop={w}:{h},{tail}{label_out}"
-        ]
-    fitted = f"scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2:{colour}"
-    if plan.fill == "pad":
-        return [f"{label_in}{fitted},pad={w}:{h}:-1:-1:color=black,{tail}{label_out}"]
+    if not fill:
+        return [f"{label_in}{tail}{label_out}"]
+    if fill == "pad":
+        return [f"{label_in}pad={w}:{h}:-1:-1:color=black,{tail}{label_out}"]
     bw, bh = even(w / BLUR_SCALE), even(h / BLUR_SCALE)
     radius = max(1, min(BLUR_RADIUS, bw // 4 - 1, bh // 4 - 1))
     return [
         f"{label_in}split=2[bg{tag}][fg{tag}]",
-        f"[bg{tag}]scale={bw}:{bh}:force_original_aspect_ratio=increase:{colour},crop={bw}:{bh},"
+        f"[bg{tag}]scale={bw}:{bh}:force_original_aspect_ratio=increase,crop={bw}:{bh},"
         f"boxblur={radius}:2,scale={w}:{h},setsar=1[bgs{tag}]",
-        f"[fg{tag}]{fitted},setsar=1[fgs{tag}]",
+        f"[fg{tag}]setsar=1[fgs{tag}]",
         f"[bgs{tag}][fgs{tag}]overlay=(W-w)/2:(H-h)/2,{tail}{label_out}",
     ]
 
@@ -226,7 +266,8 @@ def _piece_chains(
         w0, w1 = windows[index]
         prep = ",".join(_video_prep(info, plan, tl))
         chains.append(f"[{index}:v:0]{prep}[pre{index}]")
-        chains += _fit(f"[pre{index}]", f"[fit{index}]", info, plan, tl, tag=str(index))
+        fill = reduce_for(info, plan, tl).fill
+        chains += _fit(f"[pre{index}]", f"[fit{index}]", fill, tl, tag=str(index))
         chains.append(_split(f"[fit{index}]", "split", [f"[vs{k}]" for k in own]))
         if with_audio:
             if info.has_audio and not plan.mute:
