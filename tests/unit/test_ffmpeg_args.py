@@ -262,6 +262,27 @@ def test_stabilise_has_a_detect_pass_and_a_transform() -> None:
     assert "vidstabtransform" in graph_of(argv("stabilize"))
 
 
+def test_analysis_passes_decode_cheaply() -> None:
+    hlg = clip(color_transfer="arib-std-b67", color_primaries="bt2020", width=3840, height=2160)
+    plan = parse_prompt("stabilize")
+    detect = build_stabilize_args("ffmpeg", plan, [hlg], timeline(plan, [hlg]), OUT)
+    # Motion needs shapes, not colour: no tone-map, a bilinear resize, no deblocking.
+    assert "tonemap" not in graph_of(detect) and "scale=1920:1080:flags=bilinear" in graph_of(
+        detect
+    )
+    assert detect[detect.index("-i") - 2 : detect.index("-i")] == ("-skip_loop_filter", "all")
+    assert "tonemap" in graph_of(argv("stabilize", hlg))
+    scores = build_highlight_args("ffmpeg", clip())
+    assert scores[scores.index("-i") - 4 : scores.index("-i")] == (
+        "-skip_loop_filter",
+        "all",
+        "-skip_frame",
+        "nonref",
+    )
+    sound = build_silence_args("ffmpeg", clip(), SilenceCut())
+    assert sound[sound.index("-i") - 3 : sound.index("-i")] == ("-vn", "-sn", "-dn")
+
+
 def test_silence_pass_and_cuts() -> None:
     args = build_silence_args("ffmpeg", clip(), SilenceCut())
     assert args[args.index("-af") + 1] == "silencedetect=n=-35dB:d=0.5"

@@ -56,6 +56,11 @@ LOUDNORM_TRUE_PEAK = -1.5
 LOUDNORM_RANGE = 11
 # Ducking: when the clip's sound passes about -34 dBFS the music drops by up to 8:1.
 DUCK = "sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400"
+# Analysis passes decode cheaply: no deblocking (a blockier picture scores motion and
+# scenes the same), and for highlights, which sample 4 frames a second, no decoding of
+# frames nothing refers to. Decoders already use every core by default (-threads auto).
+FAST_DECODE = ("-skip_loop_filter", "all")
+SPARSE_DECODE = (*FAST_DECODE, "-skip_frame", "nonref")
 STABILIZE_DETECT = "vidstabdetect=shakiness=5:accuracy=15"
 STABILIZE_TRANSFORM = "vidstabtransform=smoothing=15:optzoom=1:interpol=bicubic"
 STABILIZE_SHARPEN = "unsharp=5:5:0.8:3:3:0.4"
@@ -142,9 +147,13 @@ def _input_args(
     plan: EditPlan,
     music: Path | None,
     logo: Path | None = None,
+    *,
+    decode: Sequence[str] = (),
 ) -> list[str]:
+    """-ss/-t/-i per clip (with the `decode` options before each), then music and logo."""
     args: list[str] = []
     for (w0, w1), info in zip(_windows(tl, inputs), inputs, strict=True):
+        args += decode
         if w0 > 0:
             args += ["-ss", _num(w0)]
         if w1 < info.duration:
@@ -190,11 +199,14 @@ def reduce_for(info: MediaInfo, plan: EditPlan, tl: Timeline) -> Reduce:
     return Reduce(None, fitted, plan.fill)
 
 
-def scale_step(info: MediaInfo, size: tuple[int, int]) -> str:
+def scale_step(info: MediaInfo, size: tuple[int, int], *, analysis: bool = False) -> str:
     """One step to `size` in SDR BT.709 tv range. HDR is tone-mapped in it: zscale
     resizes in the same step as the transfer conversion (lanczos, as the SDR path), so
-    only output-sized pictures are converted to float."""
+    only output-sized pictures are converted to float. For an analysis pass, a plain
+    bilinear resize: motion is measured on shapes, not colour."""
     w, h = size
+    if analysis:
+        return f"scale={w}:{h}:flags=bilinear"
     if info.hdr:
         primaries = info.color_primaries or "bt2020"
         matrix = info.color_space or "bt2020nc"
@@ -208,7 +220,9 @@ def scale_step(info: MediaInfo, size: tuple[int, int]) -> str:
     )
 
 
-def _video_prep(info: MediaInfo, plan: EditPlan, tl: Timeline) -> list[str]:
+def _video_prep(
+    info: MediaInfo, plan: EditPlan, tl: Timeline, *, analysis: bool = False
+) -> list[str]:
     """Filters that make one input's pictures output-sized, SDR BT.709, upright and at
     a constant rate, cheapest first: drop surplus frames, crop, scale (tone-map inside),
     then rotate and blend at output size."""
@@ -222,7 +236,7 @@ def _video_prep(info: MediaInfo, plan: EditPlan, tl: Timeline) -> list[str]:
     reduce = reduce_for(info, plan, tl)
     if reduce.crop is not None:
         chain.append(f"crop={reduce.crop[0]}:{reduce.crop[1]}")
-    chain.append(scale_step(info, reduce.size))
+    chain.append(scale_step(info, reduce.size, analysis=analysis))
     chain += {90: ["transpose=clock"], 180: ["hflip", "vflip"], 270: ["transpose=cclock"]}.get(
         plan.rotate, []
     )
@@ -255,7 +269,12 @@ def _fit(label_in: str, label_out: str, fill: str, tl: Timeline, *, tag: str) ->
 
 
 def _piece_chains(
-    tl: Timeline, inputs: Sequence[MediaInfo], plan: EditPlan, with_audio: bool
+    tl: Timeline,
+    inputs: Sequence[MediaInfo],
+    plan: EditPlan,
+    with_audio: bool,
+    *,
+    analysis: bool = False,
 ) -> list[str]:
     chains: list[str] = []
     windows = _windows(tl, inputs)
@@ -264,7 +283,7 @@ def _piece_chains(
         if not own:
             continue
         w0, w1 = windows[index]
-        prep = ",".join(_video_prep(info, plan, tl))
+        prep = ",".join(_video_prep(info, plan, tl, analysis=analysis))
         chains.append(f"[{index}:v:0]{prep}[pre{index}]")
         fill = reduce_for(info, plan, tl).fill
         chains += _fit(f"[pre{index}]", f"[fit{index}]", fill, tl, tag=str(index))
@@ -500,7 +519,7 @@ def filter_graph(
     its transforms there (the analysis pass of stabilisation) and there is no audio."""
     with_audio = audio_out(plan, inputs) and detect is None
     joined_audio = with_audio and not plan.mute and any(i.has_audio for i in inputs)
-    chains = _piece_chains(tl, inputs, plan, joined_audio)
+    chains = _piece_chains(tl, inputs, plan, joined_audio, analysis=detect is not None)
     chains += _join_chains(tl, plan, joined_audio)
     if detect is not None:
         steps = []
@@ -645,7 +664,7 @@ def build_stabilize_args(
     (vidstabdetect over the same cut `tl`, joined picture; nothing is encoded)."""
     graph = filter_graph(plan, inputs, tl, detect=transforms_path(output))
     return (
-        *_graph_head(ffmpeg, _input_args(tl, inputs, plan, None), graph),
+        *_graph_head(ffmpeg, _input_args(tl, inputs, plan, None, decode=FAST_DECODE), graph),
         "-f",
         "null",
         "-",
@@ -671,6 +690,7 @@ def build_highlight_args(ffmpeg: str, info: MediaInfo) -> tuple[str, ...]:
         "-nostats",
         "-loglevel",
         "info",
+        *SPARSE_DECODE,
         "-i",
         str(info.path),
         "-filter_complex",
@@ -688,6 +708,10 @@ def build_silence_args(ffmpeg: str, info: MediaInfo, silence: SilenceCut) -> tup
         "-nostats",
         "-loglevel",
         "info",
+        # Sound only: the pictures are not even demuxed into a decoder.
+        "-vn",
+        "-sn",
+        "-dn",
         "-i",
         str(info.path),
         "-map",
