@@ -31,6 +31,7 @@ from pydantic_core import PydanticCustomError
 from daemon import units, yamlines
 from daemon.engines.local.edits import EditsSpec
 from daemon.errors import ConfigError, ConfigErrors
+from daemon.media.encoders import Codec, EncoderChoice
 
 APP_NAME = "videofree"
 CONFIG_ENV = "VIDEOFREE_CONFIG"
@@ -197,6 +198,10 @@ class LocalSettings(_Strict):
     )
     crf: int = Field(default=20, ge=0, le=51)
     timeout: Seconds = 4 * 3600.0
+    # auto: a hardware encoder when one passes a one-frame test encode, else x264
+    # (daemon/media/encoders.py maps crf per encoder; docs/encoders.md).
+    encoder: EncoderChoice = "auto"
+    codec: Codec = "h264"
 
 
 class NemoSettings(_Strict):

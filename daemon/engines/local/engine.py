@@ -8,6 +8,7 @@ picture is encoded once, by the render.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -29,6 +30,9 @@ from daemon.engines.local.silence import parse_silences
 from daemon.engines.local.timeline import Timeline, timeline
 from daemon.errors import PermanentError
 from daemon.facts import source_facts
+from daemon.media import hwprobe
+from daemon.media.encoders import Encoder
+from daemon.media.hwprobe import Selection
 from daemon.media.probe import MediaInfo, probe
 from daemon.media.render import run_analysis, run_ffmpeg
 from daemon.metadata import OutputMetadata, output_metadata, with_metadata
@@ -49,6 +53,8 @@ class LocalEngine:
     def __init__(self, settings: LocalSettings, ffmpeg: str) -> None:
         self.settings = settings
         self.ffmpeg = ffmpeg
+        self._selection: Selection | None = None
+        self._pick_lock = threading.Lock()
 
     def run(self, job: JobSpec, ctx: JobContext) -> EngineResult:
         inputs = [probe(path) for path in job.sources]
@@ -103,26 +109,32 @@ class LocalEngine:
         """Encode once; with a size limit, measure the file and encode again lower while it
         is over (never hand on a file over the asked size)."""
         scale, limit = 1.0, plan.max_bytes
+        enc = self.encoder(ctx).encoder
         for attempt in range(1, SIZE_ATTEMPTS + 1):
-            argv = build_render_args(
-                self.ffmpeg,
-                plan,
-                inputs,
-                tl,
-                output=ctx.scratch,
-                settings=self.settings,
-                size_scale=scale,
-            )
-            if meta is not None:
-                argv = with_metadata(argv, meta)
-            ctx.log.debug("ffmpeg: {}", " ".join(argv))
-            run_ffmpeg(
-                argv,
-                expected_duration=tl.total,
-                timeout=self.settings.timeout,
-                on_progress=progress,
-                cancel=ctx.cancel,
-            )
+
+            def encode(enc: Encoder, scale: float = scale) -> None:
+                argv = build_render_args(
+                    self.ffmpeg,
+                    plan,
+                    inputs,
+                    tl,
+                    output=ctx.scratch,
+                    settings=self.settings,
+                    size_scale=scale,
+                    encoder=enc,
+                )
+                if meta is not None:
+                    argv = with_metadata(argv, meta)
+                ctx.log.debug("ffmpeg: {}", " ".join(argv))
+                run_ffmpeg(
+                    argv,
+                    expected_duration=tl.total,
+                    timeout=self.settings.timeout,
+                    on_progress=progress,
+                    cancel=ctx.cancel,
+                )
+
+            enc = self._encode_or_fall_back(encode, enc, ctx)
             if limit is None:
                 return
             size = ctx.scratch.stat().st_size
@@ -136,6 +148,37 @@ class LocalEngine:
             f"could not make the file smaller than {(limit or 0) / BYTES_PER_MB:g} MB "
             f"in {SIZE_ATTEMPTS} encodes; cut it shorter or allow a bigger file"
         )
+
+    def encoder(self, ctx: JobContext) -> Selection:
+        """The encoder this engine uses, chosen once (a test encode for `auto`)."""
+        with self._pick_lock:
+            if self._selection is None:
+                s = self.settings
+                self._selection = hwprobe.pick(self.ffmpeg, s.encoder, s.codec)
+                ctx.log.info("encoder: {}", self._selection.reason)
+            return self._selection
+
+    @staticmethod
+    def _encode_or_fall_back(
+        encode: Callable[[Encoder], None], enc: Encoder, ctx: JobContext
+    ) -> Encoder:
+        """Encode with `enc`; when a hardware encoder fails, encode again in software
+        (this job only) and say so. Return the encoder that made the file."""
+        try:
+            encode(enc)
+            return enc
+        except PermanentError as exc:
+            if not enc.hardware:
+                raise
+            soft = enc.software()
+            note = (
+                f"hardware encoder {enc.ffmpeg_name} failed ({exc}); "
+                f"encoded with {soft.ffmpeg_name} instead"
+            )
+            ctx.note(note)
+            ctx.log.warning(note)
+            encode(soft)
+            return soft
 
     def _find_highlights(
         self, plan: EditPlan, inputs: list[MediaInfo], ctx: JobContext

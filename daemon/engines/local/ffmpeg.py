@@ -37,6 +37,7 @@ from daemon.engines.local.plan import (
 )
 from daemon.engines.local.timeline import Timeline, audio_out
 from daemon.errors import PermanentError
+from daemon.media.encoders import Encoder, concrete, device_args, encode_args, upload_filter
 from daemon.media.probe import MediaInfo
 from daemon.media.render import progress_args
 
@@ -597,20 +598,27 @@ def build_render_args(
     output: Path,
     settings: LocalSettings,
     size_scale: float = 1.0,
+    encoder: Encoder | None = None,
 ) -> tuple[str, ...]:
     """Return the argv of the single ffmpeg pass that renders `plan` (cut as `tl`) into
-    `output`. With a size limit the video bitrate is capped (see size_bitrates)."""
+    `output` with `encoder` (default: software for settings.codec). With a size limit
+    the video bitrate is capped (see size_bitrates); the engine measures the file after."""
+    enc = encoder or concrete("x264", settings.codec)
     rates = size_bitrates(plan, tl, size_scale)
-    quality: tuple[str, ...] = ("-crf", str(settings.crf))
-    audio_bitrate = AUDIO_BITRATE
-    if rates is not None:
-        # A capped rate with a one-second buffer: the file cannot overshoot by much,
-        # and the engine measures it after encoding anyway.
-        video = str(rates[0])
-        quality = ("-b:v", video, "-maxrate", video, "-bufsize", video)
-        audio_bitrate = str(rates[1])
+    audio_bitrate = AUDIO_BITRATE if rates is None else str(rates[1])
+    video = encode_args(
+        enc,
+        crf=settings.crf,
+        preset=settings.preset,
+        bitrate=None if rates is None else rates[0],
+    )
     stabilize = transforms_path(output) if plan.stabilize else None
     graph = filter_graph(plan, inputs, tl, stabilize=stabilize)
+    out_label = "[vout]"
+    upload = upload_filter(enc)
+    if upload is not None:
+        graph += f";[vout]{upload}[venc]"
+        out_label = "[venc]"
     audio: tuple[str, ...] = ()
     if audio_out(plan, inputs):
         audio = (
@@ -628,18 +636,14 @@ def build_render_args(
     return (
         *_graph_head(
             ffmpeg,
-            _input_args(tl, inputs, plan, music_path(plan, inputs), logo_path(plan, inputs)),
+            [
+                *device_args(enc),
+                *_input_args(tl, inputs, plan, music_path(plan, inputs), logo_path(plan, inputs)),
+            ],
             graph,
+            out_label,
         ),
-        "-c:v",
-        "libx264",
-        "-preset",
-        settings.preset,
-        *quality,
-        "-profile:v",
-        "high",
-        "-pix_fmt",
-        "yuv420p",
+        *video,
         *COLOR_TAGS,
         *audio,
         "-t",
@@ -652,9 +656,11 @@ def build_render_args(
     )
 
 
-def _graph_head(ffmpeg: str, input_args: Sequence[str], graph: str) -> tuple[str, ...]:
+def _graph_head(
+    ffmpeg: str, input_args: Sequence[str], graph: str, out: str = "[vout]"
+) -> tuple[str, ...]:
     """The start every filtergraph pass shares: progress flags, inputs, the graph, [vout]."""
-    return (ffmpeg, *progress_args(), "-y", *input_args, "-filter_complex", graph, "-map", "[vout]")
+    return (ffmpeg, *progress_args(), "-y", *input_args, "-filter_complex", graph, "-map", out)
 
 
 def build_stabilize_args(
