@@ -19,7 +19,7 @@ from pathlib import Path
 
 import common
 
-SCRIPTS = ("latency", "render_overhead", "throughput", "footprint", "upload")
+SCRIPTS = ("latency", "render_overhead", "hdr", "startup", "throughput", "footprint", "upload")
 
 
 def commit(rev: str | None) -> str:

@@ -12,21 +12,17 @@ import sys
 import threading
 from collections.abc import Sequence
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from daemon import __version__
-from daemon import log as logsetup
-from daemon.config import (
-    Config,
-    LocalSettings,
-    load_config,
-    resolve_config_path,
-    state_dir_of,
-)
 from daemon.errors import ConfigError, VideofreeError
-from daemon.ledger import JobRecord, JobState, Ledger
+from daemon.paths import read_state_dir, resolve_config_path
+
+if TYPE_CHECKING:
+    from daemon.config import Config
+    from daemon.ledger import JobRecord, Ledger
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -95,7 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logsetup.setup(args.log_level)
+    if args.command not in _UNLOGGED:
+        from daemon import log  # noqa: PLC0415 - loguru costs ~0.1 s; status never logs
+
+        log.setup(args.log_level)
     handler = _COMMANDS[args.command]
     try:
         return handler(args)
@@ -114,11 +113,16 @@ def _config_path(args: argparse.Namespace) -> Path:
 
 
 def _load(args: argparse.Namespace) -> Config:
+    # pydantic and the models cost ~0.1 s to import: only commands that read rules pay it.
+    from daemon.config import load_config  # noqa: PLC0415
+
     return load_config(_config_path(args))
 
 
 def example_rules_text() -> str:
     """The example rules.yaml shipped with the package."""
+    from importlib import resources  # noqa: PLC0415 - ~10 ms that only `init` needs
+
     return resources.files("daemon").joinpath("rules.example.yaml").read_text(encoding="utf-8")
 
 
@@ -132,7 +136,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         return EXIT_FAIL
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(example_rules_text(), encoding="utf-8")
-    config = load_config(path)
+    config = _load(args)
     folders = [w.path for w in config.watch] + [r.output for r in config.rules]
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
@@ -165,6 +169,23 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    config = _load(args)
+    _out(f"{config.source}: OK, {len(config.rules)} rule(s)")
+    for rule in config.rules:
+        engine = config.engine_for(rule)
+        fallback = config.fallback_for(rule)
+        _out(
+            f"  {rule.name}: {', '.join(rule.glob)} → {rule.output} "
+            f"[{engine}{' → ' + fallback if fallback else ''}]"
+        )
+    if args.files:
+        _check_files(config, args.files)
+    return EXIT_OK
+
+
+def _check_files(config: Config, files: Sequence[str]) -> None:
+    """Say, for each file, which rule takes it and where its edit would go."""
+    # Reading capture facts loads PyAV: only when there are files to check.
     from daemon.facts import read_facts  # noqa: PLC0415
     from daemon.rules import (  # noqa: PLC0415
         NameFields,
@@ -175,16 +196,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     from daemon.skips import skip_for  # noqa: PLC0415
 
-    config = _load(args)
-    _out(f"{config.source}: OK, {len(config.rules)} rule(s)")
-    for rule in config.rules:
-        engine = config.engine_for(rule)
-        fallback = config.fallback_for(rule)
-        _out(
-            f"  {rule.name}: {', '.join(rule.glob)} → {rule.output} "
-            f"[{engine}{' → ' + fallback if fallback else ''}]"
-        )
-    for name in args.files:
+    for name in files:
         path = Path(name).expanduser().absolute()
         matched = match_rule(config.rules, path.name, path_in_watch(config.watch, path))
         if matched is None:
@@ -203,10 +215,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         target = output_path(matched.output, matched.output_name, fields)
         target = numbered(target, lambda p: p.exists())
         _out(f"{name}: rule {matched.name} ({config.engine_for(matched)}) → {target}")
-    return EXIT_OK
 
 
 def cmd_process(args: argparse.Namespace) -> int:
+    from daemon.ledger import JobState  # noqa: PLC0415
     from daemon.process import Override, process  # noqa: PLC0415 - keeps `status` light
 
     config = _load(args)
@@ -234,6 +246,8 @@ def cmd_process(args: argparse.Namespace) -> int:
 
 
 def _report(record: JobRecord) -> int:
+    from daemon.ledger import JobState  # noqa: PLC0415
+
     for note in record.notes:
         _out(f"note: {note}")
     if record.state is JobState.DONE:
@@ -250,10 +264,17 @@ def _report(record: JobRecord) -> int:
 
 
 def _ledger(args: argparse.Namespace) -> Ledger:
-    return Ledger.in_state_dir(state_dir_of(_config_path(args)))
+    from daemon.ledger import Ledger  # noqa: PLC0415
+
+    path = _config_path(args)
+    # Read leniently and without pydantic; the full config only to say why it cannot be read.
+    state = read_state_dir(path) or _load(args).state_dir
+    return Ledger.in_state_dir(state)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from daemon.ledger import JobState  # noqa: PLC0415
+
     ledger = _ledger(args)
     try:
         jobs = ledger.jobs(limit=args.limit or None)
@@ -314,6 +335,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
             config = _load(args)
         except ConfigError:
             config = None  # planning a prompt needs no rules.yaml
+    if config is None:
+        from daemon.config import LocalSettings  # noqa: PLC0415
+
     settings = config.local if config else LocalSettings()
     ffmpeg = find_ffmpeg(config.ffmpeg if config else None)
     file = Path(file_arg).expanduser() if file_arg else None
@@ -346,6 +370,8 @@ def cmd_install_service(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# Commands that print and never log: they skip loguru's import and set-up.
+_UNLOGGED = frozenset({"status", "retry", "init", "check", "plan"})
 _COMMANDS = {
     "init": cmd_init,
     "run": cmd_run,

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from platformdirs import user_config_path, user_state_path
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -33,8 +32,15 @@ from daemon.engines.local.edits import EditsSpec
 from daemon.errors import ConfigError, ConfigErrors
 from daemon.media.encoders import Codec, EncoderChoice
 
-APP_NAME = "videofree"
-CONFIG_ENV = "VIDEOFREE_CONFIG"
+# The light half of the config (paths, the state dir) lives in daemon.paths for `status`;
+# re-exported here for callers of daemon.config.
+from daemon.paths import APP_NAME as APP_NAME  # noqa: PLC0414
+from daemon.paths import CONFIG_ENV as CONFIG_ENV  # noqa: PLC0414
+from daemon.paths import default_config_path as default_config_path  # noqa: PLC0414
+from daemon.paths import default_state_dir as default_state_dir  # noqa: PLC0414
+from daemon.paths import read_state_dir
+from daemon.paths import resolve_config_path as resolve_config_path  # noqa: PLC0414
+
 DEFAULT_INBOX = "~/Inbox"
 DEFAULT_OUTPUT_NAME = "{stem}-edited.mp4"
 NEMO_API_BASE = "https://mega-api-prod.nemovideo.ai"
@@ -45,16 +51,6 @@ EngineName = Literal["local", "nemo"]
 TEMPLATE_FIELDS = frozenset(
     {"stem", "name", "ext", "rule", "engine", "job", "date", "time", "year", "month", "day"}
 )
-
-
-def default_config_path() -> Path:
-    """Where `videofree init` writes rules.yaml and where the daemon looks for it."""
-    return user_config_path(APP_NAME) / "rules.yaml"
-
-
-def default_state_dir() -> Path:
-    """The XDG state dir (~/.local/state/videofree): the ledger and the NemoVideo token."""
-    return user_state_path(APP_NAME)
 
 
 def parse_duration(value: object) -> float:
@@ -460,26 +456,8 @@ def load_config(path: Path) -> Config:
 def state_dir_of(path: Path) -> Path:
     """The state dir a config names, read leniently: `status` and `retry` must work even
     while the rest of rules.yaml has an error. Raise ConfigError if even that is unreadable."""
-    try:
-        return load_config(path).state_dir
-    except ConfigError as exc:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
-            raise exc from None
-        raw = data.get("state_dir") if isinstance(data, dict) else None
-        if raw is None:
-            return default_state_dir()
-        if not isinstance(raw, str):
-            raise exc from None
-        folder = Path(os.path.expandvars(raw)).expanduser()
-        return folder if folder.is_absolute() else path.parent / folder
-
-
-def resolve_config_path(explicit: str | None) -> Path:
-    """--config wins, then $VIDEOFREE_CONFIG, then ~/.config/videofree/rules.yaml."""
-    chosen = explicit or os.environ.get(CONFIG_ENV)
-    return Path(chosen).expanduser() if chosen else default_config_path()
+    found = read_state_dir(path)
+    return found if found is not None else load_config(path).state_dir
 
 
 def _errors_from(exc: ValidationError, data: Any, file: Path) -> ConfigError:

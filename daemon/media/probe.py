@@ -8,8 +8,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import av
-
 from daemon.errors import PermanentError
 
 # libavutil enum values → the names ffmpeg's filters and flags use.
@@ -24,6 +22,8 @@ _TRC = {
 }
 _PRIMARIES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 9: "bt2020", 12: "smpte432"}
 _SPACE = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 9: "bt2020nc", 10: "bt2020c"}
+# libavutil's AV_TIME_BASE: container durations are in microseconds.
+AV_TIME_BASE = 1_000_000
 HDR_TRANSFERS = frozenset({"smpte2084", "arib-std-b67"})
 
 
@@ -69,6 +69,8 @@ class MediaInfo:
 
 def probe(path: Path) -> MediaInfo:
     """Given a media file, return its MediaInfo. Raise PermanentError if it is unreadable."""
+    import av  # noqa: PLC0415 - PyAV loads libav* (~0.1 s): only when a file is probed
+
     try:
         size = path.stat().st_size
         with av.open(str(path), metadata_errors="ignore") as container:
@@ -120,7 +122,7 @@ def _read(path: Path, size: int, container: Any) -> MediaInfo:
 
 def _duration(container: Any, video: Any) -> float:
     if container.duration:
-        return float(container.duration) / av.time_base
+        return float(container.duration) / AV_TIME_BASE
     if video.duration and video.time_base:
         return float(video.duration * video.time_base)
     return 0.0
@@ -128,6 +130,8 @@ def _duration(container: Any, video: Any) -> float:
 
 def _rotation(container: Any, video: Any) -> int:
     # PyAV exposes the display matrix only on decoded frames; one frame is cheap.
+    import av  # noqa: PLC0415
+
     with contextlib.suppress(av.FFmpegError, StopIteration):
         frame = next(container.decode(video))
         return round(getattr(frame, "rotation", 0) or 0) % 360

@@ -1,0 +1,51 @@
+"""Where rules.yaml and the state live: light enough for `status` (no pydantic).
+
+config.py validates the whole file; `status` and `retry` need only the state dir, and
+must work even while the rest of rules.yaml has an error.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+from platformdirs import user_config_path, user_state_path
+
+APP_NAME = "videofree"
+CONFIG_ENV = "VIDEOFREE_CONFIG"
+
+
+def default_config_path() -> Path:
+    """Where `videofree init` writes rules.yaml and where the daemon looks for it."""
+    return user_config_path(APP_NAME) / "rules.yaml"
+
+
+def default_state_dir() -> Path:
+    """The XDG state dir (~/.local/state/videofree): the ledger and the NemoVideo token."""
+    return user_state_path(APP_NAME)
+
+
+def resolve_config_path(explicit: str | None) -> Path:
+    """--config wins, then $VIDEOFREE_CONFIG, then ~/.config/videofree/rules.yaml."""
+    chosen = explicit or os.environ.get(CONFIG_ENV)
+    return Path(chosen).expanduser() if chosen else default_config_path()
+
+
+def read_state_dir(path: Path) -> Path | None:
+    """The state dir the config at `path` names, read leniently (only `state_dir:`, the
+    way the full config reads it); None when the file cannot tell (unreadable, not YAML,
+    not a mapping, a state_dir that is not text): the full config then says why."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    raw = data.get("state_dir")
+    if raw is None:
+        return default_state_dir()
+    if not isinstance(raw, str):
+        return None
+    folder = Path(os.path.expandvars(raw)).expanduser()
+    return folder if folder.is_absolute() else path.parent / folder
