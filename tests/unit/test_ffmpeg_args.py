@@ -277,7 +277,7 @@ def test_analysis_passes_decode_cheaply() -> None:
         "-skip_loop_filter",
         "all",
         "-skip_frame",
-        "nonref",
+        "noref",
     )
     sound = build_silence_args("ffmpeg", clip(), SilenceCut())
     assert sound[sound.index("-i") - 3 : sound.index("-i")] == ("-vn", "-sn", "-dn")

@@ -61,7 +61,7 @@ DUCK = "sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400"
 # scenes the same), and for highlights, which sample 4 frames a second, no decoding of
 # frames nothing refers to. Decoders already use every core by default (-threads auto).
 FAST_DECODE = ("-skip_loop_filter", "all")
-SPARSE_DECODE = (*FAST_DECODE, "-skip_frame", "nonref")
+SPARSE_DECODE = (*FAST_DECODE, "-skip_frame", "noref")
 STABILIZE_DETECT = "vidstabdetect=shakiness=5:accuracy=15"
 STABILIZE_TRANSFORM = "vidstabtransform=smoothing=15:optzoom=1:interpol=bicubic"
 STABILIZE_SHARPEN = "unsharp=5:5:0.8:3:3:0.4"
