@@ -22,6 +22,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from re import _constants as _sre  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
+from typing import Any
 
 from daemon.engines.local.edits import EditsSpec
 from daemon.engines.local.plan import (
@@ -54,6 +57,7 @@ from daemon.engines.local.plan import (
     Title,
     TitleSize,
     Transition,
+    Trim,
     problems,
 )
 from daemon.engines.local.vocab import RESOLUTION_NAMES, SIZE_TARGET_MB, TRANSITION_NAMES
@@ -129,6 +133,8 @@ class _Draft:
     quotes: list[str] = field(default_factory=list)
     # What was asked for but cannot be done, each as "words (reason)".
     refused: list[str] = field(default_factory=list)
+    # Skip the rules whose words are absent (off only to prove it changes no plan).
+    prefilter: bool = True
 
     def set(self, **changes: object) -> None:
         self._take(changes)
@@ -139,10 +145,21 @@ class _Draft:
     def color(self, **changes: object) -> None:
         self._take({"color": replace(self.plan.color, **changes)})  # type: ignore[arg-type]
 
+    def append(self, name: str, item: object) -> None:
+        """Add one item to a tuple field, checking only the new item (a prompt with
+        thousands of ranges stays linear)."""
+        problems_of = problems(replace(_EMPTY, **{name: (item,)}))  # type: ignore[arg-type]
+        if problems_of:
+            raise ValueError("; ".join(problems_of))
+        self.plan = replace(self.plan, **{name: (*getattr(self.plan, name), item)})  # type: ignore[arg-type]
+
     def _take(self, changes: dict[str, object]) -> None:
         """Accept a reading only if what it changes stays renderable ("0x speed", "keep 5s
         to 2s" raise ValueError, so the words are reported as not understood, never
-        rendered). Only the changed fields are checked, so a long prompt stays linear."""
+        rendered). Only the changed fields are checked, so a long prompt stays linear; a
+        setting the plan already has (valid, since it was checked) costs nothing."""
+        if all(getattr(self.plan, name) == value for name, value in changes.items()):
+            return
         wrong = problems(replace(_EMPTY, **changes))  # type: ignore[arg-type]
         if wrong:
             raise ValueError("; ".join(wrong))
@@ -165,6 +182,9 @@ Handler = Callable[[re.Match[str], _Draft], bool | None]
 class _Rule:
     pattern: re.Pattern[str]
     handler: Handler
+    # Words one of which every match contains (lower case), or None when the pattern has
+    # no such words; a text without any of them is not scanned at all (see _needs).
+    needs: frozenset[str] | None = None
 
 
 def _dur(m: re.Match[str], default: float) -> float:
@@ -432,7 +452,11 @@ def _after_cut(d: _Draft, **changes: float) -> bool:
 
 
 def _remove_range(m: re.Match[str], d: _Draft) -> None:
-    d.trim(remove=(*d.plan.trim.remove, Span(seconds(m["a"]), seconds(m["b"]))))
+    span = Span(seconds(m["a"]), seconds(m["b"]))
+    wrong = problems(replace(_EMPTY, trim=Trim(remove=(span,))))  # the new span alone
+    if wrong:
+        raise ValueError("; ".join(wrong))
+    d.plan = replace(d.plan, trim=replace(d.plan.trim, remove=(*d.plan.trim.remove, span)))
 
 
 def _keep_range(m: re.Match[str], d: _Draft) -> None:
@@ -471,10 +495,101 @@ def _silence(m: re.Match[str], d: _Draft) -> None:
     d.set(silence=SilenceCut(threshold_db=-abs(float(db))) if db else SilenceCut())
 
 
-def _rule(pattern: str, handler: Handler) -> _Rule:
+def _rule(pattern: str, handler: Handler, needs: frozenset[str] | None = None) -> _Rule:
+    """A rule; `needs` is given only where the handler itself declines every match without
+    one of those words (the pattern alone cannot say so)."""
     # The group matters: without it the word boundaries bind only to the first and last
     # alternatives, and "piano sound" read as "no sound".
-    return _Rule(re.compile(rf"(?<![\w])(?:{pattern})(?![\w])", re.I), handler)
+    compiled = re.compile(rf"(?<![\w])(?:{pattern})(?![\w])", re.I)
+    return _Rule(compiled, handler, needs or _needs(compiled))
+
+
+# --- the keyword prefilter -----------------------------------------------------------------
+# About 110 rules each scanning a long prompt cost seconds; most rules cannot match at all
+# because their words are absent. Each rule's pattern is read once (its parse tree) for
+# literal words that every match must contain; a plain substring test then skips the rule.
+# tests/prompts/test_prefilter.py proves the plans identical with and without it.
+
+# re.IGNORECASE also matches these to ASCII letters, which str.lower() does not produce.
+_CASE_EXTRA = str.maketrans({"ſ": "s", "ı": "i", "İ": "i"})
+# A character range this small (0-9 at most) still says something; a-z says nothing.
+_SMALL_CLASS = 10
+_REPEATS = (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT)
+
+
+def fold(text: str) -> str:
+    """`text` as the prefilter compares it (lower case, IGNORECASE's extra letters mapped)."""
+    return text.translate(_CASE_EXTRA).lower()
+
+
+def _needs(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """Given a compiled pattern, return words one of which every match contains, or None."""
+    return _seq_needs(list(_parser.parse(pattern.pattern, pattern.flags)))
+
+
+def _seq_needs(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
+    """The best requirement among a sequence's parts: the set whose shortest word is longest."""
+    options: list[frozenset[str]] = []
+    run: list[str] = []
+    for op, arg in [*items, (None, None)]:
+        if op is _sre.LITERAL:
+            run.append(chr(arg))
+            continue
+        if run:
+            options.append(frozenset({fold("".join(run))}))
+            run = []
+        found = _node_needs(op, arg)
+        if found is not None:
+            options.append(found)
+    if not options:
+        return None
+    return max(options, key=lambda s: (min(map(len, s)), -len(s)))
+
+
+def _node_needs(op: Any, arg: Any) -> frozenset[str] | None:  # noqa: PLR0911 - one per node kind
+    if op is _sre.SUBPATTERN:
+        return _seq_needs(list(arg[-1]))
+    if op is _sre.ATOMIC_GROUP:
+        return _seq_needs(list(arg))
+    if op in _REPEATS:
+        low, _high, sub = arg
+        return _seq_needs(list(sub)) if low >= 1 else None
+    if op is _sre.BRANCH:
+        words: set[str] = set()
+        for branch in arg[1]:
+            found = _seq_needs(list(branch))
+            if found is None:
+                return None
+            words |= found
+        return frozenset(words)
+    if op is _sre.IN:
+        return _class_needs(arg)
+    return None  # categories, lookarounds, anchors: no word to require
+
+
+def _class_needs(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
+    """A small character class ([x×], [0-9]) as one-letter words; None for anything else."""
+    chars: set[str] = set()
+    for op, arg in items:
+        if op is _sre.LITERAL:
+            chars.add(fold(chr(arg)))
+        elif op is _sre.RANGE and arg[1] - arg[0] < _SMALL_CLASS:
+            chars |= {fold(chr(c)) for c in range(arg[0], arg[1] + 1)}
+        else:
+            return None
+    return frozenset(chars) or None
+
+
+def _run(rules: tuple[_Rule, ...], work: str, draft: _Draft) -> str:
+    """`work` after each rule in order has read (and blanked) what it matched. Blanking only
+    removes text, so a word absent from the text at the start stays absent."""
+    if draft.prefilter:
+        folded = fold(work)
+        present = {w for w in _ALL_NEEDS if w in folded}
+        rules = tuple(r for r in rules if r.needs is None or not r.needs.isdisjoint(present))
+    for rule in rules:
+        work = _apply(rule, work, draft)
+    return work
 
 
 _SILENCE_WORDS = (
@@ -617,6 +732,7 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         r"(?:taken|filmed|shot|recorded))?(?:\s+(?:in|on|at)\s+the\s+(?:(?P<v>top|bottom|lower|upper)"
         r"\s+)?(?:(?P<h>left|right)(?:[\s-]hand)?\s+)?(?:corner|(?P<v2>bottom|top)))?",
         _date_caption,
+        frozenset({"date"}),
     ),
     _rule(
         r"(?:(?:add|put|overlay|place|stamp|insert|with|use)\s+)?(?:(?:my|our|the|a)\s+)?"
@@ -1279,6 +1395,8 @@ RULES: tuple[_Rule, ...] = (
     *_BARE_VERB_RULES,
 )
 
+_ALL_NEEDS = frozenset().union(*(r.needs for r in RULES if r.needs is not None))
+
 _QUOTE_RE = re.compile(r"\"([^\"]*)\"|“([^”]*)”|‘([^’]*)’|(?<![\w])'([^']*)'(?![\w])")
 _CLAUSE_SPLIT = re.compile(
     r"\x00+|[,;!?\n]+|\.(?=\s|$)|\s+(?:and|then|also|plus|but|&)\s+|^\s*(?:and|then)\s+", re.I
@@ -1296,17 +1414,16 @@ def plan_from(prompt: str, edits: EditsSpec | None = None) -> EditPlan:
     return edits.apply(plan) if edits is not None else plan
 
 
-def parse_prompt(prompt: str) -> EditPlan:
+def parse_prompt(prompt: str, *, prefilter: bool = True) -> EditPlan:
     """Given a prompt, return the EditPlan it describes, with the not-understood clauses
-    in `ignored`."""
-    draft = _Draft()
+    in `ignored`. (`prefilter=False` scans every rule; tests use it to prove the two equal.)"""
+    draft = _Draft(prefilter=prefilter)
     work = _protect_quotes(_TYPO_RE.sub(_fix_typo, _SPACES.sub(" ", prompt)), draft)
     work = _parse_titles(work, draft)
     work = _DESCRIPTION.sub(lambda m: "\x00" * len(m[0]), work, count=1)
     work = _bind_ranges(work, draft)
-    work = _bind_platforms(work)
-    for rule in RULES:
-        work = _apply(rule, work, draft)
+    work = _bind_platforms(work, prefilter=prefilter)
+    work = _run(RULES, work, draft)
     leftovers = [*draft.refused, *_leftovers(work, draft)]
     return replace(draft.plan, ignored=tuple(dict.fromkeys(leftovers)))
 
@@ -1383,7 +1500,7 @@ _PLATFORM = re.compile(
 )
 
 
-def _bind_platforms(work: str) -> str:
+def _bind_platforms(work: str, *, prefilter: bool) -> str:
     """Blank a platform word that qualifies another operation in its clause ("export in
     HD for YouTube", "normalize the loudness for YouTube"): it then sets no frame. A clause
     with nothing else ("for YouTube", "make this a TikTok", "vertical for TikTok") keeps it."""
@@ -1394,9 +1511,8 @@ def _bind_platforms(work: str) -> str:
         if found is None:
             continue
         rest = clause[: found.start()] + " " + clause[found.end() :]
-        scratch = _Draft()
-        for rule in RULES:
-            rest = _apply(rule, rest, scratch)
+        scratch = _Draft(prefilter=prefilter)
+        rest = _run(RULES, rest, scratch)
         # Another operation read words of this clause (even one that changes nothing, such
         # as "HD" = the default 1080p) and none of them was about the frame.
         if "\x00" in rest and scratch.plan.aspect == _EMPTY.aspect:
@@ -1428,14 +1544,13 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
         found = _RANGE_Q.search(clause)
         if found is None or _RANGE_OWNERS.search(clause):
             continue
-        scratch = _Draft(quotes=draft.quotes)
-        for rule in SPEED_RULES:
-            _apply(rule, clause, scratch)
+        scratch = _Draft(quotes=draft.quotes, prefilter=draft.prefilter)
+        _run(SPEED_RULES, clause, scratch)
         span = _range_span(found, draft)
         if scratch.plan.speed != 1.0 and span is not None:
             ranged = SpeedRange(span, scratch.plan.speed)
             try:
-                draft.set(speed_ranges=(*draft.plan.speed_ranges, ranged))
+                draft.append("speed_ranges", ranged)
             except ValueError as exc:
                 draft.refused.append(f"{draft.restore(clause).strip()} ({exc})")
             taken.append((start, end))
