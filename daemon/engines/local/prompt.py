@@ -82,6 +82,8 @@ LOUDER = 1.5
 QUIETER = 0.6
 MUSIC_QUIET = 0.15
 MUSIC_LOUD = 0.6
+# "a slow fade" is longer than the default, "a quick fade" shorter.
+FADE_BY_WORD = {"slow": 2.0, "long": 2.0, "gentle": 2.0, "quick": 0.5, "short": 0.5, "fast": 0.5}
 BRIGHTNESS_STEP = 0.06
 CONTRAST_UP = 1.15
 CONTRAST_DOWN = 0.87
@@ -100,6 +102,8 @@ FILLER = frozenset(
     get give create produce turn up out over at by please. cheers standard normal regular
     usual default add put apply use post posting upload share convert converted encode send
     colour colours color colors picture image
+    shaky wobbly whole entire raw phone thing stuff vid vids recording recordings everything
+    mind adding possible help basically obviously really am we we'd gonna may might
     """.split()  # noqa: SIM905 - a word list reads best as prose
 )
 _CONNECTORS = ("and ", "then ", "also ", "plus ", "but ", "please ", "& ")
@@ -188,7 +192,7 @@ class _Rule:
 
 
 def _dur(m: re.Match[str], default: float) -> float:
-    for key in ("d1", "d2"):
+    for key in ("d1", "d2", "d3"):
         value = m.groupdict().get(key)
         if value:
             return seconds(value)
@@ -328,6 +332,14 @@ def _music_option(m: re.Match[str], d: _Draft, **option: bool) -> None:
         d.set(music=replace(d.plan.music, **option))  # type: ignore[arg-type]
 
 
+def _music_complaint(m: re.Match[str], d: _Draft) -> None:
+    if d.plan.music is None:
+        d.refused.append(f"{d.restore(m.group(0)).strip()} ({OWN_MUSIC})")
+        return
+    louder = m["word"].lower() != "loud"
+    d.set(music=replace(d.plan.music, volume=MUSIC_LOUD if louder else MUSIC_QUIET))
+
+
 def _music_volume(m: re.Match[str], d: _Draft) -> bool:
     if d.plan.music is None:
         return False
@@ -374,15 +386,25 @@ def _speed(m: re.Match[str], d: _Draft) -> None:
 
 def _fixed_speed(factor: float) -> Handler:
     def handle(m: re.Match[str], d: _Draft) -> None:
-        value = m.groupdict().get("f")
-        d.set(speed=number(value) if value else factor)
+        gd = m.groupdict()
+        value = gd.get("f")
+        gently = gd.get("how") or gd.get("how2")
+        # "speed it up a bit" goes half way: 1.25x; "slow it down a bit" 0.75x.
+        d.set(speed=number(value) if value else (1 + (factor - 1) / 2 if gently else factor))
 
     return handle
 
 
 def _fade(which: str) -> Handler:
+    """A fade; its length from the words ("over 2 s", "the last 3 seconds", "a slow fade").
+    A range at the wrong end ("fade in the last 3 seconds") is not a fade: raise."""
+
     def handle(m: re.Match[str], d: _Draft) -> None:
-        length = _dur(m, DEFAULT_FADE)
+        end = (m["w"] or "").lower()
+        if end and {"in": "first", "out": "last"}.get(which) != end.replace("final", "last"):
+            raise ValueError("a fade-in starts the clip and a fade-out ends it")
+        adj = (m["adj"] or "").lower()
+        length = _dur(m, FADE_BY_WORD.get(adj, DEFAULT_FADE))
         if which in ("in", "both"):
             d.set(fade_in=length)
         if which in ("out", "both"):
@@ -614,6 +636,15 @@ NO_SIZE_TARGET = (
     '"for Discord" (10 MB), "for email" (20 MB)'
 )
 RANGE_ONLY_SPEED = "only speed can be applied to part of the clip; this was not done"
+OWN_MUSIC = (
+    "music already in the clip's sound cannot be turned up or down on its own; nothing was "
+    'changed; say "quieter" for the whole sound'
+)
+HOW_SHORT = 'say how long, e.g. "trim it to 30 seconds"; what runs past it is cut off the end'
+VAGUE_RANGE = (
+    'which part? give times, e.g. "speed up 0:10-0:20" or "the first 5 seconds"; '
+    "nothing was done for this"
+)
 LOOP_HOW = 'say how many times or how long, e.g. "loop it 3 times" or "loop it to 30 seconds"'
 
 
@@ -622,6 +653,12 @@ def _refuse(reason: str) -> Handler:
         d.refused.append(f"{d.restore(m.group(0)).strip()} ({reason})")
 
     return handle
+
+
+def _shorter(m: re.Match[str], d: _Draft) -> None:
+    plan = d.plan
+    if plan.max_duration is None and plan.trim == Trim() and plan.highlight is None:
+        d.refused.append(f"{d.restore(m.group(0)).strip()} ({HOW_SHORT})")
 
 
 def _highlight(m: re.Match[str], d: _Draft) -> None:
@@ -659,7 +696,7 @@ _SIZE_WORDS = r"(?:whatsapp|discord|e-?mail|gmail|telegram|messenger|imessage|sl
 
 _IMAGE = r"(?:\x02(?P<q>\d+)\x03|(?P<p>(?:~|\.{1,2})?/?[^\s,;\"'\x00]+\.(?:png|jpe?g|webp)))"
 _CORNER = (
-    r"(?:\s+(?:in|at|on|to)\s+the\s+(?:(?P<v>top|bottom|lower|upper)(?:[\s-]+(?P<h>left|right))?|"
+    r"(?:,?\s+(?:(?:in|at|on|to)\s+the\s+)?(?:(?P<v>top|bottom|lower|upper)(?:[\s-]+(?P<h>left|right))?|"
     r"(?P<h2>left|right)|(?=corner))(?:[\s-]hand)?(?:[\s-]*corner)?)?"
 )
 _LOGO_SIZE = r"(?:,?\s+(?:(?:in\s+)?(?P<size>small|tiny|large|big)(?:\s+size)?))?"
@@ -714,7 +751,7 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         lambda m, d: d.set(max_bytes=size_bytes(f"{m['n']}{m['u']}")),
     ),
     _rule(
-        r"(?:(?:make\s+it\s+)?small\s+enough\s+|(?:compress(?:ed)?|shrink)(?:\s+(?:it|this|the\s+"
+        r"(?:(?:make\s+it\s+)?(?:small\s+enough|smaller)\s+|(?:compress(?:ed)?|shrink)(?:\s+(?:it|this|the\s+"
         r"(?:file|video)))?\s+)?(?:for|to\s+send\s+(?:on|via|by|over)|on|via|over|by)\s+"
         r"(?P<where>whatsapp|discord|e-?mail|gmail)",
         lambda m, d: d.set(max_bytes=int(SIZE_TARGET_MB[m["where"].lower()] * BYTES_PER_MB)),
@@ -722,7 +759,8 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
     _rule(
         rf"(?:small\s+enough\s+)?(?:for|to\s+send\s+(?:on|via|by|over)|on|via|over|by)\s+"
         rf"{_SIZE_WORDS}|(?:compress(?:ed)?|shrink)(?:\s+(?:it|the\s+(?:file|video)))?|"
-        r"smaller\s+file(?:\s+size)?|(?:reduce|lower)\s+(?:the\s+)?file\s+size",
+        r"smaller\s+file(?:\s+size)?|(?:reduce|lower|shrink)\s+(?:the\s+)?file\s+size|make\s+"
+        r"(?:the|this)\s+file\s+smaller",
         _refuse(NO_SIZE_TARGET),
     ),
     _rule(
@@ -910,7 +948,7 @@ _DENOISE_RULES: tuple[_Rule, ...] = (
         r"(?:remove|reduce|cut|clean\s+up|get\s+rid\s+of|eliminate|fix|less|lower|kill|filter\s+out|"
         r"take\s+out)\s+(?:the\s+|any\s+|all\s+|some\s+|that\s+)?(?:annoying\s+)?(?:background\s+|"
         r"wind\s+|audio\s+|static\s+|fan\s+|room\s+|traffic\s+|electrical\s+)?(?:noise|hiss|hum|"
-        r"buzz(?:ing)?|static|rumble)(?:\s+(?:in|from)\s+the\s+(?:audio|sound|background))?|"
+        r"buzz(?:ing)?|static|rumble|wind)(?:\s+(?:in|from)\s+the\s+(?:audio|sound|background))?|"
         r"de-?noise\s+(?:the\s+)?(?:audio|sound)|(?:audio\s+)?noise\s+(?:reduction|removal|"
         r"suppression)|clean\s+up\s+the\s+(?:audio|sound)",
         lambda _m, d: d.set(denoise=True),
@@ -981,6 +1019,12 @@ _MUSIC_RULES: tuple[_Rule, ...] = (
         rf"(?:music|soundtrack|song|track)(?:\s+in\s+the\s+background)?{MUSIC_VOL}",
         _music,
     ),
+    # "the music is too loud": the added music's level, or (none added) not possible.
+    _rule(
+        r"(?:the\s+|background\s+)*music\s+(?:is|'s|sounds?)\s+(?:(?:way|much|a\s+bit|really|"
+        r"very|so)\s+)?too\s+(?P<word>loud|quiet|soft|low)",
+        _music_complaint,
+    ),
     _rule(r"music\s+(?:volume\s+)?(?:at|to)\s+(?P<v>\d+(?:\.\d+)?\s*(?:%|percent))", _music_volume),
     _rule(
         r"(?P<word>quiet(?:ly)?|soft(?:ly)?|low|loud(?:ly)?)\s+(?:background\s+)?music"
@@ -1040,31 +1084,46 @@ _TRANSITION_RULES: tuple[_Rule, ...] = (
     ),
 )
 
+_FADE_ADJ = r"(?:(?P<adj>soft|gentle|smooth|slow|nice|quick|short|long|subtle|fast)\s+)?"
+# "a slow 3 second fade", "2 second fade-in"
+FADE_PRE = rf"(?:an?\s+)?{_FADE_ADJ}(?:(?P<d1>{TIME_WITH_UNIT})[\s-]+(?:long\s+)?)?"
+# "… over 2 seconds", "… the last 3 seconds" (a fade's range is its length)
+FADE_POST = (
+    rf"(?:\s+(?:(?:of|over|for|lasting)?\s*(?P<d2>{TIME_WITH_UNIT})|(?:over|during|for|in|on|"
+    rf"across)?\s*(?:the\s+)?(?P<w>first|last|final)\s+(?P<d3>{TIME_WITH_UNIT}|{TIME})))?"
+)
+
 _FADE_RULES: tuple[_Rule, ...] = (
     # fades: "fade in and out", "2 second fade-in", "fade to black at the end"
     _rule(
-        rf"{PRE_DUR}fades?[\s-]?(?:it\s+)?in\s*(?:and|&|/|\+)\s*(?:fade[\s-]?)?out{POST_DUR}",
+        rf"{FADE_PRE}fades?[\s-]?(?:it\s+)?in\s*(?:and|&|/|\+)\s*(?:fade[\s-]?)?out{FADE_POST}",
         _fade("both"),
     ),
     _rule(
-        rf"{PRE_DUR}fades?\s+(?:at\s+(?:the\s+)?{START}\s+and\s+(?:the\s+)?{END}|"
-        rf"(?:at|on)\s+both\s+ends){POST_DUR}",
+        rf"{FADE_PRE}fades?\s+(?:at\s+(?:the\s+)?{START}\s+and\s+(?:the\s+)?{END}|"
+        rf"(?:at|on)\s+both\s+ends){FADE_POST}",
         _fade("both"),
     ),
     _rule(
-        rf"{PRE_DUR}fade[\s-]?(?:it\s+)?in(?:\s+from\s+black)?(?:\s+at\s+the\s+{START})?{POST_DUR}",
+        rf"{FADE_PRE}fade[\s-]?(?:it\s+)?in(?:\s+from\s+black)?(?:\s+at\s+the\s+(?:very\s+)?"
+        rf"{START})?{FADE_POST}",
         _fade("in"),
     ),
-    _rule(rf"{PRE_DUR}fade\s+(?:up\s+)?from\s+black{POST_DUR}", _fade("in")),
+    _rule(rf"{FADE_PRE}fade\s+(?:up\s+)?from\s+black{FADE_POST}", _fade("in")),
     _rule(
-        rf"{PRE_DUR}fade[\s-]?(?:it\s+)?out(?:\s+to\s+black)?(?:\s+at\s+the\s+{END})?{POST_DUR}",
+        rf"{FADE_PRE}fade[\s-]?(?:it\s+)?out(?:\s+to\s+black)?(?:\s+at\s+the\s+(?:very\s+)?"
+        rf"{END})?{FADE_POST}",
         _fade("out"),
     ),
-    _rule(rf"{PRE_DUR}fade\s+to\s+black(?:\s+at\s+the\s+{END})?{POST_DUR}", _fade("out")),
     _rule(
-        rf"{PRE_DUR}(?:soft|gentle|smooth|slow|nice|quick|short)?\s*fades{POST_DUR}", _fade("both")
+        rf"{FADE_PRE}fade\s+to\s+black(?:\s+at\s+the\s+(?:very\s+)?{END})?{FADE_POST}",
+        _fade("out"),
     ),
-    _rule(rf"(?:add\s+)?an?\s+fade{POST_DUR}", _fade("both")),
+    # "a 3 second fade at the end" is a fade-out; "a fade at the start" a fade-in.
+    _rule(rf"{FADE_PRE}fade\s+at\s+the\s+(?:very\s+)?{START}{FADE_POST}", _fade("in")),
+    _rule(rf"{FADE_PRE}fade\s+at\s+the\s+(?:very\s+)?{END}{FADE_POST}", _fade("out")),
+    _rule(rf"{FADE_PRE}fades{FADE_POST}", _fade("both")),
+    _rule(rf"(?:add\s+)?{FADE_PRE}fade{FADE_POST}", _fade("both")),
 )
 
 _STABILISE_RULES: tuple[_Rule, ...] = (
@@ -1142,7 +1201,8 @@ _ASPECT_RULES: tuple[_Rule, ...] = (
         _aspect("16:9"),
     ),
     _rule(
-        r"(?:don'?t|do\s+not|no|without)\s+crop(?:ping)?|black\s+bars|letter[\s-]?box(?:ed|ing)?|"
+        r"(?:don'?t|do\s+not|no|without)\s+crop(?:ping)?|(?<!no )(?<!without )black\s+bars|"
+        r"letter[\s-]?box(?:ed|ing)?|"
         r"pillar[\s-]?box(?:ed|ing)?|pad(?:ded)?\s+with\s+black|fit\s+(?:it\s+)?(?:inside|in)\s+"
         r"(?:the\s+)?frame",
         _fill("pad"),
@@ -1153,7 +1213,7 @@ _ASPECT_RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         r"crop(?:ped|ping)?(?:\s+(?:it\s+)?(?:to\s+fill|to|in))?|fill\s+the\s+(?:frame|screen)|"
-        r"zoom\s+(?:in\s+)?to\s+fill|no\s+(?:black\s+|blurred\s+)?bars|full[\s-]?screen",
+        r"zoom\s+(?:in\s+)?to\s+fill|(?:no|without)\s+(?:black\s+|blurred\s+)?bars|full[\s-]?screen",
         _fill("crop"),
     ),
 )
@@ -1171,10 +1231,14 @@ _RESOLUTION_RULES: tuple[_Rule, ...] = (
     ),
 )
 
+_GENTLY = r"(?P<how>(?:a\s+(?:bit|little|touch|tad)|slightly)\s+)?"
+_GENTLY_AFTER = r"(?:\s+(?P<how2>a\s+(?:little\s+)?(?:bit|little|touch|tad)|slightly))?"
+
 SPEED_RULES: tuple[_Rule, ...] = (
     # speed
     _rule(
-        rf"slow(?:[\s-]?mo(?:tion)?|\s+it\s+down|\s+down)(?:\s+(?:at|to)?\s*(?P<f>{NUMBER})\s*[x×])?",
+        rf"{_GENTLY}slow(?:[\s-]?mo(?:tion)?|\s+it\s+down|\s+down)(?:\s+(?:at|to)?\s*"
+        rf"(?P<f>{NUMBER})\s*[x×])?{_GENTLY_AFTER}",
         _fixed_speed(SLOW_MOTION),
     ),
     _rule(r"half[\s-]speed|half\s+as\s+fast", _fixed_speed(0.5)),
@@ -1182,8 +1246,8 @@ SPEED_RULES: tuple[_Rule, ...] = (
     _rule(r"time[\s-]?lapse", _fixed_speed(TIMELAPSE)),
     _rule(r"fast[\s-]forward(?:ed)?", _fixed_speed(2.0)),
     _rule(
-        rf"(?:speed(?:\s+it)?\s+up|make\s+it\s+faster|faster|speed(?:ed)?[\s-]up)(?:\s+(?:by|to)?"
-        rf"\s*(?P<f>{NUMBER})\s*(?:[x×]|times))?",
+        rf"{_GENTLY}(?:speed(?:\s+it)?\s+up|make\s+it\s+faster|faster|speed(?:ed)?[\s-]up)"
+        rf"(?:\s+(?:by|to)?\s*(?P<f>{NUMBER})\s*(?:[x×]|times))?{_GENTLY_AFTER}",
         _fixed_speed(SPEED_UP),
     ),
     _rule(
@@ -1198,8 +1262,26 @@ SPEED_RULES: tuple[_Rule, ...] = (
     ),
 )
 
+_TO_LENGTH = (
+    r"(?:trim|trimm|cut|shorten|chop|reduce|edit|bring|get)(?:\s+(?:it|this|the\s+(?:video|clip)))?"
+    r"(?:\s+down)?\s+to\s+(?:about\s+|around\s+|roughly\s+|just\s+|only\s+)?"
+)
 _TRIM_RULES: tuple[_Rule, ...] = (
-    # trims
+    # "trim it to the first 10 seconds" keeps them; "trim to 15 seconds" caps the length
+    # (what runs past 15 s is cut off the end), which is what `max_duration` does.
+    _rule(
+        rf"{_TO_LENGTH}(?:the\s+)?first\s+(?P<t>{TIME}){CLIP_WORDS}",
+        lambda m, d: d.trim(keep=Span(0.0, _t(m))),
+    ),
+    _rule(
+        rf"{_TO_LENGTH}(?:the\s+)?last\s+(?P<t>{TIME}){CLIP_WORDS}",
+        lambda m, d: d.trim(last=_t(m)),
+    ),
+    _rule(
+        rf"{_TO_LENGTH}(?P<t>{TIME_WITH_UNIT})(?:\s+(?:long|total|in\s+total|max(?:imum)?|or\s+"
+        rf"(?:less|so)))?(?!\s*(?:-|–|—|to|and)\s*\d)",
+        lambda m, d: d.set(max_duration=_t(m)),
+    ),
     _rule(
         rf"{CUT}\s+(?P<t>{TIME})\s+(?:from|off|at|of)\s+(?:both\s+ends|each\s+end|either\s+end|"
         rf"(?:the\s+)?{START}\s+and\s+(?:the\s+)?{END})",
@@ -1311,6 +1393,30 @@ _VOLUME_RULES: tuple[_Rule, ...] = (
     ),
 )
 
+# "it's way too dark", "the video looks too bright", "the audio is too quiet": a complaint
+# asks for the step that fixes it.
+_SUBJECT = (
+    r"(?:(?:the\s+|my\s+|this\s+)?(?:video|picture|image|footage|clip|audio|sound|volume|voices?|"
+    r"speech|dialogue|talking|people|everything)|it)"
+)
+_COMPLAINT = (
+    rf"(?:(?:{_SUBJECT}\s+(?:is|are|looks?|seems?|sounds?)|it'?s|it’s|looks?|sounds?|seems?)\s+)?"
+    r"(?:(?:still\s+)?(?:way|much|a\s+bit|a\s+little|really|very|so|kinda|kind\s+of|far)\s+)?"
+)
+_COMPLAINT_RULES: tuple[_Rule, ...] = (
+    _rule(
+        rf"{_COMPLAINT}too\s+(?:quiet|soft|low)|(?:i\s+|we\s+|you\s+)?(?:can'?t|can’t|cannot|"
+        rf"can\s+not|could\s*n[’']?t|barely)\s+hear(?:\s+(?:it|anything|them|him|her|what\s+"
+        rf"(?:they|he|she|we|people)\s+(?:say|says|said)|the\s+\w+))?|{_COMPLAINT}(?:hard|"
+        r"difficult)\s+to\s+hear",
+        lambda _m, d: d.set(volume=LOUDER),
+    ),
+    _rule(
+        rf"{_COMPLAINT}too\s+loud|(?:it\s+)?hurts\s+my\s+ears",
+        lambda _m, d: d.set(volume=QUIETER),
+    ),
+)
+
 _COLOUR_RULES: tuple[_Rule, ...] = (
     # colour
     _rule(
@@ -1324,13 +1430,14 @@ _COLOUR_RULES: tuple[_Rule, ...] = (
     _rule(
         r"(?P<how>slightly\s+|a\s+(?:bit|little|touch)\s+|much\s+|a\s+lot\s+|way\s+)?"
         r"(?:brighter|brighten(?:\s+(?:it|up|the\s+video))*|lighter|lighten(?:\s+it)?(?:\s+up)?)|"
-        r"(?:increase|raise|boost|more)\s+(?:the\s+)?brightness|(?:fix|too)\s+dark",
+        rf"(?:increase|raise|boost|more)\s+(?:the\s+)?brightness|fix\s+(?:the\s+)?dark(?:ness)?|"
+        rf"{_COMPLAINT}(?:too\s+dark|under[\s-]?exposed)",
         _step("brightness", +1),
     ),
     _rule(
         r"(?P<how>slightly\s+|a\s+(?:bit|little|touch)\s+|much\s+|a\s+lot\s+|way\s+)?"
         r"(?:darker|darken(?:\s+it)?)|(?:decrease|lower|reduce|less)\s+(?:the\s+)?brightness|"
-        r"too\s+bright",
+        rf"{_COMPLAINT}(?:too\s+bright|over[\s-]?exposed)",
         _step("brightness", -1),
     ),
     _rule(
@@ -1353,6 +1460,22 @@ _COLOUR_RULES: tuple[_Rule, ...] = (
         r"(?:less|reduce|decrease|lower)\s+(?:the\s+)?(?:saturation|colou?rs?)|desaturated?|"
         r"muted\s+colou?rs|less\s+saturated|washed[\s-]out\s+(?:look|style|effect|filter|vibe)",
         _step("saturation", -1),
+    ),
+)
+
+_DEFAULT_RULES: tuple[_Rule, ...] = (
+    # "keep the sound", "keep the original colours": what is done anyway.
+    _rule(
+        r"(?:but\s+)?keep\s+(?:the\s+|its\s+|my\s+)?(?:original\s+)?(?:sound|audio|voices?|"
+        r"colou?rs?|speed|quality|resolution)(?:\s+(?:as\s+(?:it\s+)?is|on|the\s+same|unchanged|"
+        r"too|as\s+well|intact))?",
+        lambda _m, _d: None,
+    ),
+    # "make it shorter" with a length said elsewhere is that length; without one, ask.
+    _rule(
+        r"(?:make|keep|get)\s+it\s+(?:short|shorter|brief)|shorten\s+it|(?:it'?s|it\s+is)\s+"
+        r"(?:way\s+|much\s+|really\s+|very\s+|a\s+bit\s+)?too\s+long",
+        _shorter,
     ),
 )
 
@@ -1389,9 +1512,11 @@ RULES: tuple[_Rule, ...] = (
     *_TRIM_RULES,
     *_MUTE_RULES,
     *_RELATIVE_VOLUME_RULES,
+    *_COMPLAINT_RULES,
     *_VOLUME_RULES,
     *_TEMPERATURE_RULES,
     *_COLOUR_RULES,
+    *_DEFAULT_RULES,
     *_BARE_VERB_RULES,
 )
 
@@ -1421,7 +1546,10 @@ def parse_prompt(prompt: str, *, prefilter: bool = True) -> EditPlan:
     work = _protect_quotes(_TYPO_RE.sub(_fix_typo, _SPACES.sub(" ", prompt)), draft)
     work = _parse_titles(work, draft)
     work = _DESCRIPTION.sub(lambda m: "\x00" * len(m[0]), work, count=1)
+    work = _MILD.sub(_mild, work)
+    work = _bind_negations(work, draft)
     work = _bind_ranges(work, draft)
+    work = _guard_vague_ranges(work, draft)
     work = _bind_platforms(work, prefilter=prefilter)
     work = _run(RULES, work, draft)
     leftovers = [*draft.refused, *_leftovers(work, draft)]
@@ -1483,6 +1611,25 @@ TYPOS = {
     "verticle": "vertical",
     "vertial": "vertical",
     "brigher": "brighter",
+    "brigter": "brighter",
+    "wite": "white",
+    "whtie": "white",
+    "blakc": "black",
+    "speeed": "speed",
+    "spped": "speed",
+    "muisc": "music",
+    "musci": "music",
+    "trasnitions": "transitions",
+    "transtions": "transitions",
+    "quiter": "quieter",
+    "slomo": "slow-mo",
+    "stabilze": "stabilize",
+    "stabilse": "stabilise",
+    "horizonal": "horizontal",
+    "potrait": "portrait",
+    "protrait": "portrait",
+    "saturaion": "saturation",
+    "contrst": "contrast",
 }
 _TYPO_RE = re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, TYPOS)) + r")(?![\w])", re.I)
 
@@ -1530,6 +1677,95 @@ def _clauses(work: str) -> list[tuple[int, int]]:
         pos = m.end()
     spans.append((pos, len(work)))
     return [(a, b) for a, b in spans if work[a:b].strip()]
+
+
+def _scratch(clause: str, draft: _Draft) -> str:
+    """`clause` as every rule would leave it, read on its own with an empty plan."""
+    return _run(RULES, clause, _Draft(quotes=draft.quotes, prefilter=draft.prefilter))
+
+
+# Words that negate what follows them in a clause.
+_NEGATOR = re.compile(
+    r"(?<![\w'’])(?:don[’']?t|dont|do\s+not|does\s+not|doesn[’']?t|no|not|without|never|w/o)"
+    r"(?![\w'’])",
+    re.I,
+)
+
+
+def _bind_negations(work: str, draft: _Draft) -> str:
+    """A negated request asks for nothing: "don't add music", "no transitions", "without
+    a fade" are blanked, from the negation to the end of its clause, so they are neither
+    done nor reported. A negation that is itself a request ("no sound" = mute, "don't crop",
+    "no black bars", "no more than 30 seconds") is read by a rule, which takes the negating
+    word too; those clauses are left to the rules."""
+    taken: list[tuple[int, int]] = []
+    for start, end in _clauses(work):
+        clause = work[start:end]
+        negation = _NEGATOR.search(clause)
+        if negation is None:
+            continue
+        rest = _scratch(clause, draft)
+        if "\x00" not in rest[negation.start() : negation.end()]:
+            taken.append((start + negation.start(), end))
+    return _blank_all(work, taken)
+
+
+# A time said with a number ("10 seconds", "0:30", "two minutes"; not the "a s" in "as").
+_SOME_TIME = (
+    rf"{CLOCK}|\d+(?:\.\d+)?\s*(?:ms|secs?|seconds?|s|mins?|minutes?|m|hrs?|hours?|h)"
+    r"|(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty|half\s+a)"
+    r"\s+(?:secs?|seconds?|mins?|minutes?|hours?)"
+)
+# Words that limit an operation to some part of the clip without saying which seconds:
+# "the middle part", "that section", "the end bit", "after 10 seconds", "when he talks".
+_VAGUE_RANGE = re.compile(
+    rf"""(?<![\w])(?:
+      (?:the|that|this|those|these)\s+(?:[\w'’-]+\s+){{0,2}}?(?:parts?|bits?|sections?|portions?|
+        segments?|moments?|scenes?|middle|ending|half|end|start|beginning|intro|outro)
+      |halfway(?:\s+through)?|half\s+way(?:\s+through)?|midway
+      |(?:when|whenever|while|where|after|before|until|till|during)\s+[\w'’]+
+      |for\s+a\s+(?:bit|while|moment)|at\s+some\s+point|here\s+and\s+there|in\s+places
+      |sometimes|occasionally
+      |{_SOME_TIME}
+    )(?![\w])""",
+    re.I | re.X,
+)
+
+
+def _guard_vague_ranges(work: str, draft: _Draft) -> str:
+    """Refuse whole a clause whose operation is limited by words that name no seconds
+    ("speed up the boring middle part"): done to the whole clip it would be a misread,
+    and reporting only the qualifier would hide that."""
+    taken: list[tuple[int, int]] = []
+    for start, end in _clauses(work):
+        clause = work[start:end]
+        vague = [m.span() for m in _VAGUE_RANGE.finditer(clause)]
+        if not vague:
+            continue
+        rest = _scratch(clause, draft)
+        read_something = rest.count("\x00") > clause.count("\x00")
+        if read_something and any("\x00" not in rest[a:b] for a, b in vague):
+            draft.refused.append(f"{draft.restore(clause).strip()} ({VAGUE_RANGE})")
+            taken.append((start, end))
+    return _blank_all(work, taken)
+
+
+# "brighter but not too much", "warmer, just slightly": a milder step, read as "a bit …".
+_MILD_OPS = (
+    r"brighter|brighten|lighter|darker|darken|warmer|cooler|louder|quieter|softer|faster|"
+    r"speed\s+(?:it\s+)?up|slow\s+(?:it\s+)?down|"
+    r"more\s+contrast|more\s+saturated|more\s+colou?rful"
+)
+_MILD = re.compile(
+    rf"(?<![\w])(?P<op>{_MILD_OPS})(?P<mid>[^,;.!?\n\x00\x02]{{0,40}}?)\s*,?\s*(?:but\s+)?"
+    r"(?:not\s+(?:too\s+much|too\s+\w+|overboard|over\s+the\s+top|a\s+lot)|subtly|"
+    r"(?:just\s+|only\s+)?(?:slightly|a\s+(?:little|bit|touch|tad))|gently)(?![\w])",
+    re.I,
+)
+
+
+def _mild(m: re.Match[str]) -> str:
+    return f"a bit {m['op']}{m['mid']}"
 
 
 def _bind_ranges(work: str, draft: _Draft) -> str:
