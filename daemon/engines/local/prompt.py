@@ -98,16 +98,22 @@ FILLER = frozenset(
     film file files export exported exporting render rendered save saved output as in into
     mp4 .mp4 h264 h.264 x264 avc aac format for free and then also with just me my our so
     of on all thanks thank thx ty edit edited nice good great quality high best version do
-    some bit little lets let's us be is should quick quickly simple ok okay hey hi both
+    some lets let's us be is should quick quickly simple ok okay hey hi both
     get give create produce turn up out over at by please. cheers standard normal regular
     usual default add put apply use post posting upload share convert converted encode send
     colour colours color colors picture image
     shaky wobbly whole entire raw phone thing stuff vid vids recording recordings everything
     mind adding possible help basically obviously really am we we'd gonna may might
+    go play ready optimise optimize optimised optimized work friendly fit needs must has
+    have got resolution
     """.split()  # noqa: SIM905 - a word list reads best as prose
 )
 _CONNECTORS = ("and ", "then ", "also ", "plus ", "but ", "please ", "& ")
-_POLITE_TAIL = re.compile(r"(?:[\s,]+(?:please|pls|plz|thanks|thank\s+you|thx|ty))+[\s.!]*$", re.I)
+_POLITE_TAIL = re.compile(
+    r"(?:(?:^|[\s,]+)(?:please|pls|plz|thanks|thank\s+you|thx|ty|cheers)(?:\s+(?:so|very)\s+much|"
+    r"\s+a\s+lot|\s+in\s+advance)?)+[\s.!]*$",
+    re.I,
+)
 
 _Q = r"\x02(?P<{name}>\d+)\x03"
 QUOTED = _Q.format(name="q")
@@ -201,9 +207,11 @@ def _dur(m: re.Match[str], default: float) -> float:
 
 # --- titles --------------------------------------------------------------------------------
 
+_TITLE_COLOURS = r"white|black|red|yellow|green|blue|orange|pink|purple|gr[ae]y"
 _TITLE_HEAD = re.compile(
     r"(?<![\w])(?:(?:add|put|show|with|overlay|write|display|include)\s+)?(?:an?\s+|the\s+|some\s+)?"
     r"(?P<size>big|large|huge|small|little|tiny|medium)?\s*"
+    rf"(?:(?P<tcolor>{_TITLE_COLOURS})\s+)?"
     r"(?P<kind>title|caption|subtitle|text|heading|headline|label|words?)"
     r"(?:(?:\s+(?:saying|that\s+says|which\s+says|reading|of|with))?\s*:?\s*"
     rf"{QUOTED}|\s*:\s*(?P<raw>[^,;.\n\x00\x02]+?)"
@@ -216,7 +224,7 @@ _TITLE_MODS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (rf"(?:for|during|over|in)\s+(?:the\s+)?first\s+(?P<a>{TIME})", "first"),
         (rf"(?:for|during|over|in)\s+(?:the\s+)?last\s+(?P<a>{TIME})", "last"),
         (rf"(?:from|between)\s+(?P<a>{TIME}){RANGE_SEP}(?P<b>{TIME})", "range"),
-        (rf"for\s+(?P<a>{TIME_WITH_UNIT})", "first"),
+        (rf"for\s+(?P<a>{TIME_WITH_UNIT})", "length"),
         (
             r"(?:throughout|the\s+whole\s+(?:time|video|clip)|all\s+the\s+time|the\s+entire\s+time)",
             "all",
@@ -237,7 +245,7 @@ _TITLE_MODS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             rf"{_Q.format(name='font2')}\s+font|font\s+(?P<fontpath>\S+\.(?:ttf|otf|ttc)))",
             "font",
         ),
-        (r"in\s+(?P<color>white|black|red|yellow|green|blue|orange|pink|purple|gr[ae]y)", "color"),
+        (rf"in\s+(?P<color>{_TITLE_COLOURS})", "color"),
     )
 )
 _SIZES: dict[str, TitleSize] = {
@@ -258,6 +266,23 @@ _POSITIONS: dict[str, Position] = {
 }
 
 
+# "write 'Happy Holidays' in the middle", "put 'Day 1' in big letters": quoted words after a
+# writing verb are text on screen (unless they name a sound or picture file).
+_BARE_TEXT = re.compile(
+    r"(?<![\w])(?P<verb>write|put|show|display|type)\s+(?=\x02(?P<q>\d+)\x03)", re.I
+)
+_FILE_NAME = re.compile(rf"\.(?:{_AUDIO_EXT}|png|jpe?g|webp|ttf|otf|ttc)$", re.I)
+
+
+def _bare_text(work: str, draft: _Draft) -> str:
+    def add_kind(m: re.Match[str]) -> str:
+        if _FILE_NAME.search(draft.quoted(m["q"])):
+            return m[0]
+        return f"{m['verb']} text "
+
+    return _BARE_TEXT.sub(add_kind, work)
+
+
 def _parse_titles(work: str, draft: _Draft) -> str:
     """Find titles and the modifiers that follow each; return `work` with them blanked."""
     pos = 0
@@ -271,6 +296,7 @@ def _parse_titles(work: str, draft: _Draft) -> str:
             end=None if caption else DEFAULT_TITLE_SECONDS,
             position="bottom" if caption else "center",
             size=_SIZES[m["size"].lower()] if m["size"] else ("medium" if caption else "large"),
+            color=(m["tcolor"] or "white").lower().replace("grey", "gray"),
         )
         end = m.end()
         progressed = True
@@ -290,6 +316,15 @@ def _parse_titles(work: str, draft: _Draft) -> str:
     return _blank_all(work, taken)
 
 
+def _title_length(title: Title) -> float:
+    """How long a title lasts where that is already said, else the default."""
+    if title.start < 0:
+        return -title.start
+    if title.end is not None and title.start == 0:
+        return title.end
+    return DEFAULT_TITLE_SECONDS
+
+
 def _title_mod(title: Title, kind: str, m: re.Match[str], draft: _Draft) -> Title:  # noqa: PLR0911 - one return per modifier kind
     if kind == "first":
         return replace(title, start=0.0, end=seconds(m["a"]))
@@ -299,10 +334,16 @@ def _title_mod(title: Title, kind: str, m: re.Match[str], draft: _Draft) -> Titl
         return replace(title, start=seconds(m["a"]), end=seconds(m["b"]))
     if kind == "all":
         return replace(title, start=0.0, end=None)
+    # "at the end for 3 seconds" and "for 3 seconds at the end" both mean the last 3 s.
+    if kind == "length":
+        length = seconds(m["a"])
+        if title.start < 0:
+            return replace(title, start=-length, end=None)
+        return replace(title, end=title.start + length)
     if kind == "end":
-        return replace(title, start=-DEFAULT_TITLE_SECONDS, end=None)
+        return replace(title, start=-_title_length(title), end=None)
     if kind == "start":
-        return replace(title, start=0.0, end=DEFAULT_TITLE_SECONDS)
+        return replace(title, start=0.0, end=_title_length(title))
     if kind == "pos":
         return replace(title, position=_POSITIONS[m["pos"].lower()])
     if kind == "size":
@@ -333,6 +374,10 @@ def _music_option(m: re.Match[str], d: _Draft, **option: bool) -> None:
 
 
 def _music_complaint(m: re.Match[str], d: _Draft) -> None:
+    if m["word"] is None:  # "keep the music": an added music file is kept anyway
+        if d.plan.music is None:
+            d.refused.append(f"{d.restore(m.group(0)).strip()} ({OWN_MUSIC_KEPT})")
+        return
     if d.plan.music is None:
         d.refused.append(f"{d.restore(m.group(0)).strip()} ({OWN_MUSIC})")
         return
@@ -381,16 +426,15 @@ def _fill(value: Fill) -> Handler:
 
 
 def _speed(m: re.Match[str], d: _Draft) -> None:
-    d.set(speed=number(m["f"]))
+    d.set(speed=number(m["f"] or m["f2"] or m["f3"]))
 
 
 def _fixed_speed(factor: float) -> Handler:
     def handle(m: re.Match[str], d: _Draft) -> None:
         gd = m.groupdict()
-        value = gd.get("f")
-        gently = gd.get("how") or gd.get("how2")
+        value = gd.get("f") or gd.get("f0")
         # "speed it up a bit" goes half way: 1.25x; "slow it down a bit" 0.75x.
-        d.set(speed=number(value) if value else (1 + (factor - 1) / 2 if gently else factor))
+        d.set(speed=number(value) if value else round(_scaled(factor, _degree(m)), 3))
 
     return handle
 
@@ -435,12 +479,7 @@ def _rotate(m: re.Match[str], d: _Draft) -> None:
 
 def _step(kind: str, sign: int) -> Handler:
     def handle(m: re.Match[str], d: _Draft) -> None:
-        how = (m.groupdict().get("how") or "").lower()
-        scale = (
-            0.5
-            if how.startswith(("slight", "a bit", "a little", "a touch"))
-            else (2.0 if how.startswith(("much", "a lot", "way")) else 1.0)
-        )
+        scale = _degree(m)
         if kind == "brightness":
             d.color(brightness=round(d.plan.color.brightness + sign * BRIGHTNESS_STEP * scale, 3))
         elif kind == "contrast":
@@ -507,7 +546,7 @@ def _volume(factor: float) -> Handler:
         elif gd.get("db"):
             d.set(volume=round(10 ** (float(gd["db"]) / 20), 3))
         else:
-            d.set(volume=factor)
+            d.set(volume=round(_scaled(factor, _degree(m)), 3))
 
     return handle
 
@@ -515,6 +554,39 @@ def _volume(factor: float) -> Handler:
 def _silence(m: re.Match[str], d: _Draft) -> None:
     db = m.groupdict().get("db")
     d.set(silence=SilenceCut(threshold_db=-abs(float(db))) if db else SilenceCut())
+
+
+# How much: "a bit brighter", "lower the volume a little", "much darker", "boost it a lot".
+_MILD_WORDS = (
+    r"slightly|a\s+(?:little\s+)?(?:bit|little|touch|tad)|a\s+little\s+bit|"
+    r"just\s+a\s+(?:bit|little|touch)"
+)
+_STRONG_WORDS = r"much|a\s+lot|way|far|loads|lots"
+_DEG_PRE = rf"(?:(?P<how>{_MILD_WORDS}|{_STRONG_WORDS})\s+)?"
+_DEG_POST = rf"(?:\s+(?P<how2>{_MILD_WORDS}|a\s+lot|loads|lots|much\s+more|way\s+more))?"
+# A strong colour-temperature step goes half as far again (4250 K / 8750 K), no further.
+STRONG_KELVIN_SCALE = 1.5
+
+
+def _degree(m: re.Match[str]) -> float:
+    """0.5 for "a bit", 2 for "a lot", 1 when nothing is said."""
+    gd = m.groupdict()
+    how = str(gd.get("how") or gd.get("how2") or "").lower()
+    if not how:
+        return 1.0
+    return 2.0 if re.fullmatch(rf"{_STRONG_WORDS}|much\s+more|way\s+more", how) else 0.5
+
+
+def _scaled(factor: float, degree: float) -> float:
+    """A factor made milder (half way to 1) or stronger (squared)."""
+    if degree < 1:
+        return 1 + (factor - 1) * degree
+    return float(factor**degree)
+
+
+def _graded(pattern: str, handler: Handler) -> _Rule:
+    """A rule whose amount words ("a bit", "a lot") may come before or after it."""
+    return _rule(rf"{_DEG_PRE}(?:{pattern}){_DEG_POST}", handler)
 
 
 def _rule(pattern: str, handler: Handler, needs: frozenset[str] | None = None) -> _Rule:
@@ -640,7 +712,17 @@ OWN_MUSIC = (
     "music already in the clip's sound cannot be turned up or down on its own; nothing was "
     'changed; say "quieter" for the whole sound'
 )
+STRAY_NUMBER = "a number here was not understood; nothing was done for this"
 HOW_SHORT = 'say how long, e.g. "trim it to 30 seconds"; what runs past it is cut off the end'
+OWN_MUSIC_KEPT = (
+    "music already in the clip's sound cannot be kept apart from its other sound; whatever "
+    "is done to the sound is done to it too"
+)
+EXCEPT_PART = "a part left out of an operation cannot be done here; nothing was done for this"
+EXCEPT_RANGE = (
+    'say the part to use with times, e.g. "speed up 0:05-0:30" or "cut the first 5 seconds"; '
+    "nothing was done for this"
+)
 VAGUE_RANGE = (
     'which part? give times, e.g. "speed up 0:10-0:20" or "the first 5 seconds"; '
     "nothing was done for this"
@@ -655,18 +737,35 @@ def _refuse(reason: str) -> Handler:
     return handle
 
 
+def _back_to_normal(m: re.Match[str], d: _Draft) -> None:
+    """ "slow motion, then back to normal": the speed was meant for a part that is not
+    named, so the whole-clip speed read earlier is withdrawn and the words reported."""
+    d.set(speed=1.0)
+    d.refused.append(f"{d.restore(m.group(0)).strip()} ({VAGUE_RANGE})")
+
+
 def _shorter(m: re.Match[str], d: _Draft) -> None:
     plan = d.plan
     if plan.max_duration is None and plan.trim == Trim() and plan.highlight is None:
         d.refused.append(f"{d.restore(m.group(0)).strip()} ({HOW_SHORT})")
 
 
-def _highlight(m: re.Match[str], d: _Draft) -> None:
+def _highlight(m: re.Match[str], d: _Draft) -> bool:
+    if m["boring"] and not _REMOVING.search(m[0]):
+        return False  # "speed up the boring bits" is not a cut: left to the range guard
     if m["boring"]:
         d.set(highlight=Highlight(mode="boring"))
-        return
+        return True
     length = m["d1"] or m["d2"] or m["d3"]
     d.set(highlight=Highlight(seconds=seconds(length)) if length else Highlight())
+    return True
+
+
+_REMOVING = re.compile(
+    r"(?<![\w])(?:cut|trim|remove|drop|skip|delete|take\s+out|edit\s+out|lose|get\s+rid\s+of)"
+    r"(?![\w])",
+    re.I,
+)
 
 
 def _date_caption(m: re.Match[str], d: _Draft) -> bool:
@@ -752,7 +851,7 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         r"(?:(?:make\s+it\s+)?(?:small\s+enough|smaller)\s+|(?:compress(?:ed)?|shrink)(?:\s+(?:it|this|the\s+"
-        r"(?:file|video)))?\s+)?(?:for|to\s+send\s+(?:on|via|by|over)|on|via|over|by)\s+"
+        r"(?:file|video)))?\s+)?(?:for|to\s+send\s+(?:on|via|by|over)|on|via|over|by|to)\s+"
         r"(?P<where>whatsapp|discord|e-?mail|gmail)",
         lambda m, d: d.set(max_bytes=int(SIZE_TARGET_MB[m["where"].lower()] * BYTES_PER_MB)),
     ),
@@ -786,7 +885,12 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         rf"(?:logo|watermark){_CORNER}",
         _refuse('name the image file, e.g. "add my logo ~/logo.png in the top right corner"'),
     ),
-    _rule(r"boomerang(?:\s+effect)?|ping[\s-]?pong(?:\s+loop)?", _refuse(NOT_BUILT)),
+    _rule(
+        r"boomerang(?:\s+effect)?|ping[\s-]?pong(?:\s+loop)?|(?:play\s+(?:it\s+)?)?backwards?\s+"
+        r"(?:and|then)\s+(?:(?:play\s+(?:it\s+)?)?forwards?|(?:back\s+)?again)|(?:play\s+(?:it\s+)?)?"
+        r"forwards?\s+(?:and|then)\s+backwards?",
+        _refuse(NOT_BUILT),
+    ),
     _rule(
         r"(?:reverse|change|swap|shuffle)\s+(?:the\s+)?order(?:\s+of\s+(?:the\s+)?clips)?",
         _refuse(NOT_BUILT),
@@ -809,7 +913,7 @@ _ZOOM_REFUSAL_RULES: tuple[_Rule, ...] = (
 
 
 def _loop_count(m: re.Match[str], d: _Draft) -> bool:
-    word = re.sub(r"\s*times$", "", (m["n"] or m["n2"] or "").lower())
+    word = re.sub(r"\s*times$", "", (m["n"] or m["n2"] or m["n3"] or "").lower())
     count = {"once": 1.0, "twice": 2.0, "thrice": 3.0}.get(word) or number(word)
     if count != int(count) or not 1 <= count <= MAX_LOOPS:
         return False
@@ -865,8 +969,7 @@ def _relative_volume(m: re.Match[str], d: _Draft) -> None:
 
 def _temperature(kelvin: int) -> Handler:
     def handle(m: re.Match[str], d: _Draft) -> None:
-        how = (m.groupdict().get("how") or "").lower()
-        shift = (kelvin - d.plan.color.temperature) * (0.5 if how else 1.0)
+        shift = (kelvin - d.plan.color.temperature) * min(_degree(m), STRONG_KELVIN_SCALE)
         d.color(temperature=round(d.plan.color.temperature + shift))
 
     return handle
@@ -881,12 +984,12 @@ def _silence_edges(m: re.Match[str], d: _Draft) -> None:
 
 
 _VOL = r"(?:volume|audio|sound|it)"
-_HOW = r"(?P<how>slightly\s+|a\s+(?:bit|little|touch)\s+|a\s+little\s+bit\s+)?"
 
 _LOOP_RULES: tuple[_Rule, ...] = (
     _rule(
         rf"(?:loop|repeat)(?:\s+(?:it|this|the\s+(?:video|clip|edit)))?\s+(?P<n>{NUMBER}|once|"
-        r"twice|thrice)(?:\s*(?:times|x|×))?(?:\s+in\s+a\s+row)?|play\s+(?:it\s+|this\s+)?"
+        r"twice|thrice)(?:\s*(?:times|x|×))?(?:\s+in\s+a\s+row)?|(?:loop|repeat)(?:\s+it)?\s+so\s+"
+        rf"(?:that\s+)?it\s+plays\s+(?P<n3>{NUMBER})\s*times|play\s+(?:it\s+|this\s+)?"
         rf"(?P<n2>twice|thrice|{NUMBER}\s*times)(?:\s+in\s+a\s+row)?",
         _loop_count,
     ),
@@ -898,7 +1001,8 @@ _LOOP_RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         r"(?:make\s+(?:it\s+)?)?(?:an?\s+)?(?:seamless\s+|endless\s+|infinite\s+)?"
-        r"loop(?:ing|ed)?(?:\s+(?:it|this|the\s+(?:video|clip)|video))?(?!\s+(?:the\s+)?music)",
+        r"loop(?:ing|ed)?(?:\s+(?:it|this|the\s+(?:video|clip)|video))?(?!\s+(?:the\s+)?music)"
+        r"(?:\s+(?:forever|seamlessly|endlessly|infinitely|continuously|smoothly))?",
         _refuse(LOOP_HOW),
     ),
 )
@@ -930,7 +1034,7 @@ _REVERSE_RULES: tuple[_Rule, ...] = (
 )
 _FPS_RULES: tuple[_Rule, ...] = (
     _rule(
-        r"(?P<smooth>smooth(?:er)?\s+)?(?:(?:convert|change|set)\s+(?:it\s+|the\s+frame\s*rate\s+)?"
+        r"(?P<smooth>smooth(?:er)?\s+(?:it\s+)?(?:out\s+)?(?:to\s+)?)?(?:(?:convert|change|set)\s+(?:it\s+|the\s+frame\s*rate\s+)?"
         r"to\s+|(?:make\s+(?:it\s+)?)|(?:at|in)\s+|frame\s*rate\s+(?:of\s+|to\s+)?)?"
         r"(?P<fps>\d+(?:\.\d+)?)\s*(?:fps|frames?\s+(?:per|a)\s+second|frame\s*rate|hz)"
         r"(?:\s+(?:with|using|by)\s+(?P<mode>(?:motion\s+|frame\s+)?interpolation|frame\s+blending|"
@@ -954,6 +1058,19 @@ _DENOISE_RULES: tuple[_Rule, ...] = (
         lambda _m, d: d.set(denoise=True),
     ),
 )
+_NOISE = (
+    r"(?:(?:background|wind|traffic|fan|room|static|electrical|annoying)\s+)?"
+    r"(?:noise|hiss|hum|buzz(?:ing)?|wind)"
+)
+_NOISE_COMPLAINT_RULES: tuple[_Rule, ...] = (
+    _rule(
+        rf"(?:there'?s|there\s+is|it\s+has)\s+(?:(?:a\s+lot|lots|loads|tons)\s+of\s+|too\s+much\s+|so\s+"
+        rf"much\s+|some\s+|a\s+bit\s+of\s+)?{_NOISE}(?:\s+in\s+(?:it|the\s+(?:audio|sound|background)))?|"
+        rf"(?:the\s+)?{_NOISE}\s+is\s+(?:so\s+|really\s+|very\s+|too\s+)?(?:terrible|awful|bad|"
+        r"annoying|loud|horrible|distracting)",
+        lambda _m, d: d.set(denoise=True),
+    ),
+)
 _RELATIVE_VOLUME_RULES: tuple[_Rule, ...] = (
     _rule(
         rf"(?:turn|bring)\s+(?:the\s+)?{_VOL}\s+down\s+by\s+(?:a\s+)?half|turn\s+down\s+(?:the\s+)?"
@@ -970,27 +1087,23 @@ _RELATIVE_VOLUME_RULES: tuple[_Rule, ...] = (
         rf"{_VOL}\s+(?P<dir2>down|up)\s+(?:by\s+)?(?P<n3>\d+(?:\.\d+)?)\s*(?P<u3>%|percent|db)",
         _relative_volume,
     ),
-    _rule(
-        rf"{_HOW}(?P<w>quieter|softer|louder)",
+    _graded(
+        r"(?P<w>quieter|softer|louder)",
         lambda m, d: d.set(
-            volume=(
-                (1 + (LOUDER - 1) / 2) if m["w"].lower() == "louder" else (1 + (QUIETER - 1) / 2)
-            )
-            if m["how"]
-            else (LOUDER if m["w"].lower() == "louder" else QUIETER)
+            volume=round(_scaled(LOUDER if m["w"].lower() == "louder" else QUIETER, _degree(m)), 3)
         ),
     ),
 )
 _TEMPERATURE_RULES: tuple[_Rule, ...] = (
-    _rule(
-        rf"{_HOW}(?:warmer(?:\s+(?:tones?|colou?rs|look))?|warm(?:\s+it)?\s+up|more\s+warmth|"
+    _graded(
+        r"(?:warmer(?:\s+(?:tones?|colou?rs|look))?|warm(?:\s+it)?\s+up|more\s+warmth|"
         r"warm\s+(?:tones?|colou?rs|look|colou?r\s+grade))|(?:fix\s+the\s+|(?:it\s+)?(?:looks?|is|"
         r"seems?)\s+|it'?s\s+)?(?:too|very|so|a\s+bit|a\s+little|kinda|kind\s+of)\s+"
         r"(?:blue|bluish|cold|cool)|(?:fix|remove|correct)\s+(?:the\s+)?blue\s+(?:tint|cast)",
         _temperature(WARMER_KELVIN),
     ),
-    _rule(
-        rf"{_HOW}(?:cooler(?:\s+(?:tones?|colou?rs|look))?|colder|cool(?:\s+it)?\s+down|"
+    _graded(
+        r"(?:cooler(?:\s+(?:tones?|colou?rs|look))?|colder|cool(?:\s+it)?\s+down|"
         r"cool\s+(?:tones?|colou?rs|look|colou?r\s+grade))|(?:fix\s+the\s+|(?:it\s+)?(?:looks?|is|"
         r"seems?)\s+|it'?s\s+)?(?:too|very|so|a\s+bit|a\s+little|kinda|kind\s+of)\s+"
         r"(?:yellow|yellowish|orange|warm)|(?:fix|remove|correct)\s+(?:the\s+)?(?:yellow|orange)\s+"
@@ -1022,7 +1135,8 @@ _MUSIC_RULES: tuple[_Rule, ...] = (
     # "the music is too loud": the added music's level, or (none added) not possible.
     _rule(
         r"(?:the\s+|background\s+)*music\s+(?:is|'s|sounds?)\s+(?:(?:way|much|a\s+bit|really|"
-        r"very|so)\s+)?too\s+(?P<word>loud|quiet|soft|low)",
+        r"very|so)\s+)?too\s+(?P<word>loud|quiet|soft|low)|(?:but\s+)?keep\s+(?:the\s+)?"
+        r"(?:background\s+)?music",
         _music_complaint,
     ),
     _rule(r"music\s+(?:volume\s+)?(?:at|to)\s+(?P<v>\d+(?:\.\d+)?\s*(?:%|percent))", _music_volume),
@@ -1049,6 +1163,11 @@ _MUSIC_RULES: tuple[_Rule, ...] = (
 )
 
 _SILENCE_RULES: tuple[_Rule, ...] = (
+    _rule(
+        r"(?:with\s+)?(?:the\s+|all\s+(?:the\s+)?)?(?:silences?|silent\s+(?:parts|bits)|pauses|dead\s+air)"
+        r"\s+(?:removed|cut(?:\s+out)?|taken\s+out|gone)",
+        _silence,
+    ),
     # silence: "remove silence", "cut the dead air", "jump cuts"
     _rule(
         r"(?:remove|cut|trim|delete|drop|skip|get\s+rid\s+of|strip|eliminate)\s+"
@@ -1201,7 +1320,9 @@ _ASPECT_RULES: tuple[_Rule, ...] = (
         _aspect("16:9"),
     ),
     _rule(
-        r"(?:don'?t|do\s+not|no|without)\s+crop(?:ping)?|(?<!no )(?<!without )black\s+bars|"
+        r"(?:don'?t|do\s+not|no|without)\s+crop(?:ping)?|(?<!no )(?<!without )black\s+bars"
+        r"(?:\s+(?:on|at)\s+(?:the\s+)?"
+        r"(?:top\s+and\s+(?:the\s+)?bottom|(?:both\s+)?sides|left\s+and\s+(?:the\s+)?right))?|"
         r"letter[\s-]?box(?:ed|ing)?|"
         r"pillar[\s-]?box(?:ed|ing)?|pad(?:ded)?\s+with\s+black|fit\s+(?:it\s+)?(?:inside|in)\s+"
         r"(?:the\s+)?frame",
@@ -1218,10 +1339,15 @@ _ASPECT_RULES: tuple[_Rule, ...] = (
     ),
 )
 
+_RES_VERB = (
+    r"(?:(?:upscale|downscale|scale|resize|lower|raise|increase|reduce|change|set|bump|drop)"
+    r"(?:\s+(?:it|the\s+(?:resolution|video|quality)))?(?:\s+(?:up|down))?\s+to\s+)?"
+)
 _RESOLUTION_RULES: tuple[_Rule, ...] = (
     # resolution
     _rule(
-        r"(?P<p>2160|1440|1080|720|540|480|360|240)\s*p", lambda m, d: d.set(resolution=int(m["p"]))
+        rf"{_RES_VERB}(?P<p>2160|1440|1080|720|540|480|360|240)\s*p",
+        lambda m, d: d.set(resolution=int(m["p"])),
     ),
     _rule(r"4\s*k|uhd|ultra\s*hd", lambda _m, d: d.set(resolution=2160)),
     _rule(r"2\s*k|qhd|2\.5\s*k", lambda _m, d: d.set(resolution=1440)),
@@ -1231,28 +1357,46 @@ _RESOLUTION_RULES: tuple[_Rule, ...] = (
     ),
 )
 
-_GENTLY = r"(?P<how>(?:a\s+(?:bit|little|touch|tad)|slightly)\s+)?"
-_GENTLY_AFTER = r"(?:\s+(?P<how2>a\s+(?:little\s+)?(?:bit|little|touch|tad)|slightly))?"
 
 SPEED_RULES: tuple[_Rule, ...] = (
     # speed
+    # "speed it up by 20%", "slow it down by 25%"
     _rule(
-        rf"{_GENTLY}slow(?:[\s-]?mo(?:tion)?|\s+it\s+down|\s+down)(?:\s+(?:at|to)?\s*"
-        rf"(?P<f>{NUMBER})\s*[x×])?{_GENTLY_AFTER}",
+        r"(?P<dir>speed|slow)(?:\s+(?:it|this|the\s+(?:video|clip)))?\s+(?:up|down)"
+        r"(?:\s+(?:it|this|the\s+(?:video|clip)))?\s+by\s+"
+        r"(?P<pct>\d+(?:\.\d+)?)\s*(?:%|percent)",
+        lambda m, d: d.set(
+            speed=round(1 + float(m["pct"]) / 100 * (1 if m["dir"].lower() == "speed" else -1), 4)
+        ),
+    ),
+    _graded(
+        rf"slow(?:[\s-]?mo(?:tion)?|\s+it\s+down|\s+down)(?:\s+(?:at|to)?\s*"
+        rf"(?P<f>{NUMBER})\s*[x×])?",
         _fixed_speed(SLOW_MOTION),
     ),
-    _rule(r"half[\s-]speed|half\s+as\s+fast", _fixed_speed(0.5)),
-    _rule(r"double[\s-]speed|twice\s+as\s+fast", _fixed_speed(2.0)),
-    _rule(r"time[\s-]?lapse", _fixed_speed(TIMELAPSE)),
-    _rule(r"fast[\s-]forward(?:ed)?", _fixed_speed(2.0)),
     _rule(
-        rf"{_GENTLY}(?:speed(?:\s+it)?\s+up|make\s+it\s+faster|faster|speed(?:ed)?[\s-]up)"
-        rf"(?:\s+(?:by|to)?\s*(?P<f>{NUMBER})\s*(?:[x×]|times))?{_GENTLY_AFTER}",
-        _fixed_speed(SPEED_UP),
+        r"(?:play\s+(?:it\s+)?(?:at\s+)?)?half[\s-]speed|half\s+as\s+fast|halve\s+the\s+speed",
+        _fixed_speed(0.5),
     ),
     _rule(
-        rf"(?:(?:play|playback|speed)\s+(?:it\s+)?(?:at|to)\s+)?(?P<f>{NUMBER})\s*(?:[x×]|times)"
-        r"(?:\s+(?:speed|faster|as\s+fast|playback))?",
+        r"(?:play\s+(?:it\s+)?(?:at\s+)?)?double[\s-]speed|twice\s+as\s+fast|double\s+the\s+speed",
+        _fixed_speed(2.0),
+    ),
+    _rule(r"time[\s-]?lapse", _fixed_speed(TIMELAPSE)),
+    _rule(r"fast[\s-]forward(?:ed)?", _fixed_speed(2.0)),
+    _graded(
+        rf"(?:(?P<f0>{NUMBER})\s*(?:[x×]|times)\s+(?=faster|quicker))?"
+        rf"(?:speed(?:\s+(?:it|this|the\s+(?:video|clip)))?\s+up|make\s+it\s+(?:faster|"
+        rf"quicker)|faster|quicker|speed(?:ed)?[\s-]up)(?:\s+(?:(?:the\s+video|it)\s+)?(?:by|to)?"
+        rf"\s*(?P<f>{NUMBER})\s*(?:[x×]|times))?",
+        _fixed_speed(SPEED_UP),
+    ),
+    # A bare "3 times" is not a speed ("plays 3 times" is a loop): it needs a speed word.
+    _rule(
+        rf"(?:(?:play|playback|speed)\s+(?:it\s+)?(?:at|to)\s+)?(?P<f>{NUMBER})\s*[x×]"
+        r"(?:\s+(?:speed|faster|as\s+fast|playback))?|(?P<f2>\d+(?:\.\d+)?)\s*times\s+(?:the\s+)?"
+        r"(?:speed|faster|as\s+fast)|(?:play|playback|speed)\s+(?:it\s+)?(?:at|to)\s+"
+        rf"(?P<f3>{NUMBER})\s*times(?:\s+(?:speed|faster|as\s+fast))?",
         _speed,
     ),
     _rule(
@@ -1262,11 +1406,32 @@ SPEED_RULES: tuple[_Rule, ...] = (
     ),
 )
 
+_BACK_TO_NORMAL: tuple[_Rule, ...] = (
+    _rule(
+        r"(?:then\s+)?(?:speed\s+(?:it\s+)?back\s+up|(?:go\s+|goes\s+|come\s+)?back\s+to\s+"
+        r"normal(?:\s+speed)?|slow\s+(?:it\s+)?back\s+down|return\s+to\s+normal\s+speed)",
+        _back_to_normal,
+    ),
+)
+
 _TO_LENGTH = (
     r"(?:trim|trimm|cut|shorten|chop|reduce|edit|bring|get)(?:\s+(?:it|this|the\s+(?:video|clip)))?"
     r"(?:\s+down)?\s+to\s+(?:about\s+|around\s+|roughly\s+|just\s+|only\s+)?"
 )
 _TRIM_RULES: tuple[_Rule, ...] = (
+    _rule(
+        rf"{CUT}\s+{THE}first\s+and\s+(?:the\s+)?last\s+(?P<t>{TIME}){CLIP_WORDS}",
+        lambda m, d: d.trim(head=_t(m), tail=_t(m)),
+    ),
+    # "remove everything after 2 minutes" keeps up to 2:00; "… before 0:10" keeps from 0:10.
+    _rule(
+        rf"{CUT}\s+(?:everything|anything|all|the\s+rest|whatever\s+comes)\s+after\s+(?P<t>{TIME})",
+        _keep_until,
+    ),
+    _rule(
+        rf"{CUT}\s+(?:everything|anything|all|whatever\s+comes)\s+before\s+(?P<t>{TIME})",
+        _keep_from,
+    ),
     # "trim it to the first 10 seconds" keeps them; "trim to 15 seconds" caps the length
     # (what runs past 15 s is cut off the end), which is what `max_duration` does.
     _rule(
@@ -1276,6 +1441,18 @@ _TRIM_RULES: tuple[_Rule, ...] = (
     _rule(
         rf"{_TO_LENGTH}(?:the\s+)?last\s+(?P<t>{TIME}){CLIP_WORDS}",
         lambda m, d: d.trim(last=_t(m)),
+    ),
+    _rule(
+        r"(?:(?:make|give|send|create|cut|edit)\s+(?:it\s+|me\s+|us\s+)?|i\s+(?:want|need)\s+)?(?:an?\s+|the\s+)?"
+        rf"(?:short\s+|quick\s+|shorter\s+)?(?P<t>{TIME_WITH_UNIT})[\s-]+(?:long\s+)?(?:short\s+)?"
+        r"(?:clip|version|video|edit|cut)",
+        lambda m, d: d.set(max_duration=_t(m)),
+    ),
+    _rule(
+        r"(?:(?<=^)|(?<=[,;:.!?\n\x00]))\s*(?:(?:about|around|roughly|approximately|approx\.?|maybe|"
+        rf"~|up\s+to)\s*)?(?P<t>{TIME_WITH_UNIT})(?:\s+(?:long|or\s+so|tops|total))?"
+        r"(?=\s*(?:$|[,;.!?\n\x00]))",
+        lambda m, d: d.set(max_duration=_t(m)),
     ),
     _rule(
         rf"{_TO_LENGTH}(?P<t>{TIME_WITH_UNIT})(?:\s+(?:long|total|in\s+total|max(?:imum)?|or\s+"
@@ -1295,8 +1472,14 @@ _TRIM_RULES: tuple[_Rule, ...] = (
         rf"{_KEEP}{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}|{THE}last\s+(?P<t2>{TIME})\s+only",
         lambda m, d: d.trim(last=_t(m)),
     ),
-    _rule(rf"{CUT}\s+{THE}first\s+(?P<t>{TIME}){CLIP_WORDS}", lambda m, d: d.trim(head=_t(m))),
-    _rule(rf"{CUT}\s+{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}", lambda m, d: d.trim(tail=_t(m))),
+    _rule(
+        rf"{CUT}\s+{THE}first\s+(?P<t>{TIME}){CLIP_WORDS}(?:\s+off)?",
+        lambda m, d: d.trim(head=_t(m)),
+    ),
+    _rule(
+        rf"{CUT}\s+{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}(?:\s+off)?",
+        lambda m, d: d.trim(tail=_t(m)),
+    ),
     # "trim the first second": a unit with no number is one of it.
     _rule(
         rf"{CUT}\s+{THE}(?P<which>first|last)\s+(?P<unit>second|minute)",
@@ -1305,8 +1488,14 @@ _TRIM_RULES: tuple[_Rule, ...] = (
         ),
     ),
     # "cut the first 2 s and the last 3 s": the verb is not repeated.
-    _rule(rf"and\s+{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}", lambda m, d: _after_cut(d, tail=_t(m))),
-    _rule(rf"and\s+{THE}first\s+(?P<t>{TIME}){CLIP_WORDS}", lambda m, d: _after_cut(d, head=_t(m))),
+    _rule(
+        rf"(?:and|then|plus|,)(?:\s+then)?\s+{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}",
+        lambda m, d: _after_cut(d, tail=_t(m)),
+    ),
+    _rule(
+        rf"(?:and|then|plus|,)(?:\s+then)?\s+{THE}first\s+(?P<t>{TIME}){CLIP_WORDS}",
+        lambda m, d: _after_cut(d, head=_t(m)),
+    ),
     _rule(
         rf"(?:{CUT}\s+)?(?P<t>{TIME})\s+(?:from|off|at|of)\s+{THE}(?:very\s+)?{START}{CLIP_WORDS}",
         lambda m, d: d.trim(head=_t(m)),
@@ -1348,7 +1537,8 @@ _MUTE_RULES: tuple[_Rule, ...] = (
     # audio
     _rule(
         r"mute(?:d)?(?:\s+(?:it|the\s+(?:audio|sound|clip|video|original(?:\s+audio)?)))?|"
-        r"(?:remove|drop|strip|kill|delete|cut)\s+(?:the\s+)?(?:original\s+)?(?:audio|sound)(?:\s+track)?|"
+        r"(?:remove|drop|strip|kill|delete|cut|get\s+rid\s+of|take\s+out|lose)\s+(?:the\s+|all\s+(?:the\s+)?)?"
+        r"(?:original\s+)?(?:audio|sound)(?:\s+track)?(?:\s+(?:completely|entirely|altogether))?|"
         r"(?:no|without)\s+(?:original\s+)?(?:audio|sound)|(?:turn|switch)\s+off\s+(?:the\s+)?"
         r"(?:audio|sound)|(?:only\s+(?:the\s+)?music|music\s+only)",
         lambda _m, d: d.set(mute=True),
@@ -1356,6 +1546,11 @@ _MUTE_RULES: tuple[_Rule, ...] = (
 )
 
 _LOUDNESS_RULES: tuple[_Rule, ...] = (
+    _rule(
+        r"(?:with\s+)?(?:the\s+)?(?:audio|sound|loudness|volume|levels?)\s+(?:normali[sz]ed|levell?ed|"
+        r"evened\s+out|balanced)",
+        _loudness,
+    ),
     _rule(
         r"(?:normali[sz]e|level|even\s+out|balance|fix)\s+(?:the\s+)?(?:audio|sound|volume|"
         r"loudness|levels?)(?:\s+levels?)?(?:\s+(?:to|at)\s+(?P<lufs>-?\d+(?:\.\d+)?)\s*lufs)?"
@@ -1381,12 +1576,12 @@ _VOLUME_RULES: tuple[_Rule, ...] = (
         rf"(?P<v2>\d+\s*%)\s+volume|{_VOL_WORDS}\s+(?P<db>[+-]\d+(?:\.\d+)?)\s*db",
         _volume(1.0),
     ),
-    _rule(
+    _graded(
         rf"louder|boost\s+(?:the\s+)?{_VOL_WORDS}|turn\s+(?:it\s+|the\s+{_VOL_WORDS}\s+)?up|"
         rf"(?:increase|raise)\s+(?:the\s+)?{_VOL_WORDS}",
         _volume(LOUDER),
     ),
-    _rule(
+    _graded(
         rf"quieter|softer|(?:lower|reduce|decrease)\s+(?:the\s+)?{_VOL_WORDS}|"
         rf"turn\s+(?:it\s+|the\s+{_VOL_WORDS}\s+)?down",
         _volume(QUIETER),
@@ -1403,16 +1598,21 @@ _COMPLAINT = (
     rf"(?:(?:{_SUBJECT}\s+(?:is|are|looks?|seems?|sounds?)|it'?s|it’s|looks?|sounds?|seems?)\s+)?"
     r"(?:(?:still\s+)?(?:way|much|a\s+bit|a\s+little|really|very|so|kinda|kind\s+of|far)\s+)?"
 )
+# "it's a bit dark", "the sound is quite quiet": said of the clip, with a degree word.
+_SAID_OF = (
+    rf"(?:{_SUBJECT}\s+(?:is|are|looks?|seems?|sounds?)|it'?s|it’s)\s+(?:a\s+(?:bit|little)|quite|"
+    r"very|really|so|kinda|kind\s+of|rather|pretty|super)\s+"
+)
 _COMPLAINT_RULES: tuple[_Rule, ...] = (
     _rule(
-        rf"{_COMPLAINT}too\s+(?:quiet|soft|low)|(?:i\s+|we\s+|you\s+)?(?:can'?t|can’t|cannot|"
+        rf"{_COMPLAINT}too\s+(?:quiet|soft|low)|{_SAID_OF}(?:quiet|soft)|(?:i\s+|we\s+|you\s+)?(?:can'?t|can’t|cannot|"
         rf"can\s+not|could\s*n[’']?t|barely)\s+hear(?:\s+(?:it|anything|them|him|her|what\s+"
         rf"(?:they|he|she|we|people)\s+(?:say|says|said)|the\s+\w+))?|{_COMPLAINT}(?:hard|"
         r"difficult)\s+to\s+hear",
         lambda _m, d: d.set(volume=LOUDER),
     ),
     _rule(
-        rf"{_COMPLAINT}too\s+loud|(?:it\s+)?hurts\s+my\s+ears",
+        rf"{_COMPLAINT}too\s+loud|{_SAID_OF}loud|(?:it\s+)?hurts\s+my\s+ears",
         lambda _m, d: d.set(volume=QUIETER),
     ),
 )
@@ -1427,37 +1627,33 @@ _COLOUR_RULES: tuple[_Rule, ...] = (
     _rule(r"brightness\s+(?:to\s+|by\s+)?(?P<pct>[+-]?\d+)\s*%", _percent("brightness")),
     _rule(r"contrast\s+(?:to\s+|by\s+)?(?P<pct>[+-]?\d+)\s*%", _percent("contrast")),
     _rule(r"saturation\s+(?:to\s+|by\s+)?(?P<pct>[+-]?\d+)\s*%", _percent("saturation")),
-    _rule(
-        r"(?P<how>slightly\s+|a\s+(?:bit|little|touch)\s+|much\s+|a\s+lot\s+|way\s+)?"
+    _graded(
         r"(?:brighter|brighten(?:\s+(?:it|up|the\s+video))*|lighter|lighten(?:\s+it)?(?:\s+up)?)|"
         rf"(?:increase|raise|boost|more)\s+(?:the\s+)?brightness|fix\s+(?:the\s+)?dark(?:ness)?|"
-        rf"{_COMPLAINT}(?:too\s+dark|under[\s-]?exposed)",
+        rf"{_COMPLAINT}(?:too\s+dark|under[\s-]?exposed)|{_SAID_OF}(?:dark|dim|gloomy)",
         _step("brightness", +1),
     ),
-    _rule(
-        r"(?P<how>slightly\s+|a\s+(?:bit|little|touch)\s+|much\s+|a\s+lot\s+|way\s+)?"
+    _graded(
         r"(?:darker|darken(?:\s+it)?)|(?:decrease|lower|reduce|less)\s+(?:the\s+)?brightness|"
-        rf"{_COMPLAINT}(?:too\s+bright|over[\s-]?exposed)",
+        rf"{_COMPLAINT}(?:too\s+bright|over[\s-]?exposed)|{_SAID_OF}(?:bright|blown\s+out)",
         _step("brightness", -1),
     ),
-    _rule(
-        r"(?P<how>slightly\s+|a\s+(?:bit|little|touch)\s+|much\s+|a\s+lot\s+)?"
+    _graded(
         r"(?:(?:more|increase|boost|raise|higher|add)\s+(?:the\s+|some\s+)?contrast|punchier|punchy)",
         _step("contrast", +1),
     ),
-    _rule(
+    _graded(
         r"(?:less|reduce|decrease|lower)\s+(?:the\s+)?contrast|flatter|flat\s+look",
         _step("contrast", -1),
     ),
-    _rule(
-        r"(?P<how>slightly\s+|a\s+(?:bit|little|touch)\s+|much\s+|a\s+lot\s+)?"
+    _graded(
         r"(?:(?:more|increase|boost|raise)\s+(?:the\s+)?(?:saturation|colou?rs?)|more\s+"
         r"(?:saturated|colou?rful|vivid|vibrant)|saturate|vivid|vibrant|colou?rful"
-        r"(?:\s+colou?rs)?|(?:make\s+)?(?:the\s+)?colou?rs\s+pop)",
+        r"(?:\s+colou?rs)?|(?:make\s+)?(?:the\s+)?colou?rs\s+pop(?:\s+more)?)",
         _step("saturation", +1),
     ),
-    _rule(
-        r"(?:less|reduce|decrease|lower)\s+(?:the\s+)?(?:saturation|colou?rs?)|desaturated?|"
+    _graded(
+        r"(?:less|reduce|decrease|lower)\s+(?:the\s+)?(?:saturation|colou?rs?)|desaturated?(?:\s+(?:it|the\s+(?:colou?rs|video|image)))?|"
         r"muted\s+colou?rs|less\s+saturated|washed[\s-]out\s+(?:look|style|effect|filter|vibe)",
         _step("saturation", -1),
     ),
@@ -1466,7 +1662,7 @@ _COLOUR_RULES: tuple[_Rule, ...] = (
 _DEFAULT_RULES: tuple[_Rule, ...] = (
     # "keep the sound", "keep the original colours": what is done anyway.
     _rule(
-        r"(?:but\s+)?keep\s+(?:the\s+|its\s+|my\s+)?(?:original\s+)?(?:sound|audio|voices?|"
+        r"(?:but\s+)?(?:keep|leave)\s+(?:the\s+|its\s+|my\s+)?(?:original\s+)?(?:sound|audio|voices?|"
         r"colou?rs?|speed|quality|resolution)(?:\s+(?:as\s+(?:it\s+)?is|on|the\s+same|unchanged|"
         r"too|as\s+well|intact))?",
         lambda _m, _d: None,
@@ -1506,9 +1702,11 @@ RULES: tuple[_Rule, ...] = (
     *_FLIP_RULES,
     *_LOUDNESS_RULES,
     *_DENOISE_RULES,
+    *_NOISE_COMPLAINT_RULES,
     *_ASPECT_RULES,
     *_RESOLUTION_RULES,
     *SPEED_RULES,
+    *_BACK_TO_NORMAL,
     *_TRIM_RULES,
     *_MUTE_RULES,
     *_RELATIVE_VOLUME_RULES,
@@ -1544,7 +1742,7 @@ def parse_prompt(prompt: str, *, prefilter: bool = True) -> EditPlan:
     in `ignored`. (`prefilter=False` scans every rule; tests use it to prove the two equal.)"""
     draft = _Draft(prefilter=prefilter)
     work = _protect_quotes(_TYPO_RE.sub(_fix_typo, _SPACES.sub(" ", prompt)), draft)
-    work = _parse_titles(work, draft)
+    work = _parse_titles(_bare_text(work, draft), draft)
     work = _DESCRIPTION.sub(lambda m: "\x00" * len(m[0]), work, count=1)
     work = _MILD.sub(_mild, work)
     work = _bind_negations(work, draft)
@@ -1584,7 +1782,7 @@ _UNRANGED_OPS = re.compile(
     re.I,
 )
 _CLAUSE_BOUNDS = re.compile(
-    rf"\x00+|[,;!?\n]+|\.(?=\s|$)|\s+(?:and|then|but|also|plus|&)\s+(?!white\b|{TIME}(?![\w]))",
+    rf"\x00+|[,;!?\n]+(?!\s*(?:but\s+)?not\b)|\.(?=\s|$)|\s+(?:and|then|but|also|plus|&)\s+(?!white\b|not\b|{TIME}(?![\w]))",
     re.I,
 )
 
@@ -1630,6 +1828,10 @@ TYPOS = {
     "protrait": "portrait",
     "saturaion": "saturation",
     "contrst": "contrast",
+    "motoin": "motion",
+    "moiton": "motion",
+    "remoev": "remove",
+    "silance": "silence",
 }
 _TYPO_RE = re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, TYPOS)) + r")(?![\w])", re.I)
 
@@ -1684,6 +1886,13 @@ def _scratch(clause: str, draft: _Draft) -> str:
     return _run(RULES, clause, _Draft(quotes=draft.quotes, prefilter=draft.prefilter))
 
 
+def _asks_for_something(text: str, draft: _Draft) -> bool:
+    """Whether `text` read on its own changes the plan ("square" does; "the music" does not)."""
+    scratch = _Draft(quotes=draft.quotes, prefilter=draft.prefilter)
+    _run(RULES, text, scratch)
+    return scratch.plan != _EMPTY
+
+
 # Words that negate what follows them in a clause.
 _NEGATOR = re.compile(
     r"(?<![\w'’])(?:don[’']?t|dont|do\s+not|does\s+not|doesn[’']?t|no|not|without|never|w/o)"
@@ -1704,10 +1913,41 @@ def _bind_negations(work: str, draft: _Draft) -> str:
         negation = _NEGATOR.search(clause)
         if negation is None:
             continue
+        word = negation[0].lower()
+        if word in ("not", "without") and _RANGE_Q.search(clause, negation.end()):
+            # "mute it but not the last 3 seconds", "… without the first 5 seconds": a part
+            # left out of an operation, which cannot be done; say so rather than guess.
+            draft.refused.append(f"{draft.restore(clause).strip()} ({EXCEPT_RANGE})")
+            taken.append((start, end))
+            continue
         rest = _scratch(clause, draft)
-        if "\x00" not in rest[negation.start() : negation.end()]:
-            taken.append((start + negation.start(), end))
+        if "\x00" in rest[negation.start() : negation.end()]:
+            continue  # a rule reads the negation as a request of its own
+        read_before = rest[: negation.start()].count("\x00") > clause[: negation.start()].count(
+            "\x00"
+        )
+        if (
+            word == "not"
+            and read_before
+            and not _DEGREE_LIMIT.match(clause, negation.end())
+            and not _asks_for_something(clause[negation.end() :], draft)
+        ):
+            # "mute it but not the music": a part left out of an operation cannot be done.
+            # ("vertical, not square" names another choice instead: that is dropped.)
+            draft.refused.append(f"{draft.restore(clause).strip()} ({EXCEPT_PART})")
+            taken.append((start, end))
+            continue
+        taken.append((start + negation.start(), end))
     return _blank_all(work, taken)
+
+
+# "quieter but not silent", "warmer but not orange": a limit on how far, which the default
+# step already keeps to.
+_DEGREE_LIMIT = re.compile(
+    r"\s+(?:too|so|overly|completely|entirely|fully|silent|mute[sd]?|orange|blue|black|white|"
+    r"washed|extreme|crazy|over)(?![\w])",
+    re.I,
+)
 
 
 # A time said with a number ("10 seconds", "0:30", "two minutes"; not the "a s" in "as").
@@ -1726,46 +1966,54 @@ _VAGUE_RANGE = re.compile(
       |(?:when|whenever|while|where|after|before|until|till|during)\s+[\w'’]+
       |for\s+a\s+(?:bit|while|moment)|at\s+some\s+point|here\s+and\s+there|in\s+places
       |sometimes|occasionally
+      |except|excluding|apart\s+from|other\s+than|besides|but\s+not
       |{_SOME_TIME}
     )(?![\w])""",
     re.I | re.X,
 )
 
 
+# A number no rule read ("speed it up by about 3", "mute 2"): it says how much or where,
+# so the operation next to it cannot be done without it.
+_STRAY_NUMBER = re.compile(
+    r"(?<![\w.\x02])\d+(?:[.,]\d+)?(?:\s*(?:%|percent|x|×|db|fps|mb))?(?![\w])", re.I
+)
+_QUALIFIER = re.compile(f"{_VAGUE_RANGE.pattern}|{_STRAY_NUMBER.pattern}", re.I | re.X)
+
+
 def _guard_vague_ranges(work: str, draft: _Draft) -> str:
     """Refuse whole a clause whose operation is limited by words that name no seconds
-    ("speed up the boring middle part"): done to the whole clip it would be a misread,
-    and reporting only the qualifier would hide that."""
+    ("speed up the boring middle part") or by a number no rule read: done without them
+    it would be a misread, and reporting only the qualifier would hide that."""
     taken: list[tuple[int, int]] = []
     for start, end in _clauses(work):
         clause = work[start:end]
-        vague = [m.span() for m in _VAGUE_RANGE.finditer(clause)]
+        vague = [m.span() for m in _QUALIFIER.finditer(clause)]
         if not vague:
             continue
         rest = _scratch(clause, draft)
-        read_something = rest.count("\x00") > clause.count("\x00")
-        if read_something and any("\x00" not in rest[a:b] for a, b in vague):
-            draft.refused.append(f"{draft.restore(clause).strip()} ({VAGUE_RANGE})")
+        if rest.count("\x00") == clause.count("\x00"):
+            continue  # nothing in the clause is an operation: its words are reported as they are
+        unread = [clause[a:b] for a, b in vague if "\x00" not in rest[a:b]]
+        if unread:
+            reason = VAGUE_RANGE if _VAGUE_RANGE.fullmatch(unread[0]) else STRAY_NUMBER
+            draft.refused.append(f"{draft.restore(clause).strip()} ({reason})")
             taken.append((start, end))
     return _blank_all(work, taken)
 
 
-# "brighter but not too much", "warmer, just slightly": a milder step, read as "a bit …".
-_MILD_OPS = (
-    r"brighter|brighten|lighter|darker|darken|warmer|cooler|louder|quieter|softer|faster|"
-    r"speed\s+(?:it\s+)?up|slow\s+(?:it\s+)?down|"
-    r"more\s+contrast|more\s+saturated|more\s+colou?rful"
-)
+# "brighter but not too much", "warmer, though not too warm": the step is read as "a bit";
+# where the operation does not come right before it, "a bit" is reported as not understood.
 _MILD = re.compile(
-    rf"(?<![\w])(?P<op>{_MILD_OPS})(?P<mid>[^,;.!?\n\x00\x02]{{0,40}}?)\s*,?\s*(?:but\s+)?"
-    r"(?:not\s+(?:too\s+much|too\s+\w+|overboard|over\s+the\s+top|a\s+lot)|subtly|"
-    r"(?:just\s+|only\s+)?(?:slightly|a\s+(?:little|bit|touch|tad))|gently)(?![\w])",
+    r"\s*,?\s*(?:but|though|although)\s+not\s+(?:too\s+much|too\s+(?:bright|dark|loud|quiet|fast|slow|"
+    r"warm|cold|cool|strong|extreme|drastic|saturated|much|many)|overboard|over\s+the\s+top|a\s+lot|"
+    r"crazy)(?![\w])",
     re.I,
 )
 
 
-def _mild(m: re.Match[str]) -> str:
-    return f"a bit {m['op']}{m['mid']}"
+def _mild(_m: re.Match[str]) -> str:
+    return " a bit"
 
 
 def _bind_ranges(work: str, draft: _Draft) -> str:
@@ -1778,6 +2026,12 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
     for start, end in _clauses(work):
         clause = work[start:end]
         found = _RANGE_Q.search(clause)
+        if found is not None and _EXCEPT.search(clause):
+            # "speed up everything except the first 5 seconds": the range is the part left
+            # alone, so no rule below may read it as the part to change.
+            draft.refused.append(f"{draft.restore(clause).strip()} ({EXCEPT_RANGE})")
+            taken.append((start, end))
+            continue
         if found is None or _RANGE_OWNERS.search(clause):
             continue
         scratch = _Draft(quotes=draft.quotes, prefilter=draft.prefilter)
@@ -1794,6 +2048,13 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
             draft.refused.append(f"{draft.restore(clause).strip()} ({RANGE_ONLY_SPEED})")
             taken.append((start, end))
     return _blank_all(work, taken)
+
+
+_EXCEPT = re.compile(
+    r"(?<![\w])(?:except|excluding|apart\s+from|other\s+than|besides|but\s+not|not\s+(?:during|in|for))"
+    r"(?![\w])",
+    re.I,
+)
 
 
 def _range_span(m: re.Match[str], draft: _Draft) -> Span | None:
@@ -1860,7 +2121,7 @@ def _leftovers(work: str, draft: _Draft) -> list[str]:
             cut = lowered.index(" ") + 1
             text, lowered = text[cut:].lstrip(), lowered[cut:].lstrip()
         text = _POLITE_TAIL.sub("", text)
-        words = _WORD_RE.findall(lowered)
+        words = _WORD_RE.findall(text.lower())
         if words and not all(w.strip(".'’") in FILLER or w in FILLER for w in words):
             found.append(text)
     return found
