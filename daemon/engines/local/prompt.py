@@ -105,10 +105,26 @@ FILLER = frozenset(
     shaky wobbly whole entire raw phone thing stuff vid vids recording recordings everything
     mind adding possible help basically obviously really am we we'd gonna may might
     go play ready optimise optimize optimised optimized work friendly fit needs must has
-    have got resolution
+    have got resolution u ur n + love if possibly first firstly finally lastly making
     """.split()  # noqa: SIM905 - a word list reads best as prose
 )
-_CONNECTORS = ("and ", "then ", "also ", "plus ", "but ", "please ", "& ")
+_CONNECTORS = (
+    "and ",
+    "then ",
+    "also ",
+    "plus ",
+    "but ",
+    "please ",
+    "& ",
+    "first ",
+    "firstly ",
+    "finally ",
+    "lastly ",
+    "next ",
+    "after that ",
+    "afterwards ",
+    "so ",
+)
 _POLITE_TAIL = re.compile(
     r"(?:(?:^|[\s,]+)(?:please|pls|plz|thanks|thank\s+you|thx|ty|cheers)(?:\s+(?:so|very)\s+much|"
     r"\s+a\s+lot|\s+in\s+advance)?)+[\s.!]*$",
@@ -197,11 +213,23 @@ class _Rule:
     needs: frozenset[str] | None = None
 
 
+# Readings of the shared time grammar that are English words here: "as" (a s), "am", "ah",
+# and a bare "half" ("the first half", "half as long") are not times.
+_NOT_A_TIME = re.compile(r"(?:half\s+)?an?\s*[smh]|half", re.I)
+
+
+def _secs(text: str) -> float:
+    """units.seconds, refusing the words above (ValueError: the reading is not taken)."""
+    if _NOT_A_TIME.fullmatch(text.strip()):
+        raise ValueError(f"not a time: {text!r}")
+    return seconds(text)
+
+
 def _dur(m: re.Match[str], default: float) -> float:
-    for key in ("d1", "d2", "d3"):
+    for key in ("d1", "d2", "d3", "d4"):
         value = m.groupdict().get(key)
         if value:
-            return seconds(value)
+            return _secs(value)
     return default
 
 
@@ -304,10 +332,14 @@ def _parse_titles(work: str, draft: _Draft) -> str:
             progressed = False
             for pattern, kind in _TITLE_MODS:
                 mod = pattern.match(work, end)
-                if mod is not None and mod.end() > end:
+                if mod is None or mod.end() <= end:
+                    continue
+                try:
                     title = _title_mod(title, kind, mod, draft)
-                    end = mod.end()
-                    progressed = True
+                except ValueError:
+                    continue  # "for as long …" is no length: the words stay to be reported
+                end = mod.end()
+                progressed = True
         if text:
             titles.append(title)
             taken.append((m.start(), end))
@@ -327,16 +359,16 @@ def _title_length(title: Title) -> float:
 
 def _title_mod(title: Title, kind: str, m: re.Match[str], draft: _Draft) -> Title:  # noqa: PLR0911 - one return per modifier kind
     if kind == "first":
-        return replace(title, start=0.0, end=seconds(m["a"]))
+        return replace(title, start=0.0, end=_secs(m["a"]))
     if kind == "last":
-        return replace(title, start=-seconds(m["a"]), end=None)
+        return replace(title, start=-_secs(m["a"]), end=None)
     if kind == "range":
-        return replace(title, start=seconds(m["a"]), end=seconds(m["b"]))
+        return replace(title, start=_secs(m["a"]), end=_secs(m["b"]))
     if kind == "all":
         return replace(title, start=0.0, end=None)
     # "at the end for 3 seconds" and "for 3 seconds at the end" both mean the last 3 s.
     if kind == "length":
-        length = seconds(m["a"])
+        length = _secs(m["a"])
         if title.start < 0:
             return replace(title, start=-length, end=None)
         return replace(title, end=title.start + length)
@@ -432,8 +464,10 @@ def _speed(m: re.Match[str], d: _Draft) -> None:
 def _fixed_speed(factor: float) -> Handler:
     def handle(m: re.Match[str], d: _Draft) -> None:
         gd = m.groupdict()
-        value = gd.get("f") or gd.get("f0")
+        value = gd.get("f") or gd.get("f0") or gd.get("fx")
         # "speed it up a bit" goes half way: 1.25x; "slow it down a bit" 0.75x.
+        if gd.get("half"):
+            value = "0.5"
         d.set(speed=number(value) if value else round(_scaled(factor, _degree(m)), 3))
 
     return handle
@@ -513,7 +547,7 @@ def _after_cut(d: _Draft, **changes: float) -> bool:
 
 
 def _remove_range(m: re.Match[str], d: _Draft) -> None:
-    span = Span(seconds(m["a"]), seconds(m["b"]))
+    span = Span(_secs(m["a"]), _secs(m["b"]))
     wrong = problems(replace(_EMPTY, trim=Trim(remove=(span,))))  # the new span alone
     if wrong:
         raise ValueError("; ".join(wrong))
@@ -521,21 +555,21 @@ def _remove_range(m: re.Match[str], d: _Draft) -> None:
 
 
 def _keep_range(m: re.Match[str], d: _Draft) -> None:
-    d.trim(keep=Span(seconds(m["a"]), seconds(m["b"])))
+    d.trim(keep=Span(_secs(m["a"]), _secs(m["b"])))
 
 
 def _keep_from(m: re.Match[str], d: _Draft) -> None:
     keep = d.plan.trim.keep or Span()
-    d.trim(keep=Span(seconds(m["t"]), keep.end))
+    d.trim(keep=Span(_secs(m["t"]), keep.end))
 
 
 def _keep_until(m: re.Match[str], d: _Draft) -> None:
     keep = d.plan.trim.keep or Span()
-    d.trim(keep=Span(keep.start, seconds(m["t"])))
+    d.trim(keep=Span(keep.start, _secs(m["t"])))
 
 
 def _t(m: re.Match[str]) -> float:
-    return seconds(m["t"] or m.groupdict().get("t2") or "")
+    return _secs(m["t"] or m.groupdict().get("t2") or "")
 
 
 def _volume(factor: float) -> Handler:
@@ -692,7 +726,10 @@ _SILENCE_WORDS = (
     r"(?:nobody|no\s+one)\s+(?:talks|speaks))"
 )
 _SILENCE_DB = r"(?:\s+(?:below|under|quieter\s+than)\s+(?P<db>-?\d+(?:\.\d+)?)\s*db)?"
-_KEEP = r"(?:(?:(?:only|just)\s+)?(?:keep|use)\s+(?:(?:only|just)\s+)?|(?:only|just)\s+)"
+_KEEP = (
+    r"(?:(?:i\s+|we\s+)?(?:(?:only|just)\s+)?(?:keep|use|want|need)\s+(?:(?:only|just)\s+)?|"
+    r"(?:only|just)\s+)"
+)
 _VOL_WORDS = r"(?:volume|audio|sound)"
 
 # --- refusals: things asked for that cannot be done here, each with its reason -----------
@@ -757,7 +794,7 @@ def _highlight(m: re.Match[str], d: _Draft) -> bool:
         d.set(highlight=Highlight(mode="boring"))
         return True
     length = m["d1"] or m["d2"] or m["d3"]
-    d.set(highlight=Highlight(seconds=seconds(length)) if length else Highlight())
+    d.set(highlight=Highlight(seconds=_secs(length)) if length else Highlight())
     return True
 
 
@@ -922,7 +959,7 @@ def _loop_count(m: re.Match[str], d: _Draft) -> bool:
 
 
 def _loop_seconds(m: re.Match[str], d: _Draft) -> bool:
-    value = seconds(m["t"])
+    value = _secs(m["t"])
     if not 0 < value <= MAX_LOOP_SECONDS:
         return False
     d.set(loop_seconds=value)
@@ -1065,7 +1102,7 @@ _NOISE = (
 _NOISE_COMPLAINT_RULES: tuple[_Rule, ...] = (
     _rule(
         rf"(?:there'?s|there\s+is|it\s+has)\s+(?:(?:a\s+lot|lots|loads|tons)\s+of\s+|too\s+much\s+|so\s+"
-        rf"much\s+|some\s+|a\s+bit\s+of\s+)?{_NOISE}(?:\s+in\s+(?:it|the\s+(?:audio|sound|background)))?|"
+        rf"much\s+|some\s+|a\s+bit\s+of\s+|an?\s+)?(?:[\w-]+\s+)?{_NOISE}(?:\s+in\s+(?:it|the\s+(?:audio|sound|background)))?|"
         rf"(?:the\s+)?{_NOISE}\s+is\s+(?:so\s+|really\s+|very\s+|too\s+)?(?:terrible|awful|bad|"
         r"annoying|loud|horrible|distracting)",
         lambda _m, d: d.set(denoise=True),
@@ -1099,7 +1136,8 @@ _TEMPERATURE_RULES: tuple[_Rule, ...] = (
         r"(?:warmer(?:\s+(?:tones?|colou?rs|look))?|warm(?:\s+it)?\s+up|more\s+warmth|"
         r"warm\s+(?:tones?|colou?rs|look|colou?r\s+grade))|(?:fix\s+the\s+|(?:it\s+)?(?:looks?|is|"
         r"seems?)\s+|it'?s\s+)?(?:too|very|so|a\s+bit|a\s+little|kinda|kind\s+of)\s+"
-        r"(?:blue|bluish|cold|cool)|(?:fix|remove|correct)\s+(?:the\s+)?blue\s+(?:tint|cast)",
+        r"(?:blue|bluish|cold|cool)|(?:fix|remove|correct)\s+(?:the\s+)?blue\s+(?:tint|cast)|"
+        r"less\s+(?:blue|bluish|cold)",
         _temperature(WARMER_KELVIN),
     ),
     _graded(
@@ -1107,7 +1145,7 @@ _TEMPERATURE_RULES: tuple[_Rule, ...] = (
         r"cool\s+(?:tones?|colou?rs|look|colou?r\s+grade))|(?:fix\s+the\s+|(?:it\s+)?(?:looks?|is|"
         r"seems?)\s+|it'?s\s+)?(?:too|very|so|a\s+bit|a\s+little|kinda|kind\s+of)\s+"
         r"(?:yellow|yellowish|orange|warm)|(?:fix|remove|correct)\s+(?:the\s+)?(?:yellow|orange)\s+"
-        r"(?:tint|cast)",
+        r"(?:tint|cast)|less\s+(?:yellow|yellowish|orange)",
         _temperature(COOLER_KELVIN),
     ),
     # "it looks washed out" is a complaint: more contrast and colour, not less.
@@ -1208,7 +1246,8 @@ _FADE_ADJ = r"(?:(?P<adj>soft|gentle|smooth|slow|nice|quick|short|long|subtle|fa
 FADE_PRE = rf"(?:an?\s+)?{_FADE_ADJ}(?:(?P<d1>{TIME_WITH_UNIT})[\s-]+(?:long\s+)?)?"
 # "… over 2 seconds", "… the last 3 seconds" (a fade's range is its length)
 FADE_POST = (
-    rf"(?:\s+(?:(?:of|over|for|lasting)?\s*(?P<d2>{TIME_WITH_UNIT})|(?:over|during|for|in|on|"
+    rf"(?:\s*,?\s+(?:about|around|roughly|approximately|maybe)\s+(?P<d4>{TIME_WITH_UNIT})|"
+    rf"\s+(?:(?:of|over|for|lasting)?\s*(?P<d2>{TIME_WITH_UNIT})|(?:over|during|for|in|on|"
     rf"across)?\s*(?:the\s+)?(?P<w>first|last|final)\s+(?P<d3>{TIME_WITH_UNIT}|{TIME})))?"
 )
 
@@ -1245,13 +1284,24 @@ _FADE_RULES: tuple[_Rule, ...] = (
     _rule(rf"(?:add\s+)?{FADE_PRE}fade{FADE_POST}", _fade("both")),
 )
 
+# "it's way too dark", "the video looks too bright", "the audio is too quiet": a complaint
+# asks for the step that fixes it.
+_SUBJECT = (
+    r"(?:(?:the\s+|my\s+|this\s+)?(?:video|picture|image|footage|clip|audio|sound|volume|voices?|"
+    r"speech|dialogue|talking|people|everything)|it)"
+)
+_COMPLAINT = (
+    rf"(?:(?:{_SUBJECT}\s+(?:is|are|looks?|seems?|sounds?)|it'?s|it’s|looks?|sounds?|seems?)\s+)?"
+    r"(?:(?:still\s+)?(?:way|much|a\s+bit|a\s+little|really|very|so|kinda|kind\s+of|far)\s+)?"
+)
 _STABILISE_RULES: tuple[_Rule, ...] = (
     # stabilise
     _rule(
         r"(?:stabili[sz]e[ds]?|stabili[sz]ation|stabili[sz]ing|de-?shake|"
         r"(?:remove|reduce|fix|less|no|smooth\s+out)\s+(?:the\s+)?(?:camera\s+)?"
         r"(?:shake|shakes|shaking|shakiness|jitter|wobble)|fix\s+(?:the\s+)?shaky\s+(?:footage|video|camera)|"
-        r"(?:make\s+(?:it\s+)?)?steady|steadier)",
+        r"(?:make\s+(?:it\s+)?)?steady|steadier|"
+        rf"{_COMPLAINT}(?:too\s+)?(?:shaky|wobbly|jittery|jerky|unstable))",
         lambda _m, d: d.set(stabilize=True),
     ),
 )
@@ -1371,7 +1421,7 @@ SPEED_RULES: tuple[_Rule, ...] = (
     ),
     _graded(
         rf"slow(?:[\s-]?mo(?:tion)?|\s+it\s+down|\s+down)(?:\s+(?:at|to)?\s*"
-        rf"(?P<f>{NUMBER})\s*[x×])?",
+        rf"(?P<f>{NUMBER})\s*[x×]|\s+by\s+(?P<half>half))?",
         _fixed_speed(SLOW_MOTION),
     ),
     _rule(
@@ -1388,7 +1438,7 @@ SPEED_RULES: tuple[_Rule, ...] = (
         rf"(?:(?P<f0>{NUMBER})\s*(?:[x×]|times)\s+(?=faster|quicker))?"
         rf"(?:speed(?:\s+(?:it|this|the\s+(?:video|clip)))?\s+up|make\s+it\s+(?:faster|"
         rf"quicker)|faster|quicker|speed(?:ed)?[\s-]up)(?:\s+(?:(?:the\s+video|it)\s+)?(?:by|to)?"
-        rf"\s*(?P<f>{NUMBER})\s*(?:[x×]|times))?",
+        rf"\s*(?P<f>{NUMBER})\s*(?:[x×]|times)|\s+[x×]\s*(?P<fx>{NUMBER}))?",
         _fixed_speed(SPEED_UP),
     ),
     # A bare "3 times" is not a speed ("plays 3 times" is a loop): it needs a speed word.
@@ -1449,12 +1499,6 @@ _TRIM_RULES: tuple[_Rule, ...] = (
         lambda m, d: d.set(max_duration=_t(m)),
     ),
     _rule(
-        r"(?:(?<=^)|(?<=[,;:.!?\n\x00]))\s*(?:(?:about|around|roughly|approximately|approx\.?|maybe|"
-        rf"~|up\s+to)\s*)?(?P<t>{TIME_WITH_UNIT})(?:\s+(?:long|or\s+so|tops|total))?"
-        r"(?=\s*(?:$|[,;.!?\n\x00]))",
-        lambda m, d: d.set(max_duration=_t(m)),
-    ),
-    _rule(
         rf"{_TO_LENGTH}(?P<t>{TIME_WITH_UNIT})(?:\s+(?:long|total|in\s+total|max(?:imum)?|or\s+"
         rf"(?:less|so)))?(?!\s*(?:-|–|—|to|and)\s*\d)",
         lambda m, d: d.set(max_duration=_t(m)),
@@ -1484,7 +1528,7 @@ _TRIM_RULES: tuple[_Rule, ...] = (
     _rule(
         rf"{CUT}\s+{THE}(?P<which>first|last)\s+(?P<unit>second|minute)",
         lambda m, d: d.trim(
-            **{"head" if m["which"].lower() == "first" else "tail": seconds(f"1 {m['unit']}")}
+            **{"head" if m["which"].lower() == "first" else "tail": _secs(f"1 {m['unit']}")}
         ),
     ),
     # "cut the first 2 s and the last 3 s": the verb is not repeated.
@@ -1521,6 +1565,11 @@ _TRIM_RULES: tuple[_Rule, ...] = (
         _keep_range,
     ),
     _rule(rf"(?:start|begin)(?:\s+(?:it|the\s+video))?\s+(?:at|from)\s+(?P<t>{TIME})", _keep_from),
+    _rule(
+        rf"(?:keep\s+|use\s+)?(?:everything\s+)?(?:from|after)\s+(?P<t>{TIME})\s+(?:onwards?|"
+        r"on|to\s+the\s+end|till\s+the\s+end|until\s+the\s+end)",
+        _keep_from,
+    ),
     _rule(rf"(?:end|stop|finish)(?:\s+(?:it|the\s+video))?\s+at\s+(?P<t>{TIME})", _keep_until),
     _rule(
         rf"(?:(?:keep|make)\s+it\s+)?(?:max(?:imum)?|at\s+most|no\s+(?:longer|more)\s+than|under|"
@@ -1588,16 +1637,6 @@ _VOLUME_RULES: tuple[_Rule, ...] = (
     ),
 )
 
-# "it's way too dark", "the video looks too bright", "the audio is too quiet": a complaint
-# asks for the step that fixes it.
-_SUBJECT = (
-    r"(?:(?:the\s+|my\s+|this\s+)?(?:video|picture|image|footage|clip|audio|sound|volume|voices?|"
-    r"speech|dialogue|talking|people|everything)|it)"
-)
-_COMPLAINT = (
-    rf"(?:(?:{_SUBJECT}\s+(?:is|are|looks?|seems?|sounds?)|it'?s|it’s|looks?|sounds?|seems?)\s+)?"
-    r"(?:(?:still\s+)?(?:way|much|a\s+bit|a\s+little|really|very|so|kinda|kind\s+of|far)\s+)?"
-)
 # "it's a bit dark", "the sound is quite quiet": said of the clip, with a degree word.
 _SAID_OF = (
     rf"(?:{_SUBJECT}\s+(?:is|are|looks?|seems?|sounds?)|it'?s|it’s)\s+(?:a\s+(?:bit|little)|quite|"
@@ -1782,7 +1821,7 @@ _UNRANGED_OPS = re.compile(
     re.I,
 )
 _CLAUSE_BOUNDS = re.compile(
-    rf"\x00+|[,;!?\n]+(?!\s*(?:but\s+)?not\b)|\.(?=\s|$)|\s+(?:and|then|but|also|plus|&)\s+(?!white\b|not\b|{TIME}(?![\w]))",
+    rf"\x00+|[,;!?\n]+(?!\s*(?:but\s+)?not\b)|\.(?=\s|$)|\s+(?:and|then|but|also|plus|&)\s+(?!white\b|not\b|only\b|just\b|{TIME}(?![\w]))",
     re.I,
 )
 
@@ -1832,6 +1871,10 @@ TYPOS = {
     "moiton": "motion",
     "remoev": "remove",
     "silance": "silence",
+    "titel": "title",
+    "tittle": "title",
+    "vert": "vertical",
+    "1st": "first",
 }
 _TYPO_RE = re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, TYPOS)) + r")(?![\w])", re.I)
 
@@ -1920,6 +1963,11 @@ def _bind_negations(work: str, draft: _Draft) -> str:
             draft.refused.append(f"{draft.restore(clause).strip()} ({EXCEPT_RANGE})")
             taken.append((start, end))
             continue
+        exception = _EXCEPT.search(clause, negation.end())
+        if exception is not None and word != "not":
+            # "don't change anything except making it vertical": what follows is asked for.
+            taken.append((start + negation.start(), start + exception.end()))
+            continue
         rest = _scratch(clause, draft)
         if "\x00" in rest[negation.start() : negation.end()]:
             continue  # a rule reads the negation as a request of its own
@@ -1976,7 +2024,8 @@ _VAGUE_RANGE = re.compile(
 # A number no rule read ("speed it up by about 3", "mute 2"): it says how much or where,
 # so the operation next to it cannot be done without it.
 _STRAY_NUMBER = re.compile(
-    r"(?<![\w.\x02])\d+(?:[.,]\d+)?(?:\s*(?:%|percent|x|×|db|fps|mb))?(?![\w])", re.I
+    r"(?:(?<![\w.\x02])|(?<=[x×]))\d+(?:[.,]\d+)?(?:\s*(?:%|percent|x|×|db|fps|mb))?(?![\w])",
+    re.I,
 )
 _QUALIFIER = re.compile(f"{_VAGUE_RANGE.pattern}|{_STRAY_NUMBER.pattern}", re.I | re.X)
 
@@ -2032,7 +2081,10 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
             draft.refused.append(f"{draft.restore(clause).strip()} ({EXCEPT_RANGE})")
             taken.append((start, end))
             continue
-        if found is None or _RANGE_OWNERS.search(clause):
+        # "reverse it but only the first 3 seconds": the range limits the operation before it;
+        # "only"/"just" there is not a keep.
+        owned = _BUT_ONLY.sub(" ", clause)
+        if found is None or _RANGE_OWNERS.search(owned):
             continue
         scratch = _Draft(quotes=draft.quotes, prefilter=draft.prefilter)
         _run(SPEED_RULES, clause, scratch)
@@ -2050,6 +2102,7 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
     return _blank_all(work, taken)
 
 
+_BUT_ONLY = re.compile(r"(?<![\w])but\s+(?:only|just)(?![\w])", re.I)
 _EXCEPT = re.compile(
     r"(?<![\w])(?:except|excluding|apart\s+from|other\s+than|besides|but\s+not|not\s+(?:during|in|for))"
     r"(?![\w])",
@@ -2061,10 +2114,10 @@ def _range_span(m: re.Match[str], draft: _Draft) -> Span | None:
     """The Span a range phrase names, or None when it cannot be placed."""
     try:
         if m["which"]:
-            length = seconds(m["t"])
+            length = _secs(m["t"])
             return Span(0.0, length) if m["which"].lower() == "first" else Span(-length, None)
         if m["a"] or m["ca"]:
-            a, b = seconds(m["a"] or m["ca"]), seconds(m["b"] or m["cb"])
+            a, b = _secs(m["a"] or m["ca"]), _secs(m["b"] or m["cb"])
             return Span(a, b) if b > a else None
     except ValueError:
         return None
