@@ -105,7 +105,7 @@ FILLER = frozenset(
     shaky wobbly whole entire raw phone thing stuff vid vids recording recordings everything
     mind adding possible help basically obviously really am we we'd gonna may might
     go play ready optimise optimize optimised optimized work friendly fit needs must has
-    have got resolution u ur n + love if possibly first firstly finally lastly making
+    have got resolution u ur n + love if possibly first firstly finally lastly making look
     """.split()  # noqa: SIM905 - a word list reads best as prose
 )
 _CONNECTORS = (
@@ -147,7 +147,10 @@ THE = r"(?:the\s+)?"
 RANGE_SEP = r"\s*(?:to|until|till|through|thru|-|–|—|and)\s*"
 CLIP_WORDS = r"(?:of\s+(?:the\s+|each\s+|every\s+)?(?:video|clip|footage|recording))?"
 PRE_DUR = rf"(?:(?:an?\s+)?(?P<d1>{TIME_WITH_UNIT})\s+(?:long\s+)?)?"
-MUSIC_VOL = r"(?:\s*,?\s+(?:at|with|volume)\s+(?P<v>\d+(?:\.\d+)?\s*(?:%|percent))(?:\s+volume)?)?"
+MUSIC_VOL = (
+    r"(?:\s+(?:underneath|in\s+the\s+background))?(?:\s*,?\s+(?:at|with|volume)\s+(?:(?P<v>\d+(?:\.\d+)?"
+    r"\s*(?:%|percent))|(?:a\s+)?(?P<lv>low|quiet|soft|high|loud))(?:\s+volume)?)?"
+)
 POST_DUR = rf"(?:\s+(?:of|over|for|lasting)?\s*(?P<d2>{TIME_WITH_UNIT}))?"
 
 
@@ -394,6 +397,10 @@ def _music(m: re.Match[str], d: _Draft) -> None:
     music = Music(path=path)
     if m["v"]:
         music = replace(music, volume=fraction(m["v"]))
+    elif m["lv"]:
+        music = replace(
+            music, volume=MUSIC_LOUD if m["lv"].lower() in ("high", "loud") else MUSIC_QUIET
+        )
     d.set(music=music)
 
 
@@ -403,6 +410,15 @@ def _music_option(m: re.Match[str], d: _Draft, **option: bool) -> None:
         d.refused.append(f"{d.restore(m.group(0)).strip()} ({NO_MUSIC_FILE})")
     else:
         d.set(music=replace(d.plan.music, **option))  # type: ignore[arg-type]
+
+
+def _music_level(m: re.Match[str], d: _Draft) -> None:
+    word = (m["dir"] or m["verb"]).lower()
+    louder = word in ("louder", "up", "raise", "increase", "boost")
+    if d.plan.music is None:
+        d.refused.append(f"{d.restore(m.group(0)).strip()} ({OWN_MUSIC})")
+        return
+    d.set(music=replace(d.plan.music, volume=MUSIC_LOUD if louder else MUSIC_QUIET))
 
 
 def _music_complaint(m: re.Match[str], d: _Draft) -> None:
@@ -526,9 +542,16 @@ def _step(kind: str, sign: int) -> Handler:
     return handle
 
 
+_PCT_VERB = (
+    r"(?:(?P<pverb>increase|raise|boost|up|more|reduce|lower|decrease|cut|less)\s+(?:the\s+)?)?"
+)
+
+
 def _percent(kind: str) -> Handler:
     def handle(m: re.Match[str], d: _Draft) -> None:
         pct = float(m["pct"]) / 100
+        if (m["pverb"] or "").lower() in ("reduce", "lower", "decrease", "cut", "less"):
+            pct = -abs(pct)  # "reduce saturation by 20%" is less, whatever the sign
         if kind == "brightness":
             d.color(brightness=pct)
         elif kind == "contrast":
@@ -1027,7 +1050,8 @@ _LOOP_RULES: tuple[_Rule, ...] = (
         rf"(?:loop|repeat)(?:\s+(?:it|this|the\s+(?:video|clip|edit)))?\s+(?P<n>{NUMBER}|once|"
         r"twice|thrice)(?:\s*(?:times|x|×))?(?:\s+in\s+a\s+row)?|(?:loop|repeat)(?:\s+it)?\s+so\s+"
         rf"(?:that\s+)?it\s+plays\s+(?P<n3>{NUMBER})\s*times|play\s+(?:it\s+|this\s+)?"
-        rf"(?P<n2>twice|thrice|{NUMBER}\s*times)(?:\s+in\s+a\s+row)?",
+        rf"(?P<n2>twice|thrice|{NUMBER}\s*times)(?!\s+(?:faster|slower|quicker|as\s+fast|(?:the\s+)?"
+        r"speed))(?:\s+in\s+a\s+row)?",
         _loop_count,
     ),
     _rule(
@@ -1169,6 +1193,13 @@ _MUSIC_RULES: tuple[_Rule, ...] = (
         rf"(?:add|use|play|put)\s+{PATH}\s+(?:as\s+)?(?:the\s+|a\s+)?(?:background\s+|bg\s+)?"
         rf"(?:music|soundtrack|song|track)(?:\s+in\s+the\s+background)?{MUSIC_VOL}",
         _music,
+    ),
+    # "turn the music down", "make the music quieter": the added music's level.
+    _rule(
+        r"(?:(?:make|turn|set|bring|get)\s+(?:the\s+)?(?:background\s+)?music\s+(?P<dir>quieter|softer|"
+        r"lower|louder|down|up)|(?P<verb>lower|reduce|raise|increase|decrease|boost)\s+(?:the\s+)?"
+        r"(?:background\s+)?music(?:\s+volume)?)",
+        _music_level,
     ),
     # "the music is too loud": the added music's level, or (none added) not possible.
     _rule(
@@ -1345,7 +1376,7 @@ _ASPECT_RULES: tuple[_Rule, ...] = (
     ),
     # aspect and platform
     _rule(
-        r"(?:for\s+|on\s+)?(?:youtube\s+|yt\s+)shorts|(?:for\s+|on\s+)?(?:instagram|insta|ig)\s+"
+        r"(?:for\s+|on\s+)?(?:an?\s+)?(?:youtube\s+|yt\s+)shorts?|(?:for\s+|on\s+)?(?:instagram|insta|ig)\s+"
         r"(?:reels?|stor(?:y|ies))|(?:for\s+|on\s+|as\s+)?(?:an?\s+)?(?:tik\s?tok|reels?|shorts|"
         r"stor(?:y|ies)|snapchat|snap)",
         _aspect("9:16"),
@@ -1411,6 +1442,14 @@ _RESOLUTION_RULES: tuple[_Rule, ...] = (
 SPEED_RULES: tuple[_Rule, ...] = (
     # speed
     # "speed it up by 20%", "slow it down by 25%"
+    _rule(
+        r"(?P<pct2>\d+(?:\.\d+)?)\s*(?:%|percent)\s+(?P<dir2>faster|quicker|slower)",
+        lambda m, d: d.set(
+            speed=round(
+                1 + float(m["pct2"]) / 100 * (-1 if m["dir2"].lower() == "slower" else 1), 4
+            )
+        ),
+    ),
     _rule(
         r"(?P<dir>speed|slow)(?:\s+(?:it|this|the\s+(?:video|clip)))?\s+(?:up|down)"
         r"(?:\s+(?:it|this|the\s+(?:video|clip)))?\s+by\s+"
@@ -1496,6 +1535,11 @@ _TRIM_RULES: tuple[_Rule, ...] = (
         r"(?:(?:make|give|send|create|cut|edit)\s+(?:it\s+|me\s+|us\s+)?|i\s+(?:want|need)\s+)?(?:an?\s+|the\s+)?"
         rf"(?:short\s+|quick\s+|shorter\s+)?(?P<t>{TIME_WITH_UNIT})[\s-]+(?:long\s+)?(?:short\s+)?"
         r"(?:clip|version|video|edit|cut)",
+        lambda m, d: d.set(max_duration=_t(m)),
+    ),
+    _rule(
+        rf"(?:make|keep|get)\s+it\s+(?:just\s+|only\s+)?(?P<t>{TIME_WITH_UNIT})"
+        r"(?=\s*(?:$|[,;.!?\x00])|\s+(?:and|then|but|please)\b)",
         lambda m, d: d.set(max_duration=_t(m)),
     ),
     _rule(
@@ -1588,7 +1632,7 @@ _MUTE_RULES: tuple[_Rule, ...] = (
         r"mute(?:d)?(?:\s+(?:it|the\s+(?:audio|sound|clip|video|original(?:\s+audio)?)))?|"
         r"(?:remove|drop|strip|kill|delete|cut|get\s+rid\s+of|take\s+out|lose)\s+(?:the\s+|all\s+(?:the\s+)?)?"
         r"(?:original\s+)?(?:audio|sound)(?:\s+track)?(?:\s+(?:completely|entirely|altogether))?|"
-        r"(?:no|without)\s+(?:original\s+)?(?:audio|sound)|(?:turn|switch)\s+off\s+(?:the\s+)?"
+        r"(?:no|without)\s+(?:original\s+)?(?:audio|sound)|(?:the\s+)?(?:audio|sound)\s+off|(?:turn|switch)\s+off\s+(?:the\s+)?"
         r"(?:audio|sound)|(?:only\s+(?:the\s+)?music|music\s+only)",
         lambda _m, d: d.set(mute=True),
     ),
@@ -1663,9 +1707,13 @@ _COLOUR_RULES: tuple[_Rule, ...] = (
         r"no\s+colou?rs?|desaturate\s+(?:completely|fully)",
         lambda _m, d: d.color(grayscale=True),
     ),
-    _rule(r"brightness\s+(?:to\s+|by\s+)?(?P<pct>[+-]?\d+)\s*%", _percent("brightness")),
-    _rule(r"contrast\s+(?:to\s+|by\s+)?(?P<pct>[+-]?\d+)\s*%", _percent("contrast")),
-    _rule(r"saturation\s+(?:to\s+|by\s+)?(?P<pct>[+-]?\d+)\s*%", _percent("saturation")),
+    _rule(
+        rf"{_PCT_VERB}brightness\s+(?:to\s+|by\s+)?(?P<pct>[+-]?\d+)\s*%", _percent("brightness")
+    ),
+    _rule(rf"{_PCT_VERB}contrast\s+(?:to\s+|by\s+)?(?P<pct>[+-]?\d+)\s*%", _percent("contrast")),
+    _rule(
+        rf"{_PCT_VERB}saturation\s+(?:to\s+|by\s+)?(?P<pct>[+-]?\d+)\s*%", _percent("saturation")
+    ),
     _graded(
         r"(?:brighter|brighten(?:\s+(?:it|up|the\s+video))*|lighter|lighten(?:\s+it)?(?:\s+up)?)|"
         rf"(?:increase|raise|boost|more)\s+(?:the\s+)?brightness|fix\s+(?:the\s+)?dark(?:ness)?|"
@@ -1692,7 +1740,7 @@ _COLOUR_RULES: tuple[_Rule, ...] = (
         _step("saturation", +1),
     ),
     _graded(
-        r"(?:less|reduce|decrease|lower)\s+(?:the\s+)?(?:saturation|colou?rs?)|desaturated?(?:\s+(?:it|the\s+(?:colou?rs|video|image)))?|"
+        r"(?:less|reduce|decrease|lower)\s+(?:the\s+)?(?:saturation|colou?rs?)|desaturated?(?:\s+(?:it|the\s+(?:colou?rs|video|image)))?|tone\s+down\s+(?:the\s+)?colou?rs|"
         r"muted\s+colou?rs|less\s+saturated|washed[\s-]out\s+(?:look|style|effect|filter|vibe)",
         _step("saturation", -1),
     ),
@@ -1780,7 +1828,8 @@ def parse_prompt(prompt: str, *, prefilter: bool = True) -> EditPlan:
     """Given a prompt, return the EditPlan it describes, with the not-understood clauses
     in `ignored`. (`prefilter=False` scans every rule; tests use it to prove the two equal.)"""
     draft = _Draft(prefilter=prefilter)
-    work = _protect_quotes(_TYPO_RE.sub(_fix_typo, _SPACES.sub(" ", prompt)), draft)
+    typed = _AND_A_HALF.sub(_and_a_half, _TYPO_RE.sub(_fix_typo, _SPACES.sub(" ", prompt)))
+    work = _protect_quotes(typed, draft)
     work = _parse_titles(_bare_text(work, draft), draft)
     work = _DESCRIPTION.sub(lambda m: "\x00" * len(m[0]), work, count=1)
     work = _MILD.sub(_mild, work)
@@ -1883,6 +1932,22 @@ def _fix_typo(m: re.Match[str]) -> str:
     return TYPOS[m[0].lower()]
 
 
+# "a minute and a half", "2 seconds and a half", "one and a half minutes": the shared time
+# grammar reads only the first part, so they are rewritten as 1.5 minutes, 2.5 seconds.
+_AND_A_HALF = re.compile(
+    r"(?<![\w])(?:(?P<n>an?|one|two|three|\d+)\s+(?P<u>hour|minute|min|second|sec)s?\s+and\s+a\s+half|"
+    r"(?P<n2>an?|one|two|three|\d+)\s+and\s+a\s+half\s+(?P<u2>hour|minute|min|second|sec)s?)(?![\w])",
+    re.I,
+)
+_SMALL_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
+
+
+def _and_a_half(m: re.Match[str]) -> str:
+    word = (m["n"] or m["n2"]).lower()
+    value = _SMALL_NUMBERS.get(word) or int(word)
+    return f"{value + 0.5:g} {(m['u'] or m['u2']).lower()}s"
+
+
 # A platform named alone ("for YouTube"), not a frame word ("YouTube Shorts", "vertical").
 _PLATFORM = re.compile(
     r"(?<![\w])(?:for|on|to|in)\s+(?:my\s+|an?\s+|the\s+|our\s+)?(?:(?:youtube|yt|vimeo|"
@@ -1907,7 +1972,8 @@ def _bind_platforms(work: str, *, prefilter: bool) -> str:
         rest = _run(RULES, rest, scratch)
         # Another operation read words of this clause (even one that changes nothing, such
         # as "HD" = the default 1080p) and none of them was about the frame.
-        if "\x00" in rest and scratch.plan.aspect == _EMPTY.aspect:
+        frame = (scratch.plan.aspect, scratch.plan.fill) != (_EMPTY.aspect, _EMPTY.fill)
+        if "\x00" in rest and not frame:
             taken.append((start + found.start(), start + found.end()))
     return _blank_all(work, taken)
 
@@ -2102,7 +2168,11 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
     return _blank_all(work, taken)
 
 
-_BUT_ONLY = re.compile(r"(?<![\w])but\s+(?:only|just)(?![\w])", re.I)
+_BUT_ONLY = re.compile(
+    r"(?<![\w])(?:but\s+)?(?:only|just)(?=\s+(?:for\s+|during\s+|in\s+)?(?:the\s+)?(?:first|last|final|"
+    r"from|between|\d))",
+    re.I,
+)
 _EXCEPT = re.compile(
     r"(?<![\w])(?:except|excluding|apart\s+from|other\s+than|besides|but\s+not|not\s+(?:during|in|for))"
     r"(?![\w])",
