@@ -2093,7 +2093,10 @@ _STRAY_NUMBER = re.compile(
     r"(?:(?<![\w.\x02])|(?<=[x×]))\d+(?:[.,]\d+)?(?:\s*(?:%|percent|x|×|db|fps|mb))?(?![\w])",
     re.I,
 )
-_QUALIFIER = re.compile(f"{_VAGUE_RANGE.pattern}|{_STRAY_NUMBER.pattern}", re.I | re.X)
+_STRAY_COUNT = r"(?<![\w])(?:twice|thrice|three\s+times|two\s+times)(?![\w])"
+_QUALIFIER = re.compile(
+    f"{_VAGUE_RANGE.pattern}|{_STRAY_NUMBER.pattern}|{_STRAY_COUNT}", re.I | re.X
+)
 
 
 def _guard_vague_ranges(work: str, draft: _Draft) -> str:
