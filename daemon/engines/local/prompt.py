@@ -105,7 +105,7 @@ FILLER = frozenset(
     shaky wobbly whole entire raw phone thing stuff vid vids recording recordings everything
     mind adding possible help basically obviously really am we we'd gonna may might
     go play ready optimise optimize optimised optimized work friendly fit needs must has
-    have got resolution u ur n + love if possibly first firstly finally lastly making look
+    have got resolution u ur n + love if possibly firstly finally lastly making look
     """.split()  # noqa: SIM905 - a word list reads best as prose
 )
 _CONNECTORS = (
@@ -125,6 +125,7 @@ _CONNECTORS = (
     "afterwards ",
     "so ",
 )
+_CONNECTOR_WORDS = frozenset(c.strip() for c in _CONNECTORS)
 _POLITE_TAIL = re.compile(
     r"(?:(?:^|[\s,]+)(?:please|pls|plz|thanks|thank\s+you|thx|ty|cheers)(?:\s+(?:so|very)\s+much|"
     r"\s+a\s+lot|\s+in\s+advance)?)+[\s.!]*$",
@@ -771,6 +772,10 @@ RANGE_ONLY_SPEED = "only speed can be applied to part of the clip; this was not 
 OWN_MUSIC = (
     "music already in the clip's sound cannot be turned up or down on its own; nothing was "
     'changed; say "quieter" for the whole sound'
+)
+ONE_CLIP = (
+    "edits apply to every clip of a job; one clip cannot be picked out here, so nothing was "
+    "done for this"
 )
 STRAY_NUMBER = "a number here was not understood; nothing was done for this"
 HOW_SHORT = 'say how long, e.g. "trim it to 30 seconds"; what runs past it is cut off the end'
@@ -2077,6 +2082,9 @@ _VAGUE_RANGE = re.compile(
       (?:the|that|this|those|these)\s+(?:[\w'’-]+\s+){{0,2}}?(?:parts?|bits?|sections?|portions?|
         segments?|moments?|scenes?|middle|ending|half|end|start|beginning|intro|outro)
       |halfway(?:\s+through)?|half\s+way(?:\s+through)?|midway
+      |(?:the\s+)?(?:first|second|third|fourth|fifth|last|final|other|next|previous|\d+(?:st|nd|rd|th))
+        \s+(?:clip|video|one|shot|file|take|recording)s?
+      |(?:clip|video|file|shot|take)\s+(?:number\s+|no\.?\s*|\#\s*)?\d+
       |(?:when|whenever|while|where|after|before|until|till|during)\s+[\w'’]+
       |for\s+a\s+(?:bit|while|moment)|at\s+some\s+point|here\s+and\s+there|in\s+places
       |sometimes|occasionally
@@ -2087,6 +2095,13 @@ _VAGUE_RANGE = re.compile(
 )
 
 
+# "the second clip", "clip 2": one clip of a combined job.
+_CLIP_PICK = re.compile(
+    r"(?:the\s+)?(?:first|second|third|fourth|fifth|last|final|other|next|previous|\d+(?:st|nd|rd|th))"
+    r"\s+(?:clip|video|one|shot|file|take|recording)s?|(?:clip|video|file|shot|take)\s+"
+    r"(?:number\s+|no\.?\s*|\#\s*)?\d+",
+    re.I,
+)
 # A number no rule read ("speed it up by about 3", "mute 2"): it says how much or where,
 # so the operation next to it cannot be done without it.
 _STRAY_NUMBER = re.compile(
@@ -2114,7 +2129,12 @@ def _guard_vague_ranges(work: str, draft: _Draft) -> str:
             continue  # nothing in the clause is an operation: its words are reported as they are
         unread = [clause[a:b] for a, b in vague if "\x00" not in rest[a:b]]
         if unread:
-            reason = VAGUE_RANGE if _VAGUE_RANGE.fullmatch(unread[0]) else STRAY_NUMBER
+            if _CLIP_PICK.fullmatch(unread[0]):
+                reason = ONE_CLIP
+            elif _VAGUE_RANGE.fullmatch(unread[0]):
+                reason = VAGUE_RANGE
+            else:
+                reason = STRAY_NUMBER
             draft.refused.append(f"{draft.restore(clause).strip()} ({reason})")
             taken.append((start, end))
     return _blank_all(work, taken)
@@ -2246,6 +2266,8 @@ def _leftovers(work: str, draft: _Draft) -> list[str]:
         while lowered.startswith(_CONNECTORS):
             cut = lowered.index(" ") + 1
             text, lowered = text[cut:].lstrip(), lowered[cut:].lstrip()
+        if lowered.strip() in _CONNECTOR_WORDS:
+            continue
         text = _POLITE_TAIL.sub("", text)
         words = _WORD_RE.findall(text.lower())
         if words and not all(w.strip(".'’") in FILLER or w in FILLER for w in words):
