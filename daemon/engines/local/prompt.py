@@ -4,10 +4,17 @@ How it reads a prompt:
 
 1. Quoted text ("Urban Dreams", 'a.mp3', “…”) is set aside so its words are never read as
    instructions; patterns refer to it as a placeholder.
-2. Each rule below is a regular expression with a handler. Rules run in order over the
+2. Clause passes, each reading a clause alone with every rule (a scratch draft) to see
+   what its words mean: a negated request is blanked ("no transitions" asks for nothing);
+   a range goes to its clause's operation (speed gets a SpeedRange, anything else is
+   refused whole); a clause whose operation is limited by words no rule reads ("the middle
+   part", "except …", "by about 3", "the second clip") is refused whole with the reason;
+   a platform word that qualifies another operation is dropped.
+3. Each rule below is a regular expression with a handler. Rules run in order over the
    whole prompt (so "trim 2 seconds from the start and 3 from the end" is read across the
    "and"); the text a rule matched is blanked out, so later, looser rules cannot reuse it.
-3. What is left is split into clauses. A clause made only of filler ("please", "export",
+   A rule whose words (read from its pattern) are absent from the prompt is skipped.
+4. What is left is split into clauses. A clause made only of filler ("please", "export",
    "1080p MP4", "for free", "this video") is dropped; any other clause goes to
    EditPlan.ignored verbatim, so the user sees exactly which words were not understood.
 
