@@ -918,13 +918,14 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         r"(?:(?:make\s+it\s+|keep\s+it\s+|get\s+it\s+)?(?:under|below|less\s+than|smaller\s+than|"
         r"max(?:imum)?|at\s+most|no\s+(?:bigger|larger|more)\s+than|fit\s+(?:in|into|under)|within|"
         rf"to)\s+)?(?P<n>\d+(?:\.\d+)?)\s*(?P<u>{SIZE})(?:\s+(?:file\s+size|or\s+less|max(?:imum)?))?"
-        rf"(?:\s+(?:for|on|via|to\s+send\s+(?:on|via|by|over))\s+{_SIZE_WORDS})?",
+        rf"(?:\s+(?:for|on|via|to\s+send\s+(?:on|via|by|over))\s+(?:my\s+)?{_SIZE_WORDS}"
+        r"(?:\s+status)?)?",
         lambda m, d: d.set(max_bytes=size_bytes(f"{m['n']}{m['u']}")),
     ),
     _rule(
         r"(?:(?:make\s+it\s+)?(?:small\s+enough|smaller)\s+|(?:compress(?:ed)?|shrink)(?:\s+(?:it|this|the\s+"
         r"(?:file|video)))?\s+)?(?:for|to\s+send\s+(?:on|via|by|over)|on|via|over|by|to)\s+"
-        r"(?P<where>whatsapp|discord|e-?mail|gmail)",
+        r"(?:my\s+)?(?P<where>whatsapp|discord|e-?mail|gmail)(?:\s+status)?",
         lambda m, d: d.set(max_bytes=int(SIZE_TARGET_MB[m["where"].lower()] * BYTES_PER_MB)),
     ),
     _rule(
@@ -958,7 +959,8 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         _refuse('name the image file, e.g. "add my logo ~/logo.png in the top right corner"'),
     ),
     _rule(
-        r"boomerang(?:\s+effect)?|ping[\s-]?pong(?:\s+loop)?|(?:play\s+(?:it\s+)?)?backwards?\s+"
+        r"(?:make\s+(?:it\s+)?(?:into\s+)?|export\s+(?:it\s+)?as\s+|turn\s+it\s+into\s+)?(?:an?\s+)?"
+        r"(?:(?:youtube|yt)\s+)?(?:thumbnail|gif)|boomerang(?:\s+effect)?|ping[\s-]?pong(?:\s+loop)?|(?:play\s+(?:it\s+)?)?backwards?\s+"
         r"(?:and|then)\s+(?:(?:play\s+(?:it\s+)?)?forwards?|(?:back\s+)?again)|(?:play\s+(?:it\s+)?)?"
         r"forwards?\s+(?:and|then)\s+backwards?",
         _refuse(NOT_BUILT),
@@ -1381,6 +1383,12 @@ _FLIP_RULES: tuple[_Rule, ...] = (
 )
 
 _ASPECT_RULES: tuple[_Rule, ...] = (
+    # "no blur": the other two fills are opposites, so which one is asked.
+    _rule(
+        r"(?:no|without)\s+(?:the\s+|any\s+)?blur(?:red|ry)?(?:\s+(?:background|bg|bars|sides|fill|"
+        r"edges|borders))?",
+        _refuse('say how to fill the frame instead: "crop to fill" or "black bars"'),
+    ),
     _rule(
         r"(?:keep\s+)?(?:the\s+|its\s+)?(?:original|source|own)\s+(?:aspect(?:\s+ratio)?|shape|"
         r"frame|orientation)",
@@ -1422,7 +1430,8 @@ _ASPECT_RULES: tuple[_Rule, ...] = (
         _fill("pad"),
     ),
     _rule(
-        r"blur(?:red|ry)?\s+(?:background|bg|bars|sides|fill|edges|borders)|blur\s+fill",
+        r"(?<!no )(?<!without )blur(?:red|ry)?\s+(?:background|bg|bars|sides|fill|edges|borders)|"
+        r"(?<!no )(?<!without )blur\s+fill",
         _fill("blur"),
     ),
     _rule(
@@ -1682,13 +1691,13 @@ _VOLUME_RULES: tuple[_Rule, ...] = (
         _volume(1.0),
     ),
     _graded(
-        rf"louder|boost\s+(?:the\s+)?{_VOL_WORDS}|turn\s+(?:it\s+|the\s+{_VOL_WORDS}\s+)?up|"
+        rf"louder|boost\s+(?:the\s+)?{_VOL_WORDS}|turn\s+(?:it\s+|the\s+{_VOL_WORDS}\s+)?up(?!\s+(?:the\s+)?(?:brightness|contrast|saturation|colou?rs?|speed|music|zoom|heat|lights?))|"
         rf"(?:increase|raise)\s+(?:the\s+)?{_VOL_WORDS}",
         _volume(LOUDER),
     ),
     _graded(
         rf"quieter|softer|(?:lower|reduce|decrease)\s+(?:the\s+)?{_VOL_WORDS}|"
-        rf"turn\s+(?:it\s+|the\s+{_VOL_WORDS}\s+)?down",
+        rf"turn\s+(?:it\s+|the\s+{_VOL_WORDS}\s+)?down(?!\s+(?:the\s+)?(?:brightness|contrast|saturation|colou?rs?|speed|music|zoom|heat|lights?))",
         _volume(QUIETER),
     ),
 )
@@ -1729,16 +1738,19 @@ _COLOUR_RULES: tuple[_Rule, ...] = (
     _graded(
         r"(?:brighter|brighten(?:\s+(?:it|up|the\s+video))*|lighter|lighten(?:\s+it)?(?:\s+up)?)|"
         rf"(?:increase|raise|boost|more)\s+(?:the\s+)?brightness|fix\s+(?:the\s+)?dark(?:ness)?|"
+        r"turn\s+(?:the\s+)?brightness\s+up|turn\s+up\s+the\s+brightness|"
         rf"{_COMPLAINT}(?:too\s+dark|under[\s-]?exposed)|{_SAID_OF}(?:dark|dim|gloomy)",
         _step("brightness", +1),
     ),
     _graded(
         r"(?:darker|darken(?:\s+it)?)|(?:decrease|lower|reduce|less)\s+(?:the\s+)?brightness|"
+        r"turn\s+(?:the\s+)?brightness\s+down|turn\s+down\s+the\s+brightness|"
         rf"{_COMPLAINT}(?:too\s+bright|over[\s-]?exposed)|{_SAID_OF}(?:bright|blown\s+out)",
         _step("brightness", -1),
     ),
     _graded(
-        r"(?:(?:more|increase|boost|raise|higher|add)\s+(?:the\s+|some\s+)?contrast|punchier|punchy)",
+        r"(?:(?:more|increase|boost|raise|higher|add)\s+(?:the\s+|some\s+)?contrast|punchier|"
+        r"(?:more\s+)?punchy)",
         _step("contrast", +1),
     ),
     _graded(
@@ -1882,7 +1894,7 @@ _UNRANGED_OPS = re.compile(
     re.I,
 )
 _CLAUSE_BOUNDS = re.compile(
-    rf"\x00+|[,;!?\n]+(?!\s*(?:but\s+)?not\b)|\.(?=\s|$)|\s+(?:and|then|but|also|plus|&)\s+(?!white\b|not\b|only\b|just\b|{TIME}(?![\w]))",
+    rf"\x00+|[,;!?\n]+(?!\s*(?:(?:but\s+)?not|except|apart\s+from|other\s+than|excluding)\b)|\.(?=\s|$)|\s+(?:and|then|but|also|plus|&)\s+(?!white\b|not\b|only\b|just\b|{TIME}(?![\w]))",
     re.I,
 )
 
