@@ -35,6 +35,7 @@ from daemon.procs import kill_orphans, videofree_alive
 from daemon.scheduler import Runner, spec_rule
 from daemon.sdnotify import Heartbeat, SdNotify, status_text
 from daemon.watcher import FolderWatcher
+from daemon.web.server import WebServer, nemo_credits
 
 # The settle check runs this often: the delay between "settled" and "queued" is at most this.
 TICK_SECONDS = 0.25
@@ -79,6 +80,19 @@ class Daemon:
             self.systemd, lambda: self._last_tick, self._job_counts, time.monotonic
         )
         self.runner = Runner(config, self.ledger, self.engines, events=self.events)
+        # Issue 15: the status page, another listener of job events (None with `web: off`).
+        self.web = (
+            WebServer(
+                lambda: self.config,
+                self.ledger,
+                lambda: self.ffmpeg,
+                self.events,
+                requeued=self.runner.submit,
+                credits=lambda: nemo_credits(self.engines),
+            )
+            if config.web.enabled
+            else None
+        )
         self.intake = Intake(config.rules, config.watch, config.settle_seconds)
         self.watcher = FolderWatcher(config.watch, self._enqueue)
         self.stop_event = threading.Event()
@@ -116,6 +130,8 @@ class Daemon:
             self.config.concurrency,
             self.ledger.path,
         )
+        if self.web is not None:
+            self.web.start()
         self.systemd.ready(status_text(*self._job_counts()))
 
     def stop(self) -> None:
@@ -123,6 +139,8 @@ class Daemon:
         self.systemd.stopping()
         self.watcher.stop()
         self._hasher.shutdown(wait=True, cancel_futures=True)
+        if self.web is not None:
+            self.web.stop()
         self.runner.shutdown()
         self.hooks.close()
         self.notifier.close()
