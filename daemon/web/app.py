@@ -42,6 +42,8 @@ from daemon.web.thumbs import Kind, thumb_path
 
 # Unauthenticated: a load balancer or systemd probe may ask, and it says nothing private.
 OPEN_PATHS = frozenset({"/healthz"})
+# Where explain()'s command lines begin: the job page shows the plan in words only.
+PLAN_COMMAND_HEADINGS = ("ffmpeg:", "analysis pass")
 
 
 @dataclass
@@ -320,6 +322,16 @@ def _plan_text(ctx: WebContext, job: JobRecord) -> str | None:
         return None
     source = job.source if job.source.is_file() else None
     try:
-        return explain(rule.prompt, rule.edits, source, ctx.config().local, ctx.ffmpeg())
+        text = explain(rule.prompt, rule.edits, source, ctx.config().local, ctx.ffmpeg())
     except VideofreeError as exc:
         return f"cannot show the plan: {exc}"
+    return plan_summary(text)
+
+
+def plan_summary(text: str) -> str:
+    """The plan in words, without the ffmpeg command lines (`videofree plan` shows those)."""
+    lines = text.splitlines()
+    cut = next(
+        (i for i, line in enumerate(lines) if line.startswith(PLAN_COMMAND_HEADINGS)), len(lines)
+    )
+    return "\n".join(lines[:cut])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from daemon.events import ignored_words
+from daemon.events import IGNORED_NOTE_PREFIX, ignored_words
 from daemon.ledger import JobRecord, JobState
 
 PAGE_SIZE = 50
@@ -80,6 +80,11 @@ class Row:
     output_size: str
     output_duration: str
     ignored: tuple[str, ...]
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The notes besides the ignored words (shown under their own heading)."""
+        return tuple(n for n in self.job.notes if not n.startswith(IGNORED_NOTE_PREFIX))
 
     @property
     def retryable(self) -> bool:

@@ -2,25 +2,25 @@
 // new job reloads the page (the server renders everything else).
 "use strict";
 (function () {
-  const POLL_MS = 1500;
+  const POLL_MS = 1000;
 
-  function pollList(table) {
-    const params = new URLSearchParams({ page: table.dataset.page, per_page: "50" });
-    if (table.dataset.state) params.set("state", table.dataset.state);
+  function pollList(box) {
+    const params = new URLSearchParams({ page: box.dataset.page, per_page: "50" });
+    if (box.dataset.state) params.set("state", box.dataset.state);
     fetch("/api/jobs?" + params, { credentials: "same-origin" })
       .then((r) => r.json())
       .then((jobs) => {
         const rows = new Map();
-        table.querySelectorAll("tbody tr").forEach((tr) => rows.set(Number(tr.dataset.id), tr));
+        box.querySelectorAll("tbody tr").forEach((tr) => rows.set(Number(tr.dataset.id), tr));
         for (const job of jobs) {
           const tr = rows.get(job.id);
           if (!tr || tr.dataset.state !== job.state) { location.reload(); return; }
           const bar = tr.querySelector("progress");
           if (bar) bar.value = job.progress;
         }
-        setTimeout(() => pollList(table), POLL_MS);
+        setTimeout(() => pollList(box), POLL_MS);
       })
-      .catch(() => setTimeout(() => pollList(table), POLL_MS * 4));
+      .catch(() => setTimeout(() => pollList(box), POLL_MS * 4));
   }
 
   function pollJob(box) {
@@ -41,8 +41,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    const table = document.getElementById("jobs");
-    if (table) setTimeout(() => pollList(table), POLL_MS);
+    const list = document.getElementById("jobs-page");
+    if (list) setTimeout(() => pollList(list), POLL_MS);
     const box = document.getElementById("job");
     if (box) setTimeout(() => pollJob(box), POLL_MS);
     document.querySelectorAll("button.copy").forEach((b) =>
