@@ -16,6 +16,8 @@ from daemon.web import metrics, views
 from daemon.web.security import Guard, is_loopback
 from daemon.web.thumbs import Kind, seek_time, thumb_args, thumb_path, wanted
 
+# Every interface: the bind a password is required for.
+ANY = "0.0.0.0"  # noqa: S104 - the value under test
 RULES = "rules:\n  - {name: clips, glob: '*.mp4', output: /tmp/vf-out}\n"
 
 
@@ -33,7 +35,7 @@ def basic(password: str, user: str = "me") -> str:
         ("web: off\n", False, "127.0.0.1", 8765),
         ("web: on\n", True, "127.0.0.1", 8765),
         ("web: {port: 9000}\n", True, "127.0.0.1", 9000),
-        ("web: {host: 0.0.0.0, names: [nas.local]}\n", True, "0.0.0.0", 8765),
+        ("web: {host: 0.0.0.0, names: [nas.local]}\n", True, ANY, 8765),
     ],
 )
 def test_web_settings(yaml_web: str, enabled: bool, host: str, port: int) -> None:
@@ -42,7 +44,7 @@ def test_web_settings(yaml_web: str, enabled: bool, host: str, port: int) -> Non
 
 
 def test_a_typo_under_web_is_an_error() -> None:
-    with pytest.raises(ConfigError, match="web.prot"):
+    with pytest.raises(ConfigError, match=r"web\.prot"):
         parse_config("web: {prot: 80}\n" + RULES, Path("rules.yaml"))
 
 
@@ -56,7 +58,7 @@ def test_a_typo_under_web_is_an_error() -> None:
         ("127.0.0.2", True),
         ("::1", True),
         ("localhost", True),
-        ("0.0.0.0", False),
+        (ANY, False),
         ("192.168.1.5", False),
         ("nas.local", False),
     ],
@@ -67,7 +69,7 @@ def test_is_loopback(host: str, loopback: bool) -> None:
 
 def test_a_public_bind_without_a_password_is_refused() -> None:
     with pytest.raises(ConfigError, match="VIDEOFREE_WEB_PASSWORD"):
-        Guard.build("0.0.0.0", (), None)
+        Guard.build(ANY, (), None)
     with pytest.raises(ConfigError, match="SSH tunnel"):
         Guard.build("192.168.1.5", (), "")
 
@@ -92,8 +94,8 @@ def test_host_header_must_name_this_server(header: str | None, ok: bool) -> None
 
 
 def test_a_wildcard_bind_is_not_a_host_name() -> None:
-    guard = Guard.build("0.0.0.0", (), "pw")
-    assert not guard.host_ok("0.0.0.0:8765")
+    guard = Guard.build(ANY, (), "pw")
+    assert not guard.host_ok(f"{ANY}:8765")
     assert guard.host_ok("127.0.0.1:8765")
 
 
@@ -124,7 +126,7 @@ def test_csrf_token() -> None:
 
 
 def test_password_is_compared_hashed_and_any_user_name_works() -> None:
-    guard = Guard.build("0.0.0.0", (), "s3cret")
+    guard = Guard.build(ANY, (), "s3cret")
     assert guard.password_hash is not None
     assert b"s3cret" not in guard.password_hash
     assert guard.authorized(basic("s3cret"))
