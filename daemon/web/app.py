@@ -129,7 +129,7 @@ def _output_facts(job: JobRecord) -> tuple[int | None, float | None]:
     return st.st_size, _media(str(job.output), st.st_size, st.st_mtime_ns)
 
 
-def create_app(ctx: WebContext) -> Starlette:  # noqa: PLR0915 - the routes are closures over ctx
+def create_app(ctx: WebContext) -> ASGIApp:  # noqa: PLR0915 - the routes are closures over ctx
     """Build the app over `ctx`."""
     env = _templates()
 
@@ -265,9 +265,8 @@ def create_app(ctx: WebContext) -> Starlette:  # noqa: PLR0915 - the routes are 
         Route("/healthz", healthz),
         Mount("/static", static, name="static"),
     ]
-    app = Starlette(routes=routes)
-    app.add_middleware(GuardMiddleware, guard=ctx.guard)
-    return app
+    # Outside Starlette's own error handler, so even a 500 carries the security headers.
+    return GuardMiddleware(Starlette(routes=routes), ctx.guard)
 
 
 def thumb_route(
