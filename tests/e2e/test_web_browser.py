@@ -3,7 +3,9 @@
 
 A clip dropped in the inbox appears, its progress moves, it ends done with both pictures;
 a corrupt clip shows its reason and Retry runs it again; a POST from another origin and a
-rebound DNS name are refused. The run saves the README's screenshots to docs/img/.
+rebound DNS name are refused. Each run takes screenshots of the job list and a job page;
+`VIDEOFREE_SCREENSHOTS=docs/img` writes them where the README shows them (otherwise they
+go to the test's temporary folder, so a plain test run leaves the work tree clean).
 """
 
 from __future__ import annotations
@@ -27,8 +29,6 @@ playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright n
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "img"
 # A name that resolves to the page's own address, as a DNS-rebinding attacker arranges.
 REBOUND_NAME = "rebound.example"
 PAGE_LINE = re.compile(r"status page: http://127\.0\.0\.1:(\d+)/")
@@ -47,6 +47,8 @@ def find_chromium() -> str | None:
 
 
 CHROMIUM = find_chromium()
+if CHROMIUM is None and os.environ.get("VIDEOFREE_REQUIRE_BROWSER"):
+    pytest.fail("VIDEOFREE_REQUIRE_BROWSER is set but no Chromium was found", pytrace=False)
 if CHROMIUM is None:
     pytest.skip(
         "no Chromium found: `apt-get install chromium` (.ci/run does) or set VIDEOFREE_CHROMIUM",
@@ -57,6 +59,8 @@ if CHROMIUM is None:
 class Site:
     def __init__(self, root: Path, daemon: DaemonProcess, port: int) -> None:
         self.root = root
+        self.screenshots = Path(os.environ.get("VIDEOFREE_SCREENSHOTS") or root / "screenshots")
+        self.screenshots.mkdir(parents=True, exist_ok=True)
         self.inbox = root / "inbox"
         self.daemon = daemon
         self.base = f"http://127.0.0.1:{port}"
@@ -163,8 +167,7 @@ def test_a_clip_appears_progresses_and_ends_done_with_both_pictures(site: Site, 
         )
     assert "add sparkles" in page.locator(".ignored").inner_text()
     assert "black and white" in page.locator(".plan").inner_text()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "job.png"), full_page=False)
+    page.screenshot(path=str(site.screenshots / "job.png"), full_page=False)
 
 
 def _drop_corrupt(site: Site, name: str) -> int:
@@ -191,9 +194,8 @@ def test_a_corrupt_clip_shows_its_reason_and_retry_runs_it_again(site: Site, pag
     assert "not a readable video" in page.locator(f"tr[data-id='{job}'] .out").inner_text()
     # Just the list: the rest of the window is empty.
     bottom = page.evaluate("document.querySelector('main').getBoundingClientRect().bottom")
-    page.screenshot(
-        path=str(SCREENSHOTS / "jobs.png"), clip={"x": 0, "y": 0, "width": 1100, "height": bottom}
-    )
+    area = {"x": 0, "y": 0, "width": 1100, "height": bottom}
+    page.screenshot(path=str(site.screenshots / "jobs.png"), clip=area)
 
     page.goto(f"{site.base}/jobs/{job}")
     assert "not a readable video" in page.locator(".reason").inner_text()
