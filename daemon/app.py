@@ -131,9 +131,9 @@ class Daemon:
         self.systemd.stopping()
         self.watcher.stop()
         self._hasher.shutdown(wait=True, cancel_futures=True)
-        if self.web is not None:
-            self.web.stop()
         self.runner.shutdown()
+        if self.web is not None:
+            self.web.stop()  # after the runner: the last jobs' events still get pictures
         self.hooks.close()
         self.notifier.close()
         self.systemd.close()

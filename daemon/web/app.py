@@ -185,7 +185,9 @@ def create_app(ctx: WebContext) -> ASGIApp:  # noqa: PLR0915 - the routes are cl
         if not guard.origin_ok(
             request.headers.get("origin"), request.headers.get("host")
         ) or not guard.csrf_ok(token if isinstance(token, str) else None):
-            return PlainTextResponse("refused: not sent from this page", status_code=403)
+            return PlainTextResponse(
+                "refused: not sent from this page (reload it and try again)", status_code=403
+            )
         job_id = int(request.path_params["job_id"])
         if ctx.ledger.retry(job_id) is None:
             return PlainTextResponse("only failed or done jobs can be retried", status_code=409)

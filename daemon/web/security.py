@@ -43,6 +43,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def hash_password(password: str) -> bytes:
     return hashlib.sha256(password.encode()).digest()
 
@@ -77,7 +85,8 @@ class Guard:
         )
 
     def host_ok(self, host_header: str | None) -> bool:
-        """True when the Host header names this server (a rebound DNS name does not)."""
+        """True when the Host header names this server (a rebound DNS name does not).
+        An IP address is always fine: a rebinding attack reaches us under its own name."""
         if not host_header:
             return False
         host = host_header.strip().lower()
@@ -85,7 +94,7 @@ class Guard:
             name = host[: host.find("]") + 1]
         else:
             name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-        return name in self.names
+        return name in self.names or _is_ip(name)
 
     def origin_ok(self, origin: str | None, host_header: str | None) -> bool:
         """A state-changing request must come from this page: no Origin (old browsers,
