@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loguru import logger
 
@@ -35,6 +36,9 @@ from daemon.procs import kill_orphans, videofree_alive
 from daemon.scheduler import Runner, spec_rule
 from daemon.sdnotify import Heartbeat, SdNotify, status_text
 from daemon.watcher import FolderWatcher
+
+if TYPE_CHECKING:
+    from daemon.web.server import WebServer
 
 # The settle check runs this often: the delay between "settled" and "queued" is at most this.
 TICK_SECONDS = 0.25
@@ -79,6 +83,8 @@ class Daemon:
             self.systemd, lambda: self._last_tick, self._job_counts, time.monotonic
         )
         self.runner = Runner(config, self.ledger, self.engines, events=self.events)
+        # Issue 15: the status page, another listener of job events (None with `web: off`).
+        self.web = self._web_server() if config.web.enabled else None
         self.intake = Intake(config.rules, config.watch, config.settle_seconds)
         self.watcher = FolderWatcher(config.watch, self._enqueue)
         self.stop_event = threading.Event()
@@ -116,6 +122,8 @@ class Daemon:
             self.config.concurrency,
             self.ledger.path,
         )
+        if self.web is not None:
+            self.web.start()
         self.systemd.ready(status_text(*self._job_counts()))
 
     def stop(self) -> None:
@@ -124,11 +132,26 @@ class Daemon:
         self.watcher.stop()
         self._hasher.shutdown(wait=True, cancel_futures=True)
         self.runner.shutdown()
+        if self.web is not None:
+            self.web.stop()  # after the runner: the last jobs' events still get pictures
         self.hooks.close()
         self.notifier.close()
         self.systemd.close()
         self.engines.close()
         self.ledger.close()
+
+    def _web_server(self) -> WebServer:
+        # Imported here: with `web: off` the page's libraries are never loaded.
+        from daemon.web.server import WebServer, nemo_credits  # noqa: PLC0415
+
+        return WebServer(
+            lambda: self.config,
+            self.ledger,
+            lambda: self.ffmpeg,
+            self.events,
+            requeued=self.runner.submit,
+            credits=lambda: nemo_credits(self.engines),
+        )
 
     def run_forever(self) -> None:
         self.start()
@@ -302,8 +325,8 @@ class Daemon:
             self.runner.scheduler.reschedule_job(
                 "rescan", trigger="interval", seconds=new.rescan_seconds
             )
-        if new.concurrency != old.concurrency or new.state_dir != old.state_dir:
-            logger.warning("concurrency and state_dir changes take effect after a restart")
+        if (new.concurrency, new.state_dir, new.web) != (old.concurrency, old.state_dir, old.web):
+            logger.warning("concurrency, state_dir and web changes take effect after a restart")
         logger.info("rules reloaded from {}: {} rule(s)", new.source, len(new.rules))
         self.scan()
 

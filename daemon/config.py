@@ -323,6 +323,33 @@ class Rule(_Strict):
         return self
 
 
+# --- the status page (issue 15) ------------------------------------------------------------
+
+# A non-loopback `web.host` needs this password in the env file (HTTP basic auth, any user).
+WEB_PASSWORD_ENV = "VIDEOFREE_WEB_PASSWORD"  # noqa: S105 - a variable's name
+WEB_DEFAULT_HOST = "127.0.0.1"
+WEB_DEFAULT_PORT = 8765
+
+
+def _web(value: object) -> object:
+    # YAML reads `web: off` / `web: on` as booleans.
+    if value is False:
+        return {"enabled": False}
+    if value is True or value is None:
+        return {}
+    return value
+
+
+class WebSettings(_Strict):
+    """The status page: where it listens and which Host names it answers to."""
+
+    enabled: bool = True
+    host: str = WEB_DEFAULT_HOST
+    port: int = Field(default=WEB_DEFAULT_PORT, ge=0, le=65535)  # 0: any free port (tests)
+    # Host header names accepted besides localhost and the bind address (DNS rebinding).
+    names: tuple[str, ...] = ()
+
+
 class Config(_Strict):
     """The whole rules.yaml."""
 
@@ -342,6 +369,7 @@ class Config(_Strict):
     nemo: NemoSettings = Field(default_factory=NemoSettings)
     rules: list[Rule] = Field(min_length=1)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    web: Annotated[WebSettings, BeforeValidator(_web)] = Field(default_factory=WebSettings)
 
     # Set by load_config: where this config came from (for messages and reloads).
     source: Path | None = Field(default=None, exclude=True)

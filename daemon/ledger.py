@@ -212,16 +212,19 @@ class Ledger:
     def get(self, job_id: int) -> JobRecord | None:
         return self._one("SELECT * FROM jobs WHERE id=?", (job_id,))
 
-    def jobs(self, *, states: Sequence[JobState] = (), limit: int | None = None) -> list[JobRecord]:
+    def jobs(
+        self, *, states: Sequence[JobState] = (), limit: int | None = None, offset: int = 0
+    ) -> list[JobRecord]:
+        """Jobs newest first; `limit` and `offset` page through them (the status page)."""
         sql = "SELECT * FROM jobs"
         args: list[Any] = []
         if states:
             sql += f" WHERE state IN ({','.join('?' * len(states))})"
             args += [str(s) for s in states]
         sql += " ORDER BY id DESC"
-        if limit:
-            sql += " LIMIT ?"
-            args.append(limit)
+        if limit or offset:
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit or -1, max(0, offset)]
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
         return [_record(r) for r in rows]

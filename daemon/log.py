@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from loguru import logger
 
-from daemon.config import WEBHOOK_SECRET_ENV
+from daemon.config import WEB_PASSWORD_ENV, WEBHOOK_SECRET_ENV
 
 if TYPE_CHECKING:
     from loguru import Record
@@ -68,7 +68,9 @@ def redact(text: str, extra: tuple[str, ...] = ()) -> str:
 def setup(level: str = "INFO") -> None:
     """Send logs to stderr: with timestamps in a terminal, without under journald
     (which stamps lines itself). The job id is bound on every job line."""
-    secrets = (os.environ.get(TOKEN_ENV, ""), os.environ.get(WEBHOOK_SECRET_ENV, ""))
+    secrets = tuple(
+        os.environ.get(name, "") for name in (TOKEN_ENV, WEBHOOK_SECRET_ENV, WEB_PASSWORD_ENV)
+    )
 
     def patch(record: Record) -> None:
         record["message"] = redact(record["message"], secrets)
