@@ -44,6 +44,15 @@ def watch_folder_of(folders: Sequence[WatchFolder], path: Path) -> WatchFolder |
     return best
 
 
+def lands_in_watch(folders: Sequence[WatchFolder], path: Path) -> WatchFolder | None:
+    """The watch folder that would pick up a file written at `path` (symlinks resolved),
+    or None. Outputs and moved originals must never land in one: they would be edited
+    again, forever."""
+    resolved = path.resolve()
+    resolved_folders = [f.model_copy(update={"path": f.path.resolve()}) for f in folders]
+    return watch_folder_of(resolved_folders, resolved)
+
+
 def path_in_watch(folders: Sequence[WatchFolder], path: Path) -> PurePosixPath:
     """The path a rule's glob sees: relative to its watch folder, or the bare name for a
     file outside every watch folder. The one answer for the daemon, `check` and `process`."""

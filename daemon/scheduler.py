@@ -35,7 +35,7 @@ from daemon.errors import (
 from daemon.events import EventBus, EventKind, JobEvent, credit_link, outcome_events
 from daemon.ledger import JobRecord, JobState, Ledger, utcnow
 from daemon.retag import stamp_output
-from daemon.rules import NameFields, output_path
+from daemon.rules import NameFields, lands_in_watch, output_path
 
 JOBS_EXECUTOR = "jobs"
 # First retry after 30 s, doubling, at most 15 min apart: long enough for a network blip
@@ -291,6 +291,12 @@ class Runner:
         except ValueError as exc:
             result.path.unlink(missing_ok=True)
             raise PermanentError(str(exc)) from None
+        watched = lands_in_watch(self.config.watch, target)
+        if watched is not None:  # checked at config time too; the rule may predate it
+            result.path.unlink(missing_ok=True)
+            raise PermanentError(
+                f"the output {target.name} would land in the watched folder {watched.path}"
+            )
         result = self._stamp(record, rule, result, log)
         try:
             final = place(result.path, target)
@@ -301,6 +307,12 @@ class Runner:
         log.info("done → {} ({:.0f} s, {})", final, time.monotonic() - started, result.engine)
         self._publish_done(record, rule, result, final)
         if rule.original is not None:
+            watched = lands_in_watch(self.config.watch, rule.original.move_to / "x")
+            if watched is not None:
+                log.warning(
+                    "original left in place: move_to is in the watched folder {}", watched.path
+                )
+                return
             for source in record.sources:
                 try:
                     moved = move_original(source, rule.original.move_to)
