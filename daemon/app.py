@@ -9,6 +9,7 @@ scheduler's bounded "jobs" pool.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
 import time
 from collections.abc import Sequence
@@ -235,7 +236,10 @@ class Daemon:
         except OSError as exc:
             logger.warning("{}: cannot read it ({}); will look again", need.path.name, exc)
             return None
-        self.ledger.remember(need.path, need.size, need.mtime_ns, fp)
+        try:
+            self.ledger.remember(need.path, need.size, need.mtime_ns, fp)
+        except sqlite3.OperationalError as exc:  # a cache: hashed again next time
+            logger.warning("{}: the ledger is busy ({}); carrying on", need.path.name, exc)
         return fp
 
     def _hash_in_background(self, need: Fingerprint) -> None:
@@ -249,8 +253,19 @@ class Daemon:
 
     def _queue(self, decision: Queue) -> None:
         rule, sources = decision.rule, decision.sources
-        record, earlier = queue_job(self.ledger, self.config, rule, sources, decision.fingerprint)
         names = ", ".join(s.name for s in sources)
+        try:
+            record, earlier = queue_job(
+                self.ledger, self.config, rule, sources, decision.fingerprint
+            )
+        except sqlite3.OperationalError as exc:
+            # Locked longer than the busy timeout (a backup, the CLI): not handled yet, so
+            # look at the files again rather than dropping them until the next start.
+            logger.warning("{}: the ledger is busy ({}); will try again", names, exc)
+            for source in sources:
+                self.intake.unreadable(source)
+                self._enqueue(source)
+            return
         if record is not None:
             logger.bind(job=record.id).info("queued {} → rule {}", names, rule.name)
             self.runner.submit(record.id)

@@ -9,9 +9,10 @@ or ffmpeg.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -33,7 +34,7 @@ from daemon.errors import (
     from_os_error,
 )
 from daemon.events import EventBus, EventKind, JobEvent, credit_link, outcome_events
-from daemon.ledger import JobRecord, JobState, Ledger, utcnow
+from daemon.ledger import JobRecord, JobState, Ledger, file_identity, utcnow
 from daemon.retag import stamp_output
 from daemon.rules import NameFields, lands_in_watch, output_path
 
@@ -45,6 +46,9 @@ BACKOFF_MAX = 15 * 60.0
 # An engine that cannot take jobs now (out of credits) is asked again this often.
 UNAVAILABLE_RECHECK = 5 * 60.0
 _PROGRESS_SAVE_EVERY = 2.0
+# Once the output is in place its ledger write must not be lost to a passing lock (the
+# CLI, a backup): tried this many times, a second apart, on top of SQLite's busy wait.
+LEDGER_WRITE_TRIES = 5
 
 
 def backoff(attempt: int, retry_after: float | None = None) -> float:
@@ -162,6 +166,8 @@ class Runner:
         if claimed is None:
             return self.ledger.get(job_id)
         started = time.monotonic()
+        if self._already_delivered(claimed, rule, log):
+            return self.ledger.get(job_id)
         log.info(
             "started on {} (attempt {}): {}",
             engine_name,
@@ -179,6 +185,39 @@ class Runner:
             self.ledger.fail(job_id, internal_error(exc))
             self._publish_failed(self.ledger.get(job_id))
         return self.ledger.get(job_id)
+
+    def _already_delivered(self, record: JobRecord, rule: Rule, log: Any) -> bool:
+        """A crash (or a lost ledger write) after the output was renamed into place: the
+        file recorded as the intended output is there, with the recorded identity. Finish
+        the job with it instead of making a second copy."""
+        path, identity = record.intended_output, record.intended_identity
+        if path is None or identity is None:
+            return False
+        try:
+            if file_identity(path) != identity:
+                return False
+        except OSError:
+            return False
+        remove_scratch(rule.output, record.id)
+        self._record_done(record.id, path, record.engine, record.notes)
+        log.info("done → {} (delivered before an interruption; not made again)", path)
+        result = EngineResult(path, record.engine, record.notes)
+        self._publish_done(record, rule, result, path)
+        self._move_originals(record, rule, log)
+        return True
+
+    def _record_done(self, job_id: int, output: Path, engine: str, notes: Sequence[str]) -> None:
+        """ledger.finish, retried through a passing lock. Raise TransientError if the
+        ledger stays locked: the job is then queued again, and its intended output
+        (recorded before the rename) finishes it without a second copy."""
+        for attempt in range(LEDGER_WRITE_TRIES):
+            try:
+                self.ledger.finish(job_id, output, engine, notes)
+                return
+            except sqlite3.OperationalError as exc:
+                if attempt + 1 == LEDGER_WRITE_TRIES:
+                    raise TransientError(f"the job ledger stayed locked ({exc})") from exc
+                self.cancel.wait(1.0)
 
     def _pick_engine(self, record: JobRecord, rule: Rule, log: Any) -> str | None:
         primary = rule.engine or self.config.engine
@@ -298,14 +337,22 @@ class Runner:
                 f"the output {target.name} would land in the watched folder {watched.path}"
             )
         result = self._stamp(record, rule, result, log)
+        stamped = result
+
+        def intend(candidate: Path) -> None:
+            self.ledger.intend(record.id, candidate, file_identity(stamped.path), stamped.notes)
+
         try:
-            final = place(result.path, target)
+            final = place(result.path, target, intend)
         except OSError as exc:
             result.path.unlink(missing_ok=True)
             raise from_os_error(exc, f"cannot deliver to {target.parent}") from exc
-        self.ledger.finish(record.id, final, result.engine, result.notes)
+        self._record_done(record.id, final, result.engine, result.notes)
         log.info("done → {} ({:.0f} s, {})", final, time.monotonic() - started, result.engine)
         self._publish_done(record, rule, result, final)
+        self._move_originals(record, rule, log)
+
+    def _move_originals(self, record: JobRecord, rule: Rule, log: Any) -> None:
         if rule.original is not None:
             watched = lands_in_watch(self.config.watch, rule.original.move_to / "x")
             if watched is not None:
