@@ -82,6 +82,7 @@ class Daemon:
         self.runner = Runner(config, self.ledger, self.engines, events=self.events)
         self.intake = Intake(config.rules, config.watch, config.settle_seconds)
         self.watcher = FolderWatcher(config.watch, self._enqueue)
+        self.runner.offline_folder = self._offline_folder
         self.stop_event = threading.Event()
         self._incoming: set[Path] = set()
         self._incoming_lock = threading.Lock()
@@ -173,8 +174,18 @@ class Daemon:
         except Exception:
             logger.exception("internal error in the watcher tick (the daemon keeps running)")
 
+    def _offline_folder(self, path: Path) -> Path | None:
+        folder = self.watcher.offline_folder_of(path)
+        return folder.path if folder is not None else None
+
     def _tick(self) -> None:
         self._maybe_reload()
+        back = self.watcher.check_online()
+        for folder in back:
+            for path in self.watcher.scan_folder(folder):
+                self._enqueue(path)
+        if back:
+            self.runner.submit_queued()
         with self._incoming_lock:
             incoming, self._incoming = self._incoming, set()
         for path in incoming | set(self.intake.pending()):

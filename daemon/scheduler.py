@@ -46,6 +46,9 @@ BACKOFF_MAX = 15 * 60.0
 # An engine that cannot take jobs now (out of credits) is asked again this often.
 UNAVAILABLE_RECHECK = 5 * 60.0
 _PROGRESS_SAVE_EVERY = 2.0
+# A job whose watch folder is offline looks again this often (a share remounting, a
+# folder moved back).
+OFFLINE_RECHECK = 5.0
 # Once the output is in place its ledger write must not be lost to a passing lock (the
 # CLI, a backup): tried this many times, a second apart, on top of SQLite's busy wait.
 LEDGER_WRITE_TRIES = 5
@@ -95,6 +98,9 @@ class Runner:
         )
         self._scheduled: set[int] = set()
         self._lock = threading.Lock()
+        # Given a source path, the folder path if its watch folder is offline now (the
+        # daemon hands in its watcher's live check).
+        self.offline_folder: Callable[[Path], Path | None] = lambda _path: None
 
     # --- scheduling ----------------------------------------------------------------------
 
@@ -152,6 +158,8 @@ class Runner:
             return record
         log = logger.bind(job=job_id)
         rule = spec_rule(record)
+        if self._wait_for_folder(record, count_attempt=None):
+            return self.ledger.get(job_id)
         engine_name = self._pick_engine(record, rule, log)
         if engine_name is None:
             # Never claimed, so no attempt was spent: only the wait is recorded.
@@ -185,6 +193,25 @@ class Runner:
             self.ledger.fail(job_id, internal_error(exc))
             self._publish_failed(self.ledger.get(job_id))
         return self.ledger.get(job_id)
+
+    def _wait_for_folder(self, record: JobRecord, count_attempt: bool | None) -> bool:
+        """If a source is missing because its watch folder is offline, leave the job
+        queued (not failed: the file is not gone, only out of reach) and look again later.
+        `count_attempt` None: the job was never claimed; else requeue a claimed job."""
+        folder = next(
+            (f for s in record.sources if not s.exists() and (f := self.offline_folder(s))),
+            None,
+        )
+        if folder is None:
+            return False
+        not_before = utcnow() + timedelta(seconds=OFFLINE_RECHECK)
+        error = f"waiting: the watch folder {folder} is offline"
+        if count_attempt is None:
+            self.ledger.postpone(record.id, not_before=not_before, error=error)
+        else:
+            self.ledger.requeue(record.id, not_before=not_before, error=error, count_attempt=False)
+        self.submit(record.id, OFFLINE_RECHECK)
+        return True
 
     def _already_delivered(self, record: JobRecord, rule: Rule, log: Any) -> bool:
         """A crash (or a lost ledger write) after the output was renamed into place: the
@@ -388,6 +415,9 @@ class Runner:
         if self.cancel.is_set() or isinstance(exc, Cancelled):
             log.info("interrupted by shutdown; it will resume at the next start")
             self.ledger.requeue(record.id, count_attempt=False)
+            return
+        if self._wait_for_folder(record, count_attempt=False):
+            log.warning("its watch folder went offline ({}); it waits", exc.reason)
             return
         if isinstance(exc, TransientError) and record.attempts < self.config.max_attempts:
             delay = backoff(record.attempts, exc.retry_after)
