@@ -21,6 +21,7 @@ from loguru import logger
 
 from daemon.config import Config, Rule, load_config
 from daemon.deliver import scratch_marker
+from daemon.engines.base import EngineResult
 from daemon.engines.registry import Engines
 from daemon.errors import ConfigError, JobError
 from daemon.events import EventBus
@@ -35,6 +36,7 @@ from daemon.notify import Notifier
 from daemon.procs import kill_orphans, videofree_alive
 from daemon.scheduler import Runner, spec_rule
 from daemon.sdnotify import Heartbeat, SdNotify, status_text
+from daemon.verify import Expected, verify_output
 from daemon.watcher import FolderWatcher
 
 # The settle check runs this often: the delay between "settled" and "queued" is at most this.
@@ -79,7 +81,9 @@ class Daemon:
         self.heartbeat = Heartbeat(
             self.systemd, lambda: self._last_tick, self._job_counts, time.monotonic
         )
-        self.runner = Runner(config, self.ledger, self.engines, events=self.events)
+        self.runner = Runner(
+            config, self.ledger, self.engines, events=self.events, verify=self._verify
+        )
         self.intake = Intake(config.rules, config.watch, config.settle_seconds)
         self.watcher = FolderWatcher(config.watch, self._enqueue)
         self.runner.offline_folder = self._offline_folder
@@ -173,6 +177,10 @@ class Daemon:
             self._last_tick = time.monotonic()
         except Exception:
             logger.exception("internal error in the watcher tick (the daemon keeps running)")
+
+    def _verify(self, result: EngineResult, cancel: threading.Event) -> tuple[str, ...]:
+        expected = Expected(duration=result.expected_duration)
+        return verify_output(result.path, expected, self.ffmpeg, cancel)
 
     def _offline_folder(self, path: Path) -> Path | None:
         folder = self.watcher.offline_folder_of(path)

@@ -38,6 +38,9 @@ from daemon.ledger import JobRecord, JobState, Ledger, file_identity, utcnow
 from daemon.retag import stamp_output
 from daemon.rules import NameFields, lands_in_watch, output_path
 
+# Given a finished result and the cancel flag, return notes; raise JobError if unfit.
+Verifier = Callable[[EngineResult, threading.Event], tuple[str, ...]]
+
 JOBS_EXECUTOR = "jobs"
 # First retry after 30 s, doubling, at most 15 min apart: long enough for a network blip
 # or a 5xx storm to pass, short enough that a video is not a day late.
@@ -82,8 +85,13 @@ class Runner:
         engines: Engines,
         scheduler: BackgroundScheduler | None = None,
         events: EventBus | None = None,
+        *,
+        verify: Verifier | None = None,
     ) -> None:
         self.config = config
+        # Checks an output before it is placed (daemon.verify); None in tests whose fake
+        # engines write placeholder bytes.
+        self.verify = verify
         self.events = events if events is not None else EventBus()
         self.ledger = ledger
         self.engines = engines
@@ -363,6 +371,15 @@ class Runner:
             raise PermanentError(
                 f"the output {target.name} would land in the watched folder {watched.path}"
             )
+        if self.verify is not None:
+            try:
+                checked = self.verify(result, self.cancel)
+            except JobError:
+                result.path.unlink(missing_ok=True)
+                raise
+            for note in checked:
+                log.warning("{}", note)
+            result = replace(result, notes=(*result.notes, *checked))
         result = self._stamp(record, rule, result, log)
         stamped = result
 

@@ -51,3 +51,21 @@ def test_fifo_dev_zero_and_odd_names_do_not_stop_the_inbox(
     assert "Traceback" not in d.log
     assert d.running()
     assert not list((tmp_path / "out").glob(".videofree-*"))  # no scratch left behind
+
+
+def test_a_truncated_faststart_original_is_delivered_with_a_note(
+    tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    whole = make_clip(tmp_path / "whole.mp4", duration=6, extra=("-movflags", "+faststart"))
+    data = whole.read_bytes()
+    (tmp_path / "cut.mp4").write_bytes(data[: len(data) // 2])  # says 6 s, holds about 3
+    config = write_config(tmp_path)
+    d = start(daemons, config)
+    drop(tmp_path / "cut.mp4", tmp_path / "inbox", "cut.mp4")
+    done = wait_for(lambda: jobs_in(config, "done", "failed"), 60, "the job finished", d)
+    assert done[0]["state"] == "done", done[0]
+    notes = [n for n in done[0]["notes"] if "the original looks truncated" in n]
+    assert notes, done[0]
+    assert notes[0].startswith("shorter than planned: ")
+    assert notes[0].endswith(" s of 6.0 s (the original looks truncated)")
+    assert (tmp_path / "out" / "cut-edited.mp4").exists()

@@ -83,7 +83,9 @@ class LocalEngine:
             )
         finally:
             transforms_path(ctx.scratch).unlink(missing_ok=True)
-        return EngineResult(path=ctx.scratch, engine=self.name, notes=tuple(ctx.notes))
+        return EngineResult(
+            path=ctx.scratch, engine=self.name, notes=tuple(ctx.notes), expected_duration=duration
+        )
 
     def _find_silences(
         self, plan: EditPlan, inputs: list[MediaInfo], ctx: JobContext
