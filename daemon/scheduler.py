@@ -22,6 +22,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from loguru import logger
 
+from daemon import diskguard
 from daemon.config import Config, Rule
 from daemon.deliver import move_original, place, remove_scratch, scratch_path
 from daemon.engines.base import Engine, EngineResult, JobContext, JobSpec
@@ -109,6 +110,8 @@ class Runner:
         # Given a source path, the folder path if its watch folder is offline now (the
         # daemon hands in its watcher's live check).
         self.offline_folder: Callable[[Path], Path | None] = lambda _path: None
+        # Free bytes in a folder (daemon.diskguard; tests hand in a fake disk).
+        self.free_bytes: Callable[[Path], int] = diskguard.free_bytes
 
     # --- scheduling ----------------------------------------------------------------------
 
@@ -166,7 +169,9 @@ class Runner:
             return record
         log = logger.bind(job=job_id)
         rule = spec_rule(record)
-        if self._wait_for_folder(record, count_attempt=None):
+        if self._wait_for_folder(record, count_attempt=None) or self._wait_for_space(
+            record, rule, log
+        ):
             return self.ledger.get(job_id)
         engine_name = self._pick_engine(record, rule, log)
         if engine_name is None:
@@ -219,6 +224,33 @@ class Runner:
         else:
             self.ledger.requeue(record.id, not_before=not_before, error=error, count_attempt=False)
         self.submit(record.id, OFFLINE_RECHECK)
+        return True
+
+    def _wait_for_space(self, record: JobRecord, rule: Rule, log: Any) -> bool:
+        """Too little free space in the output folder (where the scratch file grows too):
+        leave the job queued, saying why, instead of failing it on ENOSPC mid-render."""
+        sizes = []
+        for source in record.sources:
+            try:
+                sizes.append(source.stat().st_size)
+            except OSError:
+                continue  # the engine reports a missing source
+        need = diskguard.needed(sizes)
+        try:
+            free = self.free_bytes(rule.output)
+        except OSError:
+            return False  # cannot tell: let the render try
+        why = diskguard.shortfall(rule.output, free, need)
+        if why is None:
+            return False
+        if not (record.error or "").startswith(diskguard.WAITING):
+            log.warning("{}", why)  # once per shortfall, not at every recheck
+        self.ledger.postpone(
+            record.id,
+            not_before=utcnow() + timedelta(seconds=diskguard.RECHECK_SECONDS),
+            error=why,
+        )
+        self.submit(record.id, diskguard.RECHECK_SECONDS)
         return True
 
     def _already_delivered(self, record: JobRecord, rule: Rule, log: Any) -> bool:
