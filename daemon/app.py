@@ -25,7 +25,7 @@ from daemon.engines.base import EngineResult
 from daemon.engines.registry import Engines
 from daemon.errors import ConfigError, JobError
 from daemon.events import EventBus
-from daemon.facts import read_facts
+from daemon.facts import SourceFacts, read_facts
 from daemon.fileio import file_facts, files_open_for_writing, fingerprint
 from daemon.hooks import HookRunner
 from daemon.intake import Decision, Examine, Fingerprint, Intake, Queue, Skip, SkipWhy, Wait
@@ -92,6 +92,9 @@ class Daemon:
         self._incoming_lock = threading.Lock()
         self._hasher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="videofree-hash")
         self._hashed: list[tuple[Fingerprint, str | None]] = []
+        # Media facts read off the tick (a PyAV header read of a file on a slow share must
+        # not hold up every other file); handed back to the tick like hashes.
+        self._examined: list[tuple[Examine, SourceFacts | None]] = []
         self._tick_lock = threading.Lock()
         self._config_stamp = self._stamp()
         self._reload_requested = threading.Event()
@@ -204,6 +207,9 @@ class Daemon:
             self._carry_out(self.intake.settled(file_facts(path, writers), self.ledger))
         with self._incoming_lock:
             hashed, self._hashed = self._hashed, []
+            examined, self._examined = self._examined, []
+        for looked, media in examined:
+            self._carry_out(self.intake.examined(looked, media, self.ledger))
         for need, fp in hashed:
             if fp is None:
                 self.intake.unreadable(need.path)
@@ -220,12 +226,8 @@ class Daemon:
         match decision:
             case Queue():
                 self._queue(decision)
-            case Examine(path=path):
-                try:
-                    media = read_facts(path)
-                except OSError:
-                    media = None
-                self._carry_out(self.intake.examined(decision, media, self.ledger))
+            case Examine():
+                self._hasher.submit(self._examine_in_background, decision)
             case Fingerprint(path=path, size=size) if size <= INLINE_HASH_BYTES:
                 fp = self._hash(decision)
                 if fp is None:
@@ -269,6 +271,15 @@ class Daemon:
         with self._incoming_lock:
             self._hashed.append((need, fp))
         self.tick()  # admit it now rather than at the next scheduled tick
+
+    def _examine_in_background(self, need: Examine) -> None:
+        try:
+            media = read_facts(need.path)
+        except OSError:
+            media = None
+        with self._incoming_lock:
+            self._examined.append((need, media))
+        self.tick()
 
     def _queue(self, decision: Queue) -> None:
         rule, sources = decision.rule, decision.sources
