@@ -228,15 +228,17 @@ class Daemon:
                 self._queue(decision)
             case Examine():
                 self._hasher.submit(self._examine_in_background, decision)
-            case Fingerprint(path=path, size=size) if size <= INLINE_HASH_BYTES:
+            case Fingerprint(path=path, size=size) if size <= INLINE_HASH_BYTES and (
+                not self._on_a_share(path)
+            ):
                 fp = self._hash(decision)
                 if fp is None:
                     self.intake.unreadable(path)
                 else:
                     self._carry_out(self.intake.fingerprinted(path, decision.rule, fp, self.ledger))
             case Fingerprint():
-                # Hashing a large file over a network share takes a while: do it off the
-                # tick, which must keep settling other files.
+                # Hashing a large file, or any file on a network share (which may crawl or
+                # stall), takes a while: do it off the tick, which must keep settling others.
                 self._hasher.submit(self._hash_in_background, decision)
             case Skip(why=SkipWhy.DUPLICATE):
                 logger.info("{}: same content as {}; skipped", decision.path.name, decision.detail)
@@ -271,6 +273,10 @@ class Daemon:
         with self._incoming_lock:
             self._hashed.append((need, fp))
         self.tick()  # admit it now rather than at the next scheduled tick
+
+    def _on_a_share(self, path: Path) -> bool:
+        folder = self.watcher.folder_of(path)
+        return folder is not None and folder.polling
 
     def _examine_in_background(self, need: Examine) -> None:
         try:
