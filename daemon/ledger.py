@@ -169,22 +169,18 @@ class Ledger:
         self._owner = owner or this_process()
         self._lock = threading.RLock()
         _refuse_empty(path)
-        # The job history is the user's own: 0600 for the database and its WAL files.
-        old_umask = os.umask(0o077)
+        _private_file(path)
+        self._db = sqlite3.connect(
+            path,
+            check_same_thread=False,
+            isolation_level=None,
+            timeout=_BUSY_TIMEOUT_MS / 1000,
+        )
         try:
-            self._db = sqlite3.connect(
-                path,
-                check_same_thread=False,
-                isolation_level=None,
-                timeout=_BUSY_TIMEOUT_MS / 1000,
-            )
-            try:
-                self._setup()
-            except sqlite3.DatabaseError as exc:
-                self._db.close()
-                raise _open_error(path, exc) from None
-        finally:
-            os.umask(old_umask)
+            self._setup()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise _open_error(path, exc) from None
 
     def _setup(self) -> None:
         self._db.row_factory = sqlite3.Row
@@ -503,6 +499,23 @@ def _private_dir(folder: Path) -> None:
             folder.chmod(0o700)
     except OSError:
         pass  # not ours to change (a shared state dir): the files themselves are 0600
+
+
+def _private_file(path: Path) -> None:
+    """The job history is the user's own: jobs.db 0600. SQLite gives its -wal and -shm
+    files the database file's mode, so this covers them too (no process-wide umask
+    change, which other threads would feel)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o600)
+    except OSError:
+        return  # sqlite3.connect reports it
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    except OSError:
+        pass  # not ours to change
+    finally:
+        os.close(fd)
 
 
 def _refuse_empty(path: Path) -> None:
