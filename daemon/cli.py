@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from daemon import __version__
 from daemon.errors import ConfigError, VideofreeError
 from daemon.paths import read_state_dir, resolve_config_path
+from daemon.terminal import printable
 
 if TYPE_CHECKING:
     from daemon.config import Config
@@ -289,8 +290,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     _out(f"{'ID':>4}  {'STATE':<8} {'RULE':<16} {'ENGINE':<6} SOURCE → RESULT")
     for j in jobs:
         state = f"{j.state}" + (f" {j.progress:.0f}%" if j.state is JobState.RUNNING else "")
-        result = str(j.output) if j.output else (j.error or "")
-        _out(f"{j.id:>4}  {state:<8} {j.rule[:16]:<16} {j.engine:<6} {j.source.name} → {result}")
+        result = printable(str(j.output) if j.output else (j.error or ""))
+        name = printable(j.source.name)
+        _out(f"{j.id:>4}  {state:<8} {j.rule[:16]:<16} {j.engine:<6} {name} → {result}")
         for note in j.notes:
             _out(f"{'':>6}{note}")
     return EXIT_OK

@@ -12,8 +12,13 @@ from pathlib import Path
 import yaml
 from platformdirs import user_config_path, user_state_path
 
+from daemon import yamlines
+
 APP_NAME = "videofree"
 CONFIG_ENV = "VIDEOFREE_CONFIG"
+# rules.yaml is a few kilobytes; a file past this is a mistake (or an attack), and reading
+# it whole would cost the daemon its memory on every reload.
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 def default_config_path() -> Path:
@@ -37,8 +42,13 @@ def read_state_dir(path: Path) -> Path | None:
     way the full config reads it); None when the file cannot tell (unreadable, not YAML,
     not a mapping, a state_dir that is not text): the full config then says why."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        with path.open("rb") as f:
+            text = f.read(MAX_CONFIG_BYTES + 1)
+        if len(text) > MAX_CONFIG_BYTES:
+            return None
+        # yamlines refuses alias bombs, which yaml.safe_load would expand in memory.
+        data = yamlines.load(text.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, RecursionError, yaml.YAMLError):
         return None
     if not isinstance(data, dict):
         return None

@@ -94,7 +94,9 @@ class LocalEngine:
             self._render(plan, inputs, tl, ctx, progress, meta=meta)
         finally:
             transforms_path(ctx.scratch).unlink(missing_ok=True)
-        return EngineResult(path=ctx.scratch, engine=self.name, notes=tuple(ctx.notes))
+        return EngineResult(
+            path=ctx.scratch, engine=self.name, notes=tuple(ctx.notes), expected_duration=tl.total
+        )
 
     def _render(
         self,
