@@ -1,0 +1,52 @@
+"""The job ledger: one interface (`LedgerBackend`), two backends.
+
+    base.py      JobRecord, JobState, LeaseLost, the LedgerBackend Protocol
+    sqlite.py    Ledger: one machine, one SQLite file in the state dir (the default)
+    postgres.py  PostgresLedger: several workers on one PostgreSQL (`ledger: postgresql://…`)
+
+`open_ledger` picks the backend from the config; the PostgreSQL driver is only imported
+when a config asks for it, so a one-machine install never needs it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from daemon.ledger.base import (
+    Acceptor,
+    JobRecord,
+    JobState,
+    LeaseLost,
+    LedgerBackend,
+    WorkerRecord,
+    utcnow,
+)
+from daemon.ledger.sqlite import LEDGER_FILE, Ledger
+
+__all__ = [
+    "LEDGER_FILE",
+    "Acceptor",
+    "JobRecord",
+    "JobState",
+    "LeaseLost",
+    "Ledger",
+    "LedgerBackend",
+    "WorkerRecord",
+    "open_ledger",
+    "utcnow",
+]
+
+
+def open_ledger(
+    url: str | None, state_dir: Path, *, engines: tuple[str, ...] = (), concurrency: int = 0
+) -> LedgerBackend:
+    """Given the config's `ledger:` (None: SQLite in the state dir), open that ledger.
+
+    `engines` and `concurrency` describe this worker to the others (shared ledgers only).
+    """
+    if url is None:
+        return Ledger.in_state_dir(state_dir)
+    # Only when asked: psycopg is an optional extra.
+    from daemon.ledger.postgres import PostgresLedger  # noqa: PLC0415
+
+    return PostgresLedger(url, engines=engines, concurrency=concurrency)
