@@ -21,12 +21,13 @@ from daemon import log as logsetup
 from daemon.config import (
     Config,
     LocalSettings,
+    ledger_of,
     load_config,
     resolve_config_path,
     state_dir_of,
 )
 from daemon.errors import ConfigError, VideofreeError
-from daemon.ledger import JobRecord, JobState, Ledger
+from daemon.ledger import JobRecord, JobState, LedgerBackend, open_ledger, utcnow
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -72,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", parents=[common], help="list jobs")
     p.add_argument("--json", action="store_true", help="print one JSON array")
     p.add_argument("--limit", type=int, default=50, help="newest N jobs (0: all)")
+    p = sub.add_parser("workers", parents=[common], help="list workers on a shared ledger")
+    p.add_argument("--json", action="store_true", help="print one JSON array")
     p = sub.add_parser("retry", parents=[common], help="queue a failed job again")
     p.add_argument("job_id", type=int, metavar="JOB_ID")
     p = sub.add_parser(
@@ -249,8 +252,9 @@ def _report(record: JobRecord) -> int:
     return EXIT_FAIL
 
 
-def _ledger(args: argparse.Namespace) -> Ledger:
-    return Ledger.in_state_dir(state_dir_of(_config_path(args)))
+def _ledger(args: argparse.Namespace) -> LedgerBackend:
+    path = _config_path(args)
+    return open_ledger(ledger_of(path), state_dir_of(path))
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -265,13 +269,41 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not jobs:
         _out("no jobs yet")
         return EXIT_OK
-    _out(f"{'ID':>4}  {'STATE':<8} {'RULE':<16} {'ENGINE':<6} SOURCE → RESULT")
+    # A shared ledger says which worker has (or made) each job.
+    shared = any(j.worker for j in jobs)
+    head = f"{'WORKER':<20} " if shared else ""
+    _out(f"{'ID':>4}  {'STATE':<8} {'RULE':<16} {'ENGINE':<6} {head}SOURCE → RESULT")
     for j in jobs:
         state = f"{j.state}" + (f" {j.progress:.0f}%" if j.state is JobState.RUNNING else "")
         result = str(j.output) if j.output else (j.error or "")
-        _out(f"{j.id:>4}  {state:<8} {j.rule[:16]:<16} {j.engine:<6} {j.source.name} → {result}")
+        who = f"{(j.worker or '-')[:20]:<20} " if shared else ""
+        _out(
+            f"{j.id:>4}  {state:<8} {j.rule[:16]:<16} {j.engine:<6} {who}{j.source.name} → {result}"
+        )
         for note in j.notes:
             _out(f"{'':>6}{note}")
+    return EXIT_OK
+
+
+def cmd_workers(args: argparse.Namespace) -> int:
+    ledger = _ledger(args)
+    try:
+        if not ledger.shared:
+            _err("this ledger is SQLite on this machine: one worker; set ledger: for several")
+            return EXIT_FAIL
+        workers = ledger.workers()
+    finally:
+        ledger.close()
+    if args.json:
+        _out(json.dumps([w.as_json() for w in workers], indent=2))
+        return EXIT_OK
+    now = utcnow()
+    _out(f"{'WORKER':<24} {'HEARTBEAT':>10} {'SLOTS':>5} {'ENGINES':<12} RUNNING")
+    for w in workers:
+        age = f"{(now - w.heartbeat_at).total_seconds():.0f} s ago"
+        running = ", ".join(str(i) for i in w.running) or "-"
+        engines = ",".join(w.engines)
+        _out(f"{w.id[:24]:<24} {age:>10} {w.concurrency:>5} {engines:<12} {running}")
     return EXIT_OK
 
 
@@ -352,6 +384,7 @@ _COMMANDS = {
     "check": cmd_check,
     "process": cmd_process,
     "status": cmd_status,
+    "workers": cmd_workers,
     "retry": cmd_retry,
     "plan": cmd_plan,
     "credits": cmd_credits,

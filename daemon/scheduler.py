@@ -9,6 +9,7 @@ or ffmpeg.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -33,7 +34,8 @@ from daemon.errors import (
     from_os_error,
 )
 from daemon.events import EventBus, EventKind, JobEvent, credit_link, outcome_events
-from daemon.ledger import JobRecord, JobState, Ledger, utcnow
+from daemon.ledger import JobRecord, JobState, LeaseLost, LedgerBackend, utcnow
+from daemon.pathmap import PathMap
 from daemon.retag import stamp_output
 from daemon.rules import NameFields, output_path
 
@@ -45,6 +47,8 @@ BACKOFF_MAX = 15 * 60.0
 # An engine that cannot take jobs now (out of credits) is asked again this often.
 UNAVAILABLE_RECHECK = 5 * 60.0
 _PROGRESS_SAVE_EVERY = 2.0
+# Heartbeats per lease: a few may be lost (a slow network) before a lease runs out.
+HEARTBEATS_PER_LEASE = 5
 
 
 def backoff(attempt: int, retry_after: float | None = None) -> float:
@@ -71,7 +75,7 @@ class Runner:
     def __init__(
         self,
         config: Config,
-        ledger: Ledger,
+        ledger: LedgerBackend,
         engines: Engines,
         scheduler: BackgroundScheduler | None = None,
         events: EventBus | None = None,
@@ -91,11 +95,23 @@ class Runner:
         )
         self._scheduled: set[int] = set()
         self._lock = threading.Lock()
+        self.paths = PathMap.of(config.path_map)
+        # Per job: set on shutdown, or when another worker took the job over (lost lease).
+        self._cancels: dict[int, threading.Event] = {}
+        # Shared ledger: jobs this worker has claimed and not finished (its concurrency).
+        self._active: set[int] = set()
 
     # --- scheduling ----------------------------------------------------------------------
 
     def start(self) -> None:
         self.scheduler.start()
+        if self.ledger.shared:
+            self.scheduler.add_job(
+                self.renew_leases,
+                "interval",
+                seconds=self.config.lease_seconds / HEARTBEATS_PER_LEASE,
+                id="leases",
+            )
 
     def submit(self, job_id: int, delay: float = 0.0) -> None:
         """Run the job on the pool, now or after `delay` seconds (once, however often called)."""
@@ -114,7 +130,12 @@ class Runner:
         )
 
     def submit_queued(self) -> None:
-        """Schedule every queued job not scheduled yet (startup, `videofree retry`)."""
+        """Schedule every queued job not scheduled yet (startup, `videofree retry`).
+
+        On a shared ledger, claim what this worker has room for instead (`poll_shared`)."""
+        if self.ledger.shared:
+            self.poll_shared()
+            return
         now = utcnow()
         for record in self.ledger.jobs(states=[JobState.QUEUED]):
             if record.id in self._scheduled:
@@ -125,6 +146,9 @@ class Runner:
     def shutdown(self) -> None:
         """Stop: running engines are cancelled and their jobs left queued to resume."""
         self.cancel.set()
+        with self._lock:
+            for event in self._cancels.values():
+                event.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
 
@@ -161,6 +185,41 @@ class Runner:
         claimed = self.ledger.claim(job_id, engine_name)
         if claimed is None:
             return self.ledger.get(job_id)
+        return self._run_claimed(claimed, engine_name)
+
+    def _run_claimed(self, claimed: JobRecord, engine_name: str) -> JobRecord | None:
+        """Run a job this worker has claimed to an outcome; return its final record."""
+        job_id = claimed.id
+        log = logger.bind(job=job_id)
+        claimed, rule = self._localize(claimed)
+        if self.ledger.shared:  # one machine needs only the runner's own cancel
+            with self._lock:
+                self._cancels[job_id] = threading.Event()
+                if self.cancel.is_set():
+                    self._cancels[job_id].set()
+        try:
+            self._run_to_outcome(claimed, rule, engine_name, log)
+        finally:
+            with self._lock:
+                self._cancels.pop(job_id, None)
+        return self.ledger.get(job_id)
+
+    def _localize(self, record: JobRecord) -> tuple[JobRecord, Rule]:
+        """The job and its rule with paths as this machine sees them (`path_map:`)."""
+        rule = spec_rule(record)
+        if not self.paths.pairs:
+            return record, rule
+        sources = tuple(self.paths.to_local(s) for s in record.sources)
+        rule = rule.model_copy(update={"output": self.paths.to_local(rule.output)})
+        if rule.original is not None:
+            moved = self.paths.to_local(rule.original.move_to)
+            rule = rule.model_copy(
+                update={"original": rule.original.model_copy(update={"move_to": moved})}
+            )
+        return replace(record, source=sources[0], sources=sources), rule
+
+    def _run_to_outcome(self, claimed: JobRecord, rule: Rule, engine_name: str, log: Any) -> None:
+        job_id = claimed.id
         started = time.monotonic()
         log.info(
             "started on {} (attempt {}): {}",
@@ -178,7 +237,88 @@ class Runner:
             log.exception("failed with an internal error")  # the traceback, for a bug report
             self.ledger.fail(job_id, internal_error(exc))
             self._publish_failed(self.ledger.get(job_id))
-        return self.ledger.get(job_id)
+
+    # --- a shared ledger: claims, leases, takeovers -----------------------------------------
+
+    def poll_shared(self) -> None:
+        """Claim as many due queued jobs as this worker has free slots for, and run them."""
+        if self.cancel.is_set():
+            return
+        with self._lock:
+            free = self.config.concurrency - len(self._active)
+        if free <= 0:
+            return
+        engines: dict[int, str] = {}
+
+        def accept(record: JobRecord) -> str | None:
+            engine = self._accept(record)
+            if engine is not None:
+                engines[record.id] = engine
+            return engine
+
+        for record in self.ledger.claim_next(free, accept):
+            with self._lock:
+                self._active.add(record.id)
+            self.scheduler.add_job(
+                self._run_shared,
+                args=[record, engines[record.id]],
+                id=f"job-{record.id}",
+                replace_existing=True,
+                executor=JOBS_EXECUTOR,
+            )
+
+    def _accept(self, record: JobRecord) -> str | None:
+        """The engine this worker runs `record` on, or None to leave it to another worker:
+        a source it cannot see, or no engine of the rule's available here."""
+        try:
+            local, rule = self._localize(record)
+        except ValueError:
+            return None  # an unreadable rule snapshot: a worker that can read it fails it
+        if not all(os.path.exists(s) for s in local.sources):
+            return None
+        return self._pick_engine(local, rule, logger.bind(job=record.id))
+
+    def _run_shared(self, record: JobRecord, engine_name: str) -> None:
+        try:
+            log = logger.bind(job=record.id)
+            log.info("claimed by worker {} (lease {})", record.worker, record.lease_gen)
+            self._run_claimed(record, engine_name)
+        except Exception as exc:  # one bad job must never stop the daemon
+            logger.bind(job=record.id).exception("crashed unexpectedly")
+            self.ledger.fail(record.id, internal_error(exc))
+        finally:
+            with self._lock:
+                self._active.discard(record.id)
+        self.poll_shared()  # fill the slot at once rather than at the next tick
+
+    def renew_leases(self) -> None:
+        """Heartbeat: renew our leases, stop jobs whose lease is lost, and queue again the
+        jobs of workers whose leases expired."""
+        try:
+            lost = self.ledger.heartbeat()
+        except Exception as exc:  # the database is unreachable: leases still run for a while
+            logger.warning("could not renew leases: {}", exc)
+            return
+        for job_id in lost:
+            logger.bind(job=job_id).warning(
+                "lease lost (another worker has the job now); stopping its render"
+            )
+            with self._lock:
+                event = self._cancels.get(job_id)
+            if event is not None:
+                event.set()
+        try:
+            taken = self.ledger.take_over_expired()
+        except Exception as exc:
+            logger.warning("could not check for expired leases: {}", exc)
+            return
+        for record in taken:
+            logger.bind(job=record.id).warning(
+                "lease takeover: worker {} stopped answering; the job is queued again",
+                record.worker,
+            )
+        if taken:
+            self.poll_shared()
 
     def _pick_engine(self, record: JobRecord, rule: Rule, log: Any) -> str | None:
         primary = rule.engine or self.config.engine
@@ -249,7 +389,7 @@ class Runner:
             checkpoint=dict(checkpoints.get(engine_name, {})),
             save_checkpoint=save,
             progress=self._progress_reporter(record.id, log),
-            cancel=self.cancel,
+            cancel=self._cancel_of(record.id),
         )
         spec = JobSpec(job_id=record.id, sources=record.sources, rule=rule, config=self.config)
         try:
@@ -260,6 +400,10 @@ class Runner:
         except BaseException:
             ctx.scratch.unlink(missing_ok=True)
             raise
+
+    def _cancel_of(self, job_id: int) -> threading.Event:
+        with self._lock:
+            return self._cancels.get(job_id, self.cancel)
 
     def _progress_reporter(self, job_id: int, log: Any) -> Callable[[float], None]:
         state = {"step": -1, "saved": 0.0}
@@ -292,12 +436,20 @@ class Runner:
             result.path.unlink(missing_ok=True)
             raise PermanentError(str(exc)) from None
         result = self._stamp(record, rule, result, log)
+        if not self.ledger.holds(record.id):
+            # Fenced: another worker has this job now; it delivers, we do not.
+            result.path.unlink(missing_ok=True)
+            raise LeaseLost(record.id)
         try:
             final = place(result.path, target)
         except OSError as exc:
             result.path.unlink(missing_ok=True)
             raise from_os_error(exc, f"cannot deliver to {target.parent}") from exc
-        self.ledger.finish(record.id, final, result.engine, result.notes)
+        try:
+            self.ledger.finish(record.id, final, result.engine, result.notes)
+        except LeaseLost:
+            log.error("lease lost between the check and the end of delivery: {}", final)
+            raise
         log.info("done → {} ({:.0f} s, {})", final, time.monotonic() - started, result.engine)
         self._publish_done(record, rule, result, final)
         if rule.original is not None:
@@ -326,6 +478,11 @@ class Runner:
         return replace(result, notes=(*result.notes, *notes)) if notes else result
 
     def _failed(self, record: JobRecord, rule: Rule, exc: JobError, log: Any) -> None:
+        if isinstance(exc, LeaseLost) or (
+            self.ledger.shared and not self.cancel.is_set() and self._cancel_of(record.id).is_set()
+        ):
+            log.warning("stopped without delivering: the lease was lost to another worker")
+            return
         if self.cancel.is_set() or isinstance(exc, Cancelled):
             log.info("interrupted by shutdown; it will resume at the next start")
             self.ledger.requeue(record.id, count_attempt=False)
@@ -338,7 +495,8 @@ class Runner:
             self.ledger.requeue(
                 record.id, not_before=utcnow() + timedelta(seconds=delay), error=exc.reason
             )
-            self.submit(record.id, delay)
+            if not self.ledger.shared:  # on a shared ledger, whichever worker is free takes it
+                self.submit(record.id, delay)
             return
         log.error("failed: {}", exc.reason)
         self.ledger.fail(record.id, exc.reason)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from daemon.ledger.base import (
+    DEFAULT_LEASE_SECONDS,
     Acceptor,
     JobRecord,
     JobState,
@@ -38,7 +39,12 @@ __all__ = [
 
 
 def open_ledger(
-    url: str | None, state_dir: Path, *, engines: tuple[str, ...] = (), concurrency: int = 0
+    url: str | None,
+    state_dir: Path,
+    *,
+    engines: tuple[str, ...] = (),
+    concurrency: int = 0,
+    lease_seconds: float | None = None,
 ) -> LedgerBackend:
     """Given the config's `ledger:` (None: SQLite in the state dir), open that ledger.
 
@@ -49,4 +55,9 @@ def open_ledger(
     # Only when asked: psycopg is an optional extra.
     from daemon.ledger.postgres import PostgresLedger  # noqa: PLC0415
 
-    return PostgresLedger(url, engines=engines, concurrency=concurrency)
+    return PostgresLedger(
+        url,
+        engines=engines,
+        concurrency=concurrency,
+        lease_seconds=lease_seconds or DEFAULT_LEASE_SECONDS,
+    )

@@ -26,6 +26,13 @@ from typing import Any, Protocol
 from daemon.errors import Cancelled
 from daemon.procs import Owner
 
+# The env file (EnvironmentFile= of the unit) holds a PostgreSQL ledger's password.
+LEDGER_PASSWORD_ENV = "VIDEOFREE_LEDGER_PASSWORD"  # noqa: S105 - a variable's name
+LEDGER_SCHEMES = ("postgresql://", "postgres://")
+# A lease lives this long without a heartbeat (rules.yaml `lease_seconds:`); heartbeats
+# come several times a lease, so a few lost ones (a busy NAS, slow Wi-Fi) cost no job.
+DEFAULT_LEASE_SECONDS = 15.0
+
 
 class JobState(StrEnum):
     QUEUED = "queued"

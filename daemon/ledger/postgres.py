@@ -1,7 +1,7 @@
 """The shared job ledger: one PostgreSQL database that several workers use at once.
 
 Set `ledger: postgresql://user@host/db` in rules.yaml; the password comes from the env file
-(`VIDEOFREE_LEDGER_PASSWORD`), or from libpq's own PGPASSWORD / ~/.pgpass — never the URL.
+(base.LEDGER_PASSWORD_ENV), or from libpq's own PGPASSWORD / ~/.pgpass — never the URL.
 
 How workers share it (the contract, see base.py for the lease words):
   * queueing is `INSERT … ON CONFLICT DO NOTHING` on UNIQUE (fingerprint, rule): two
@@ -37,14 +37,18 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 
-from daemon.ledger.base import Acceptor, JobRecord, JobState, LeaseLost, WorkerRecord, utcnow
+from daemon.ledger.base import (
+    DEFAULT_LEASE_SECONDS,
+    LEDGER_PASSWORD_ENV,
+    Acceptor,
+    JobRecord,
+    JobState,
+    LeaseLost,
+    WorkerRecord,
+    utcnow,
+)
 from daemon.procs import Owner, this_process
 
-PASSWORD_ENV = "VIDEOFREE_LEDGER_PASSWORD"  # noqa: S105 - the variable's name, not a secret
-# A lease lives this long without a heartbeat; heartbeats come LEASE/HEARTBEAT_DIVISOR
-# apart, so a few lost beats (a busy NAS, a slow Wi-Fi) do not cost a job.
-DEFAULT_LEASE_SECONDS = 15.0
-HEARTBEAT_DIVISOR = 5
 # `holds` wants at least this much lease left: longer than an atomic rename plus the
 # `finish` write that follows it, so a lease cannot run out between the check and the end.
 DELIVERY_MARGIN_SECONDS = 2.0
@@ -145,7 +149,7 @@ class PostgresLedger:
     # --- connection -----------------------------------------------------------------------
 
     def _connect(self) -> psycopg.Connection[dict[str, Any]]:
-        password = os.environ.get(PASSWORD_ENV)
+        password = os.environ.get(LEDGER_PASSWORD_ENV)
         # Given only when set, so libpq's own PGPASSWORD and ~/.pgpass still work.
         url = make_conninfo(self._url, password=password) if password else self._url
         return psycopg.connect(
