@@ -235,6 +235,8 @@ class Runner:
             self._failed(claimed, rule, exc, log)
         except Exception as exc:
             log.exception("failed with an internal error")  # the traceback, for a bug report
+            if self._fenced(claimed, exc, log):
+                return
             self.ledger.fail(job_id, internal_error(exc))
             self._publish_failed(self.ledger.get(job_id))
 
@@ -477,11 +479,18 @@ class Runner:
         )
         return replace(result, notes=(*result.notes, *notes)) if notes else result
 
-    def _failed(self, record: JobRecord, rule: Rule, exc: JobError, log: Any) -> None:
-        if isinstance(exc, LeaseLost) or (
-            self.ledger.shared and not self.cancel.is_set() and self._cancel_of(record.id).is_set()
-        ):
+    def _fenced(self, record: JobRecord, exc: BaseException, log: Any) -> bool:
+        """True (and logged) when another worker has this job now: this one must neither
+        write its outcome nor tell anyone — the worker that has it will."""
+        if not self.ledger.shared or self.cancel.is_set():
+            return False
+        if isinstance(exc, LeaseLost) or not self.ledger.holds(record.id):
             log.warning("stopped without delivering: the lease was lost to another worker")
+            return True
+        return False
+
+    def _failed(self, record: JobRecord, rule: Rule, exc: JobError, log: Any) -> None:
+        if self._fenced(record, exc, log):
             return
         if self.cancel.is_set() or isinstance(exc, Cancelled):
             log.info("interrupted by shutdown; it will resume at the next start")
