@@ -40,6 +40,9 @@ from daemon.retag import stamp_output
 from daemon.rules import NameFields, output_path
 
 JOBS_EXECUTOR = "jobs"
+# Heartbeats get a thread of their own: a long tick or scan must never delay them past
+# a lease (the other workers would take over jobs this one is still running).
+LEASES_EXECUTOR = "leases"
 # First retry after 30 s, doubling, at most 15 min apart: long enough for a network blip
 # or a 5xx storm to pass, short enough that a video is not a day late.
 BACKOFF_FIRST = 30.0
@@ -89,6 +92,7 @@ class Runner:
             executors={
                 "default": ThreadPoolExecutor(2),
                 JOBS_EXECUTOR: ThreadPoolExecutor(config.concurrency),
+                LEASES_EXECUTOR: ThreadPoolExecutor(1),
             },
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone="UTC",
@@ -98,7 +102,9 @@ class Runner:
         self.paths = PathMap.of(config.path_map)
         # Per job: set on shutdown, or when another worker took the job over (lost lease).
         self._cancels: dict[int, threading.Event] = {}
-        # Shared ledger: jobs this worker has claimed and not finished (its concurrency).
+        # Jobs this worker has claimed and whose run has not ended: its concurrency on a
+        # shared ledger, and never claimed again while a run of them is still here (a
+        # fenced run still winding down must not be mistaken for the new claim).
         self._active: set[int] = set()
 
     # --- scheduling ----------------------------------------------------------------------
@@ -111,6 +117,7 @@ class Runner:
                 "interval",
                 seconds=self.config.lease_seconds / HEARTBEATS_PER_LEASE,
                 id="leases",
+                executor=LEASES_EXECUTOR,
             )
 
     def submit(self, job_id: int, delay: float = 0.0) -> None:
@@ -192,8 +199,9 @@ class Runner:
         job_id = claimed.id
         log = logger.bind(job=job_id)
         claimed, rule = self._localize(claimed)
-        if self.ledger.shared:  # one machine needs only the runner's own cancel
-            with self._lock:
+        with self._lock:
+            self._active.add(job_id)
+            if self.ledger.shared:  # one machine needs only the runner's own cancel
                 self._cancels[job_id] = threading.Event()
                 if self.cancel.is_set():
                     self._cancels[job_id].set()
@@ -202,6 +210,7 @@ class Runner:
         finally:
             with self._lock:
                 self._cancels.pop(job_id, None)
+                self._active.discard(job_id)
         return self.ledger.get(job_id)
 
     def _localize(self, record: JobRecord) -> tuple[JobRecord, Rule]:
@@ -264,14 +273,17 @@ class Runner:
             self.scheduler.add_job(
                 self._run_shared,
                 args=[record, engines[record.id]],
-                id=f"job-{record.id}",
-                replace_existing=True,
+                # One id per claim: a claim must never be mistaken for a run still going.
+                id=f"claim-{record.id}-{record.lease_gen}",
                 executor=JOBS_EXECUTOR,
             )
 
     def _accept(self, record: JobRecord) -> str | None:
         """The engine this worker runs `record` on, or None to leave it to another worker:
         a source it cannot see, or no engine of the rule's available here."""
+        with self._lock:
+            if record.id in self._active:
+                return None  # an earlier, fenced run of it has not ended here yet
         try:
             local, rule = self._localize(record)
         except ValueError:
@@ -448,7 +460,8 @@ class Runner:
             result.path.unlink(missing_ok=True)
             raise from_os_error(exc, f"cannot deliver to {target.parent}") from exc
         try:
-            self.ledger.finish(record.id, final, result.engine, result.notes)
+            shared = self.paths.to_shared(final)  # as every worker names it
+            self.ledger.finish(record.id, shared, result.engine, result.notes)
         except LeaseLost:
             log.error("lease lost between the check and the end of delivery: {}", final)
             raise

@@ -51,7 +51,9 @@ from daemon.procs import Owner, this_process
 
 # `holds` wants at least this much lease left: longer than an atomic rename plus the
 # `finish` write that follows it, so a lease cannot run out between the check and the end.
+# At most a fifth of the lease, so a short lease is not lost to the margin alone.
 DELIVERY_MARGIN_SECONDS = 2.0
+_MARGIN_SHARE = 0.2
 # Serializes migrations when several workers start at once (any constant key will do).
 _MIGRATION_LOCK = 0x766964656F66
 
@@ -436,8 +438,8 @@ class PostgresLedger:
             for job in recovered:
                 db.execute(
                     "UPDATE jobs SET state='queued', owner_pid=NULL, owner_start=NULL,"
-                    " lease_until=NULL, attempts=attempts-1, updated_at=%s"
-                    " WHERE id=%s AND state='running' AND lease_gen=%s",
+                    " lease_until=NULL, lease_gen=lease_gen+1, attempts=attempts-1,"
+                    " updated_at=%s WHERE id=%s AND state='running' AND lease_gen=%s",
                     (self._clock(), job.id, job.lease_gen),
                 )
         return recovered
@@ -497,8 +499,9 @@ class PostgresLedger:
         gen = self._held.get(job_id)
         if gen is None:
             return False
-        margin = self.lease.total_seconds() - DELIVERY_MARGIN_SECONDS
-        if self._monotonic() - self._renewed > margin:
+        lease = self.lease.total_seconds()
+        margin = min(DELIVERY_MARGIN_SECONDS, lease * _MARGIN_SHARE)
+        if self._monotonic() - self._renewed > lease - margin:
             # Unconfirmed for nearly a lease: we may be cut off; do not trust it.
             return False
         try:
@@ -506,7 +509,7 @@ class PostgresLedger:
                 row = db.execute(
                     "SELECT 1 FROM jobs WHERE id=%s AND state='running' AND worker=%s"
                     " AND lease_gen=%s AND lease_until > clock_timestamp() + %s",
-                    (job_id, self.worker_id, gen, timedelta(seconds=DELIVERY_MARGIN_SECONDS)),
+                    (job_id, self.worker_id, gen, timedelta(seconds=margin)),
                 ).fetchone()
         except psycopg.Error:
             return False
@@ -519,8 +522,11 @@ class PostgresLedger:
             rows = db.execute(
                 "WITH expired AS (SELECT id, worker FROM jobs WHERE state='running'"
                 " AND lease_until < clock_timestamp() FOR UPDATE SKIP LOCKED)"
+                # The generation moves on at once, so the old worker's fenced writes
+                # fail even before another worker claims the job.
                 " UPDATE jobs j SET state='queued', owner_pid=NULL, owner_start=NULL,"
-                " lease_until=NULL, attempts=j.attempts-1, updated_at=%s,"
+                " lease_until=NULL, lease_gen=j.lease_gen+1, attempts=j.attempts-1,"
+                " updated_at=%s,"
                 " error='worker ' || e.worker || ' stopped answering; taken over'"
                 " FROM expired e WHERE j.id=e.id RETURNING j.*, e.worker AS lost_by",
                 (self._clock(),),

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 
 psycopg = pytest.importorskip("psycopg")
 
-LEASE = 3  # the smallest lease config allows: takeovers within seconds
+LEASE = 4  # short, for takeovers within seconds; not so short that load alone loses one
 DONE = re.compile(r"\[job (\d+)\] done → ")
 
 
@@ -115,11 +115,15 @@ def test_three_workers_edit_every_clip_exactly_once(
     assert sorted(done_ids) == [i for i, _, _ in rows(pg_url)]
     assert probe_output(outputs[0]).height == 1080
 
-    # The cut-off worker delivered none of the jobs it lost, and said why.
-    stalled_done = {int(m) for m in DONE.findall(logs[stalled])}
-    assert not stalled_done & set(lost_by_stop)
+    # The cut-off worker's runs of the jobs it lost ended without delivering, and said so;
+    # it may deliver such a job only from a later claim, after that run ended.
     for job in lost_by_stop:
-        assert re.search(rf"\[job {job}\] .*(lease lost|stopped without delivering)", logs[stalled])
+        fenced = logs[stalled].find(f"[job {job}] stopped without delivering")
+        assert fenced >= 0, logs[stalled][-3000:]
+        done = logs[stalled].find(f"[job {job}] done → ")
+        if done >= 0:
+            assert done > fenced
+            assert re.search(rf"\[job {job}\] claimed by worker", logs[stalled][fenced:done])
     # Both losses were noticed and logged as takeovers by a surviving worker.
     survivors = logs[stalled] + logs[steady]
     for job, who in [*((j, killed) for j in lost_by_kill), *((j, stalled) for j in lost_by_stop)]:

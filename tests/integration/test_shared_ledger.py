@@ -123,7 +123,7 @@ def test_expired_lease_is_taken_over_and_the_old_worker_is_fenced(
     taken = b.take_over_expired()
     assert [(r.id, r.worker, r.state) for r in taken] == [(job, "a", JobState.QUEUED)]
     (theirs,) = b.claim_next(1, take_all)
-    assert theirs.lease_gen == mine.lease_gen + 1
+    assert theirs.lease_gen == mine.lease_gen + 2  # moved on by the takeover and the claim
     # The old worker's writes change nothing; it learns of the loss and may not deliver.
     a.set_progress(job, 99.0)
     a.save_checkpoint(job, {"local": {"stale": True}})
@@ -143,6 +143,23 @@ def test_expired_lease_is_taken_over_and_the_old_worker_is_fenced(
     done = b.get(job)
     assert done is not None
     assert (done.state, done.output) == (JobState.DONE, Path("/out/clip.mp4"))
+
+
+def test_a_takeover_fences_the_old_worker_before_anyone_claims_again(
+    open_worker: Opener, pg_url: str
+) -> None:
+    a, b = open_worker("a"), open_worker("b")
+    (job,) = add(a, 1)
+    a.claim_next(1, take_all)
+    expire(pg_url, job)
+    b.take_over_expired()
+    a.set_progress(job, 80.0)
+    assert not a.holds(job)
+    with pytest.raises(LeaseLost):
+        a.finish(job, Path("/out/stale.mp4"), "local", [])
+    left = b.get(job)
+    assert left is not None
+    assert (left.state, left.progress, left.output) == (JobState.QUEUED, 0.0, None)
 
 
 def test_heartbeat_reports_a_lease_lost_to_another_worker(open_worker: Opener, pg_url: str) -> None:
