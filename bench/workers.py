@@ -117,14 +117,14 @@ def queue(led: Any, count: int, offset: int = 0) -> None:
         )
 
 
-def bulk_queue(url: str, count: int) -> None:
+def bulk_queue(url: str, count: int, tag: str = "bulk") -> None:
     with _psycopg().connect(url) as db:
         db.execute(
             "INSERT INTO jobs (source, sources, fingerprint, rule, rule_json, engine, state,"
             " created_at, updated_at) SELECT '/share/in/' || g || '.mp4', '[\"/x\"]',"
-            " 'bulk-' || g, 'clips', '{}', 'local', 'queued', now(), now()"
+            " %s || g, 'clips', '{}', 'local', 'queued', now(), now()"
             " FROM generate_series(1, %s) g",
-            (count,),
+            (f"{tag}-", count),
         )
 
 
@@ -244,9 +244,9 @@ def run(args: object) -> common.Report:
         samples = 50 if quick else 200
         url = pgcluster.fresh_database(server, "latency")
         led = PostgresLedger(url, worker_id="bench")
-        bulk_queue(url, 10)
+        bulk_queue(url, 10, "few")
         small = claim_latency_ms(led, 10)
-        bulk_queue(url, queued)
+        bulk_queue(url, queued, "many")
         with _psycopg().connect(url, autocommit=True) as db:
             db.execute("ANALYZE jobs")
         big = claim_latency_ms(led, samples)
