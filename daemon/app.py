@@ -87,6 +87,7 @@ class Daemon:
             engines=tuple(sorted({config.engine_for(r) for r in config.rules})),
             concurrency=config.concurrency,
             lease_seconds=config.lease_seconds,
+            worker=True,
         )
         self.engines = Engines(config, self.ffmpeg)
         # Issue 14: job events go to notifications and hooks; systemd hears how we are.

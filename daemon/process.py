@@ -74,7 +74,11 @@ def process(config: Config, path: Path, override: Override, cancel: threading.Ev
         raise ProcessError(f"{path}: no such file")
     rule = rule_for(config, path, override)
     ledger = open_ledger(
-        config.ledger, config.state_dir, concurrency=1, lease_seconds=config.lease_seconds
+        config.ledger,
+        config.state_dir,
+        concurrency=1,
+        lease_seconds=config.lease_seconds,
+        worker=True,
     )
     try:
         record, earlier = queue_job(ledger, config, rule, [path], fingerprint(path))
@@ -87,7 +91,8 @@ def process(config: Config, path: Path, override: Override, cancel: threading.Ev
         runner = Runner(config, ledger, Engines(config, find_ffmpeg(config.ffmpeg)))
         runner.cancel = cancel
         try:
-            final = runner.run_job(record.id)
+            with runner.lease_keeper():  # a shared ledger: others must see this job alive
+                final = runner.run_job(record.id)
         finally:
             runner.engines.close()
         if final is None:

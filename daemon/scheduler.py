@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -308,19 +309,8 @@ class Runner:
     def renew_leases(self) -> None:
         """Heartbeat: renew our leases, stop jobs whose lease is lost, and queue again the
         jobs of workers whose leases expired."""
-        try:
-            lost = self.ledger.heartbeat()
-        except Exception as exc:  # the database is unreachable: leases still run for a while
-            logger.warning("could not renew leases: {}", exc)
+        if not self._heartbeat():
             return
-        for job_id in lost:
-            logger.bind(job=job_id).warning(
-                "lease lost (another worker has the job now); stopping its render"
-            )
-            with self._lock:
-                event = self._cancels.get(job_id)
-            if event is not None:
-                event.set()
         try:
             taken = self.ledger.take_over_expired()
         except Exception as exc:
@@ -414,6 +404,46 @@ class Runner:
         except BaseException:
             ctx.scratch.unlink(missing_ok=True)
             raise
+
+    def _heartbeat(self) -> bool:
+        """Renew our leases and stop the jobs whose lease is lost. Return False when the
+        database could not be reached (the leases still run for a while)."""
+        try:
+            lost = self.ledger.heartbeat()
+        except Exception as exc:
+            logger.warning("could not renew leases: {}", exc)
+            return False
+        for job_id in lost:
+            logger.bind(job=job_id).warning(
+                "lease lost (another worker has the job now); stopping its render"
+            )
+            with self._lock:
+                event = self._cancels.get(job_id)
+            if event is not None:
+                event.set()
+        return True
+
+    @contextmanager
+    def lease_keeper(self) -> Iterator[None]:
+        """Heartbeats on a thread of their own for as long as the block runs, for a job
+        run without the scheduler (`videofree process`). Nothing on a ledger not shared."""
+        if not self.ledger.shared:
+            yield
+            return
+        stop = threading.Event()
+        every = self.config.lease_seconds / HEARTBEATS_PER_LEASE
+
+        def beat() -> None:
+            while not stop.wait(every):
+                self._heartbeat()
+
+        thread = threading.Thread(target=beat, name="videofree-leases", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
     def _cancel_of(self, job_id: int) -> threading.Event:
         with self._lock:

@@ -45,10 +45,12 @@ def open_ledger(
     engines: tuple[str, ...] = (),
     concurrency: int = 0,
     lease_seconds: float | None = None,
+    worker: bool = False,
 ) -> LedgerBackend:
     """Given the config's `ledger:` (None: SQLite in the state dir), open that ledger.
 
-    `engines` and `concurrency` describe this worker to the others (shared ledgers only).
+    `worker`: this process takes part (runs jobs); `engines` and `concurrency` describe it
+    to the others. Shared ledgers only; the CLI's status and retry are not workers.
     """
     if url is None:
         return Ledger.in_state_dir(state_dir)
@@ -60,4 +62,5 @@ def open_ledger(
         engines=engines,
         concurrency=concurrency,
         lease_seconds=lease_seconds or DEFAULT_LEASE_SECONDS,
+        register=worker,
     )

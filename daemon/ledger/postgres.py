@@ -131,7 +131,10 @@ class PostgresLedger:
         worker_id: str | None = None,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
+        register: bool = True,
     ) -> None:
+        """`register`: list this process in `workers` (a daemon, `process`); the CLI's
+        status and retry look without taking part."""
         self._url = url
         self._clock = clock
         self._owner = owner or this_process()
@@ -146,7 +149,8 @@ class PostgresLedger:
         self._concurrency = concurrency
         self._db = self._connect()
         self._migrate()
-        self._register()
+        if register:
+            self._register()
 
     # --- connection -----------------------------------------------------------------------
 

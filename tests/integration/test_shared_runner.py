@@ -3,6 +3,7 @@ lease delivers nothing and tells no one; path_map; claims only what it can see."
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -128,3 +129,25 @@ def test_a_job_still_running_here_is_not_claimed_again_here(
     runner._active.discard(job)
     runner.poll_shared()
     assert claimed == [job]
+
+
+def test_lease_keeper_keeps_a_long_job_alive_without_the_scheduler(
+    share: Path, pg_url: str
+) -> None:
+    """`videofree process` runs one job without the scheduler: its lease must still be
+    renewed, or other workers would take the job over mid-render."""
+    cfg = config(share, "lease_seconds: 3\n")
+    a = PostgresLedger(pg_url, worker_id="a", lease_seconds=3)
+    b = PostgresLedger(pg_url, worker_id="b")
+    try:
+        job = queue(a, cfg, share / "Inbox" / "IMG_5.mov")
+        assert a.claim(job, "local") is not None
+        runner = Runner(cfg, a, FakeEngines(FakeEngine("local")))  # type: ignore[arg-type]
+        with runner.lease_keeper():
+            time.sleep(3.5)  # longer than the lease
+            assert b.take_over_expired() == []
+        time.sleep(3.5)  # and without the keeper it does expire
+        assert [r.id for r in b.take_over_expired()] == [job]
+    finally:
+        a.close()
+        b.close()

@@ -351,3 +351,19 @@ def test_an_old_ledger_gains_the_owner_start_column(tmp_path: Path) -> None:
     Ledger(path).close()
     columns = {row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(jobs)")}
     assert "owner_start" in columns
+
+
+def test_claim_next_takes_due_jobs_the_worker_accepts_oldest_first(
+    ledger: LedgerBackend,
+) -> None:
+    ids = [add(ledger, source=f"/in/{i}.mov", fp=f"{i}-fp") for i in range(4)]
+    ledger.claim(ids[0], "local")
+    ledger.requeue(ids[0], not_before=datetime.now(UTC) + timedelta(hours=1))  # not due yet
+    claimed = ledger.claim_next(2, lambda r: None if r.id == ids[1] else "nemo")
+    assert [(r.id, r.state, r.engine) for r in claimed] == [
+        (ids[2], JobState.RUNNING, "nemo"),
+        (ids[3], JobState.RUNNING, "nemo"),
+    ]
+    rest = ledger.claim_next(5, lambda r: "local")
+    assert [r.id for r in rest] == [ids[1]]  # ids[0] waits for its not_before
+    assert ledger.claim_next(5, lambda r: "local") == []
