@@ -107,6 +107,9 @@ class Runner:
         # shared ledger, and never claimed again while a run of them is still here (a
         # fenced run still winding down must not be mistaken for the new claim).
         self._active: set[int] = set()
+        # One poll at a time (tick, heartbeat, a finished job): two would both see the
+        # same free slots and claim twice as many jobs.
+        self._poll_lock = threading.Lock()
 
     # --- scheduling ----------------------------------------------------------------------
 
@@ -254,8 +257,14 @@ class Runner:
 
     def poll_shared(self) -> None:
         """Claim as many due queued jobs as this worker has free slots for, and run them."""
-        if self.cancel.is_set():
-            return
+        if self.cancel.is_set() or not self._poll_lock.acquire(blocking=False):
+            return  # another poll is claiming for this worker right now
+        try:
+            self._poll()
+        finally:
+            self._poll_lock.release()
+
+    def _poll(self) -> None:
         with self._lock:
             free = self.config.concurrency - len(self._active)
         if free <= 0:
