@@ -143,7 +143,10 @@ class PostgresLedger:
         self.lease = timedelta(seconds=lease_seconds)
         self._monotonic = monotonic
         self._lock = threading.RLock()
-        self._held: dict[int, int] = {}  # job id → the lease generation we claimed
+        # job id → the generation of our claim, until our run of it ends: every write to
+        # the job is fenced by it. `_lost`: those whose lease we know is gone.
+        self._held: dict[int, int] = {}
+        self._lost: set[int] = set()
         self._renewed = monotonic()  # when the database last confirmed our leases
         self._engines = engines
         self._concurrency = concurrency
@@ -307,6 +310,7 @@ class PostgresLedger:
             if row is None:
                 return None
             self._held[job_id] = int(row["lease_gen"])
+            self._lost.discard(job_id)
         return _record(row)
 
     def claim_next(self, limit: int, accept: Acceptor) -> list[JobRecord]:
@@ -340,6 +344,7 @@ class PostgresLedger:
                     claimed.append(_record(got))
             for record in claimed:
                 self._held[record.id] = record.lease_gen
+                self._lost.discard(record.id)
         return claimed
 
     def save_checkpoint(self, job_id: int, checkpoint: dict[str, Any]) -> None:
@@ -366,12 +371,12 @@ class PostgresLedger:
             owner_start=None,
             lease_until=None,
         )
-        self._held.pop(job_id, None)
         if not done:
             raise LeaseLost(job_id)
+        self._forget(job_id)
 
     def fail(self, job_id: int, error: str, notes: Sequence[str] = ()) -> None:
-        self._update(
+        if self._update(
             job_id,
             state=JobState.FAILED.value,
             error=error,
@@ -380,8 +385,8 @@ class PostgresLedger:
             owner_pid=None,
             owner_start=None,
             lease_until=None,
-        )
-        self._held.pop(job_id, None)
+        ):
+            self._forget(job_id)
 
     def requeue(
         self,
@@ -392,25 +397,20 @@ class PostgresLedger:
         count_attempt: bool = True,
     ) -> None:
         """Put a job back in the queue (retry later, or resume after a shutdown)."""
+        fence, fence_args = self._fence(job_id)
         sql = (
             "UPDATE jobs SET state='queued', not_before=%s, error=%s, owner_pid=NULL,"
             " owner_start=NULL, lease_until=NULL, attempts=attempts - %s, updated_at=%s"
             " WHERE id=%s"
         )
-        sql += self._fence_sql(job_id)
+        sql += fence
         with self._tx() as db:
-            db.execute(
+            cur = db.execute(
                 sql.encode(),
-                (
-                    not_before,
-                    error,
-                    0 if count_attempt else 1,
-                    self._clock(),
-                    job_id,
-                    *self._fence_args(job_id),
-                ),
+                (not_before, error, 0 if count_attempt else 1, self._clock(), job_id, *fence_args),
             )
-        self._held.pop(job_id, None)
+        if cur.rowcount > 0:  # fenced out: keep the fence for any later write of this run
+            self._forget(job_id)
 
     def postpone(self, job_id: int, *, not_before: datetime, error: str) -> None:
         self._update(job_id, not_before=not_before, error=error)
@@ -472,36 +472,39 @@ class PostgresLedger:
     def heartbeat(self) -> list[int]:
         """Renew this worker's leases. Return the ids of jobs whose lease is lost: taken
         over by another worker, or unconfirmed for longer than a lease (cut off)."""
+        # Only the leases our runs still hold are renewed: a job we gave up on (lost, or a
+        # run that ended without writing) must expire so that another worker takes it.
+        # The snapshot, the renewal and the verdict happen under the one lock, so a claim
+        # committed meanwhile is never mistaken for a lost lease.
         try:
             with self._tx() as db:
+                live = {j: g for j, g in self._held.items() if j not in self._lost}
                 db.execute(
                     "UPDATE workers SET heartbeat_at=clock_timestamp() WHERE id=%s",
                     (self.worker_id,),
                 )
                 rows = db.execute(
-                    "UPDATE jobs SET lease_until=clock_timestamp() + %s"
-                    " WHERE worker=%s AND state='running' RETURNING id, lease_gen",
-                    (self.lease, self.worker_id),
+                    "UPDATE jobs SET lease_until=clock_timestamp() + %s WHERE worker=%s"
+                    " AND state='running' AND id = ANY(%s) RETURNING id, lease_gen",
+                    (self.lease, self.worker_id, list(live)),
                 ).fetchall()
+                renewed = {int(r["id"]): int(r["lease_gen"]) for r in rows}
+                lost = [job for job, gen in live.items() if renewed.get(job) != gen]
+                self._lost.update(lost)
+                self._renewed = self._monotonic()
         except psycopg.Error:
             if self._monotonic() - self._renewed < self.lease.total_seconds():
                 raise
             with self._lock:
-                lost = list(self._held)
-                self._held.clear()
+                lost = [j for j in self._held if j not in self._lost]
+                self._lost.update(lost)
             return lost
-        renewed = {int(r["id"]): int(r["lease_gen"]) for r in rows}
-        with self._lock:
-            self._renewed = self._monotonic()
-            lost = [job for job, gen in self._held.items() if renewed.get(job) != gen]
-            for job in lost:
-                del self._held[job]
         return lost
 
     def holds(self, job_id: int) -> bool:
         """True if this worker still has the job's lease, with time to deliver."""
         gen = self._held.get(job_id)
-        if gen is None:
+        if gen is None or job_id in self._lost:
             return False
         lease = self.lease.total_seconds()
         margin = min(DELIVERY_MARGIN_SECONDS, lease * _MARGIN_SHARE)
@@ -560,12 +563,19 @@ class PostgresLedger:
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _fence_sql(self, job_id: int) -> str:
-        return " AND worker=%s AND lease_gen=%s" if job_id in self._held else ""
-
-    def _fence_args(self, job_id: int) -> tuple[Any, ...]:
+    def _fence(self, job_id: int) -> tuple[str, tuple[Any, ...]]:
+        """The WHERE clause and arguments that fence a write by our claim, if any (one
+        lookup: the heartbeat may change `_held` between two)."""
         gen = self._held.get(job_id)
-        return (self.worker_id, gen) if gen is not None else ()
+        if gen is None:
+            return "", ()
+        return " AND worker=%s AND lease_gen=%s", (self.worker_id, gen)
+
+    def _forget(self, job_id: int) -> None:
+        """Our run of the job has ended with its last write, which went through."""
+        with self._lock:
+            self._held.pop(job_id, None)
+            self._lost.discard(job_id)
 
     def _one(self, sql: str, args: Sequence[Any]) -> JobRecord | None:
         with self._tx() as db:
@@ -577,9 +587,10 @@ class PostgresLedger:
         row changed (False: unknown job, or a lease another worker now has)."""
         fields["updated_at"] = self._clock()
         names = ", ".join(f"{k}=%s" for k in fields)
-        sql = f"UPDATE jobs SET {names} WHERE id=%s" + self._fence_sql(job_id)  # noqa: S608 - names are ours
+        fence, fence_args = self._fence(job_id)
+        sql = f"UPDATE jobs SET {names} WHERE id=%s" + fence  # noqa: S608 - names are ours
         with self._tx() as db:
-            cur = db.execute(sql.encode(), (*fields.values(), job_id, *self._fence_args(job_id)))
+            cur = db.execute(sql.encode(), (*fields.values(), job_id, *fence_args))
         return cur.rowcount > 0
 
 

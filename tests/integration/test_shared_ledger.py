@@ -138,7 +138,8 @@ def test_expired_lease_is_taken_over_and_the_old_worker_is_fenced(
         0.0,
         {},
     )
-    assert a.heartbeat() == []  # already dropped by the failed finish
+    assert a.heartbeat() == [job]  # reported once; the fence stays for the run's last writes
+    assert a.heartbeat() == []
     b.finish(job, Path("/out/clip.mp4"), "local", [])
     done = b.get(job)
     assert done is not None
@@ -238,3 +239,32 @@ def test_location_never_shows_a_password(pg_url: str) -> None:
 
     assert "hunter2" not in redact("postgresql://u:hunter2@h/db")
     assert "u" in redact("postgresql://u:hunter2@h/db")
+
+
+def test_writes_stay_fenced_after_the_loss_is_known(open_worker: Opener, pg_url: str) -> None:
+    """Once a heartbeat has reported the loss, the old run's last writes (a requeue on
+    shutdown, a failure) still must not touch the job another worker now has."""
+    a, b = open_worker("a"), open_worker("b")
+    (job,) = add(a, 1)
+    a.claim_next(1, take_all)
+    expire(pg_url, job)
+    b.take_over_expired()
+    b.claim_next(1, take_all)
+    assert a.heartbeat() == [job]
+    a.set_progress(job, 50.0)
+    a.requeue(job, count_attempt=False)
+    a.fail(job, "stale")
+    now = b.get(job)
+    assert now is not None
+    assert (now.state, now.worker, now.progress, now.error) == (JobState.RUNNING, "b", 0.0, None)
+
+
+def test_a_job_given_up_here_is_not_renewed_so_it_expires(open_worker: Opener, pg_url: str) -> None:
+    a, b = open_worker("a", lease_seconds=3), open_worker("b")
+    ids = add(a, 2)
+    a.claim_next(2, take_all)
+    a._lost.add(ids[0])  # this worker's run of it is over (it thinks the lease is gone)
+    expire(pg_url, ids[0])
+    expire(pg_url, ids[1])
+    a.heartbeat()
+    assert [r.id for r in b.take_over_expired()] == [ids[0]]
