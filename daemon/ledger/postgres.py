@@ -166,7 +166,12 @@ class PostgresLedger:
             autocommit=True,
             row_factory=dict_row,
             connect_timeout=10,
-            options="-c TimeZone=UTC",
+            # A worker frozen or cut off inside a transaction would hold its row locks and
+            # stall every other worker; the server ends such a session after a lease.
+            options=(
+                "-c TimeZone=UTC -c idle_in_transaction_session_timeout="
+                f"{int(self.lease.total_seconds() * 1000)}"
+            ),
         )
 
     @contextmanager
