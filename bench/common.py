@@ -395,12 +395,15 @@ def engine_argv(
         from daemon.config import LocalSettings
         from daemon.engines.local.ffmpeg import build_render_args
         from daemon.engines.local.prompt import plan_from
+        from daemon.engines.local.timeline import timeline
         from daemon.media.probe import probe
 
         plan = plan_from(prompt, None)
         inputs = [probe(s) for s in sources]
         settings = LocalSettings(preset=preset, crf=crf)
-        argv = build_render_args(ffmpeg_exe(), plan, inputs, output, settings)
+        argv = build_render_args(
+            ffmpeg_exe(), plan, inputs, timeline(plan, inputs), output=output, settings=settings
+        )
     except Exception as exc:
         return None, f"the engine could not build a command: {type(exc).__name__}: {exc}"
     ignored = getattr(plan, "ignored", ())

@@ -9,21 +9,24 @@ scheduler's bounded "jobs" pool.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loguru import logger
 
 from daemon.config import Config, Rule, load_config
 from daemon.deliver import scratch_marker
+from daemon.engines.base import EngineResult
 from daemon.engines.registry import Engines
 from daemon.errors import ConfigError, JobError
 from daemon.events import EventBus
-from daemon.facts import read_facts
+from daemon.facts import SourceFacts, read_facts
 from daemon.fileio import file_facts, files_open_for_writing, fingerprint
 from daemon.hooks import HookRunner
 from daemon.intake import Decision, Examine, Fingerprint, Intake, Queue, Skip, SkipWhy, Wait
@@ -35,7 +38,11 @@ from daemon.pathmap import PathMap
 from daemon.procs import kill_orphans, videofree_alive
 from daemon.scheduler import Runner, spec_rule
 from daemon.sdnotify import Heartbeat, SdNotify, status_text
+from daemon.verify import Expected, verify_output
 from daemon.watcher import FolderWatcher
+
+if TYPE_CHECKING:
+    from daemon.web.server import WebServer
 
 # The settle check runs this often: the delay between "settled" and "queued" is at most this.
 TICK_SECONDS = 0.25
@@ -101,14 +108,22 @@ class Daemon:
         self.heartbeat = Heartbeat(
             self.systemd, lambda: self._last_tick, self._job_counts, time.monotonic
         )
-        self.runner = Runner(config, self.ledger, self.engines, events=self.events)
+        self.runner = Runner(
+            config, self.ledger, self.engines, events=self.events, verify=self._verify
+        )
+        # Issue 15: the status page, another listener of job events (None with `web: off`).
+        self.web = self._web_server() if config.web.enabled else None
         self.intake = Intake(config.rules, config.watch, config.settle_seconds)
         self.watcher = FolderWatcher(config.watch, self._enqueue)
+        self.runner.offline_folder = self._offline_folder
         self.stop_event = threading.Event()
         self._incoming: set[Path] = set()
         self._incoming_lock = threading.Lock()
         self._hasher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="videofree-hash")
         self._hashed: list[tuple[Fingerprint, str | None]] = []
+        # Media facts read off the tick (a PyAV header read of a file on a slow share must
+        # not hold up every other file); handed back to the tick like hashes.
+        self._examined: list[tuple[Examine, SourceFacts | None]] = []
         self._tick_lock = threading.Lock()
         self._config_stamp = self._stamp()
         self._reload_requested = threading.Event()
@@ -139,6 +154,8 @@ class Daemon:
             self.config.concurrency,
             self.ledger.location,
         )
+        if self.web is not None:
+            self.web.start()
         self.systemd.ready(status_text(*self._job_counts()))
 
     def stop(self) -> None:
@@ -147,11 +164,26 @@ class Daemon:
         self.watcher.stop()
         self._hasher.shutdown(wait=True, cancel_futures=True)
         self.runner.shutdown()
+        if self.web is not None:
+            self.web.stop()  # after the runner: the last jobs' events still get pictures
         self.hooks.close()
         self.notifier.close()
         self.systemd.close()
         self.engines.close()
         self.ledger.close()
+
+    def _web_server(self) -> WebServer:
+        # Imported here: with `web: off` the page's libraries are never loaded.
+        from daemon.web.server import WebServer, nemo_credits  # noqa: PLC0415
+
+        return WebServer(
+            lambda: self.config,
+            self.ledger,
+            lambda: self.ffmpeg,
+            self.events,
+            requeued=self.runner.submit,
+            credits=lambda: nemo_credits(self.engines),
+        )
 
     def run_forever(self) -> None:
         self.start()
@@ -195,8 +227,22 @@ class Daemon:
         except Exception:
             logger.exception("internal error in the watcher tick (the daemon keeps running)")
 
+    def _verify(self, result: EngineResult, cancel: threading.Event) -> tuple[str, ...]:
+        expected = Expected(duration=result.expected_duration)
+        return verify_output(result.path, expected, self.ffmpeg, cancel)
+
+    def _offline_folder(self, path: Path) -> Path | None:
+        folder = self.watcher.offline_folder_of(path)
+        return folder.path if folder is not None else None
+
     def _tick(self) -> None:
         self._maybe_reload()
+        back = self.watcher.check_online()
+        for folder in back:
+            for path in self.watcher.scan_folder(folder):
+                self._enqueue(path)
+        if back:
+            self.runner.submit_queued()
         with self._incoming_lock:
             incoming, self._incoming = self._incoming, set()
         for path in incoming | set(self.intake.pending()):
@@ -207,6 +253,9 @@ class Daemon:
             self._carry_out(self.intake.settled(file_facts(path, writers), self.ledger))
         with self._incoming_lock:
             hashed, self._hashed = self._hashed, []
+            examined, self._examined = self._examined, []
+        for looked, media in examined:
+            self._carry_out(self.intake.examined(looked, media, self.ledger))
         for need, fp in hashed:
             if fp is None:
                 self.intake.unreadable(need.path)
@@ -223,21 +272,19 @@ class Daemon:
         match decision:
             case Queue():
                 self._queue(decision)
-            case Examine(path=path):
-                try:
-                    media = read_facts(path)
-                except OSError:
-                    media = None
-                self._carry_out(self.intake.examined(decision, media, self.ledger))
-            case Fingerprint(path=path, size=size) if size <= INLINE_HASH_BYTES:
+            case Examine():
+                self._hasher.submit(self._examine_in_background, decision)
+            case Fingerprint(path=path, size=size) if size <= INLINE_HASH_BYTES and (
+                not self._on_a_share(path)
+            ):
                 fp = self._hash(decision)
                 if fp is None:
                     self.intake.unreadable(path)
                 else:
                     self._carry_out(self.intake.fingerprinted(path, decision.rule, fp, self.ledger))
             case Fingerprint():
-                # Hashing a large file over a network share takes a while: do it off the
-                # tick, which must keep settling other files.
+                # Hashing a large file, or any file on a network share (which may crawl or
+                # stall), takes a while: do it off the tick, which must keep settling others.
                 self._hasher.submit(self._hash_in_background, decision)
             case Skip(why=SkipWhy.DUPLICATE):
                 logger.info("{}: same content as {}; skipped", decision.path.name, decision.detail)
@@ -258,7 +305,10 @@ class Daemon:
         except OSError as exc:
             logger.warning("{}: cannot read it ({}); will look again", need.path.name, exc)
             return None
-        self.ledger.remember(need.path, need.size, need.mtime_ns, fp)
+        try:
+            self.ledger.remember(need.path, need.size, need.mtime_ns, fp)
+        except sqlite3.OperationalError as exc:  # a cache: hashed again next time
+            logger.warning("{}: the ledger is busy ({}); carrying on", need.path.name, exc)
         return fp
 
     def _hash_in_background(self, need: Fingerprint) -> None:
@@ -270,10 +320,34 @@ class Daemon:
             self._hashed.append((need, fp))
         self.tick()  # admit it now rather than at the next scheduled tick
 
+    def _on_a_share(self, path: Path) -> bool:
+        folder = self.watcher.folder_of(path)
+        return folder is not None and folder.polling
+
+    def _examine_in_background(self, need: Examine) -> None:
+        try:
+            media = read_facts(need.path)
+        except OSError:
+            media = None
+        with self._incoming_lock:
+            self._examined.append((need, media))
+        self.tick()
+
     def _queue(self, decision: Queue) -> None:
         rule, sources = decision.rule, decision.sources
-        record, earlier = queue_job(self.ledger, self.config, rule, sources, decision.fingerprint)
         names = ", ".join(s.name for s in sources)
+        try:
+            record, earlier = queue_job(
+                self.ledger, self.config, rule, sources, decision.fingerprint
+            )
+        except sqlite3.OperationalError as exc:
+            # Locked longer than the busy timeout (a backup, the CLI): not handled yet, so
+            # look at the files again rather than dropping them until the next start.
+            logger.warning("{}: the ledger is busy ({}); will try again", names, exc)
+            for source in sources:
+                self.intake.unreadable(source)
+                self._enqueue(source)
+            return
         if record is not None:
             logger.bind(job=record.id).info("queued {} → rule {}", names, rule.name)
             self.runner.submit(record.id)
@@ -325,8 +399,8 @@ class Daemon:
             self.runner.scheduler.reschedule_job(
                 "rescan", trigger="interval", seconds=new.rescan_seconds
             )
-        if new.concurrency != old.concurrency or new.state_dir != old.state_dir:
-            logger.warning("concurrency and state_dir changes take effect after a restart")
+        if (new.concurrency, new.state_dir, new.web) != (old.concurrency, old.state_dir, old.web):
+            logger.warning("concurrency, state_dir and web changes take effect after a restart")
         logger.info("rules reloaded from {}: {} rule(s)", new.source, len(new.rules))
         self.scan()
 

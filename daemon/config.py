@@ -7,7 +7,6 @@ silently), and every error names the file, the line and the key, e.g.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import string
@@ -29,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from daemon import yamlines
+from daemon import units, yamlines
 from daemon.engines.local.edits import EditsSpec
 from daemon.errors import ConfigError, ConfigErrors
 from daemon.ledger.base import DEFAULT_LEASE_SECONDS, LEDGER_PASSWORD_ENV, LEDGER_SCHEMES
@@ -47,10 +46,11 @@ TEMPLATE_FIELDS = frozenset(
     {"stem", "name", "ext", "rule", "engine", "job", "date", "time", "year", "month", "day"}
 )
 
-_DURATION = re.compile(
-    r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?)?\s*$", re.I
-)
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+# rules.yaml is a few kilobytes; a file past this is a mistake (or an attack), and reading
+# it whole would cost the daemon its memory on every reload.
+MAX_CONFIG_BYTES = 1024 * 1024
+# A prompt is a sentence or a paragraph; longer ones are refused rather than parsed.
+MAX_PROMPT_CHARS = 4000
 
 
 def default_config_path() -> Path:
@@ -64,19 +64,20 @@ def default_state_dir() -> Path:
 
 
 def parse_duration(value: object) -> float:
-    """Given 60, "60s", "1.5 min" or "2h", return seconds. Raise ValueError otherwise."""
-    if isinstance(value, bool):
+    """Given 60, "60s", "1.5 min", "1:30" or "2h", return seconds. Raise ValueError otherwise.
+
+    The program's one time parser (daemon.units) reads it, so `combine:` and `edits:` accept
+    the same words; milliseconds are refused here (no setting is that fine)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError("expected a duration such as 60 or '60s'")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
-        unit = (m.group(2) or "s")[0].lower()
-        seconds = float(m.group(1)) * _UNIT_SECONDS[unit]
-    else:
-        raise ValueError(f"expected a duration such as 60 or '60s' [got {value!r}]")
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"expected a finite, non-negative duration [got {value!r}]")
-    return seconds
+    if isinstance(value, str) and re.search(r"\d\s*(?:ms|millisec)", value, re.I):
+        raise ValueError(f"expected a duration in seconds or more [got {value!r}]")
+    try:
+        return units.seconds(value)
+    except ValueError:
+        raise ValueError(
+            f"expected a duration such as 60, '60s' or '1:30' [got {value!r}]"
+        ) from None
 
 
 def _duration(value: object) -> float:
@@ -322,7 +323,7 @@ class Rule(_Strict):
 
     name: str = Field(min_length=1)
     glob: Annotated[list[str], BeforeValidator(_globs)]
-    prompt: str = ""
+    prompt: str = Field(default="", max_length=MAX_PROMPT_CHARS)
     edits: EditsSpec | None = None
     output: FolderPath
     output_name: str = DEFAULT_OUTPUT_NAME
@@ -362,6 +363,33 @@ class Rule(_Strict):
         return self
 
 
+# --- the status page (issue 15) ------------------------------------------------------------
+
+# A non-loopback `web.host` needs this password in the env file (HTTP basic auth, any user).
+WEB_PASSWORD_ENV = "VIDEOFREE_WEB_PASSWORD"  # noqa: S105 - a variable's name
+WEB_DEFAULT_HOST = "127.0.0.1"
+WEB_DEFAULT_PORT = 8765
+
+
+def _web(value: object) -> object:
+    # YAML reads `web: off` / `web: on` as booleans.
+    if value is False:
+        return {"enabled": False}
+    if value is True or value is None:
+        return {}
+    return value
+
+
+class WebSettings(_Strict):
+    """The status page: where it listens and which Host names it answers to."""
+
+    enabled: bool = True
+    host: str = WEB_DEFAULT_HOST
+    port: int = Field(default=WEB_DEFAULT_PORT, ge=0, le=65535)  # 0: any free port (tests)
+    # Host header names accepted besides localhost and the bind address (DNS rebinding).
+    names: tuple[str, ...] = ()
+
+
 class Config(_Strict):
     """The whole rules.yaml."""
 
@@ -385,27 +413,40 @@ class Config(_Strict):
     ledger: LedgerUrl | None = None
     path_map: PathMapping = Field(default_factory=dict)
     lease_seconds: Seconds = Field(default=DEFAULT_LEASE_SECONDS, ge=3, le=600)
+    web: Annotated[WebSettings, BeforeValidator(_web)] = Field(default_factory=WebSettings)
 
     # Set by load_config: where this config came from (for messages and reloads).
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
-        names = [r.name for r in self.rules]
-        for i, name in enumerate(names):
-            if name in names[:i]:
-                raise _located(("rules", i, "name"), f"duplicate rule name {name!r}")
+        seen: set[str] = set()  # a set, not a list: 160k rules must not take minutes
+        for i, rule in enumerate(self.rules):
+            if rule.name in seen:
+                raise _located(("rules", i, "name"), f"duplicate rule name {rule.name!r}")
+            seen.add(rule.name)
         for i, rule in enumerate(self.rules):
             if self.engine_for(rule) == "nemo" and not rule.prompt.strip():
                 raise _located(("rules", i, "prompt"), "a NemoVideo rule needs a prompt")
-            for w in self.watch:
-                if _inside(rule.output, w.path, w.recursive):
-                    raise _located(
-                        ("rules", i, "output"),
-                        f"output folder is inside the watched folder {w.path}; "
-                        "its outputs would be edited again",
-                    )
+            self._check_lands_outside(i, rule)
         return self
+
+    def _check_lands_outside(self, i: int, rule: Rule) -> None:
+        """Outputs (folder + the fixed part of output_name) and moved originals must not
+        land in a watched folder: the daemon would edit its own work again, forever."""
+        places = [
+            ("output", rule.output, "its outputs"),
+            ("output_name", template_folder(rule.output, rule.output_name), "its outputs"),
+        ]
+        if rule.original is not None:
+            places.append(("original", rule.original.move_to, "moved originals"))
+        for key, folder, what in places:
+            for w in self.watch:
+                if _inside(folder, w.path, w.recursive):
+                    raise _located(
+                        ("rules", i, key),
+                        f"{what} would land in the watched folder {w.path} and be edited again",
+                    )
 
     def engine_for(self, rule: Rule) -> EngineName:
         return rule.engine or self.engine
@@ -419,6 +460,17 @@ class Config(_Strict):
 
     def rule_named(self, name: str) -> Rule | None:
         return next((r for r in self.rules if r.name == name), None)
+
+
+def template_folder(output: Path, template: str) -> Path:
+    """The folder an output-name template certainly writes into: the output folder plus
+    the template's leading folders that hold no {field}."""
+    folder = output
+    for part in Path(template).parent.parts:
+        if "{" in part:
+            break
+        folder = folder / part
+    return folder
 
 
 def _inside(child: Path, parent: Path, recursive: bool) -> bool:
@@ -465,6 +517,8 @@ def parse_config(text: str, file: Path) -> Config:
     """Given the text of a rules.yaml and its path, return the Config. Raise ConfigError."""
     try:
         data = yamlines.load(text)
+    except RecursionError:
+        raise ConfigError("not valid YAML: nested too deeply", file=file) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -484,15 +538,34 @@ def parse_config(text: str, file: Path) -> Config:
 
 def load_config(path: Path) -> Config:
     """Read and validate the config file at `path`. Raise ConfigError."""
+    return parse_config(read_config_text(path), path)
+
+
+def read_config_text(path: Path) -> str:
+    """The text of a config file, read with a size bound. Raise ConfigError (with the
+    line of the first byte that is not UTF-8)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(
             "not found; run `videofree init` to write one, or pass --config", file=path
         ) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", file=path) from None
-    return parse_config(text, path)
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", file=path) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"larger than {MAX_CONFIG_BYTES // 1024} KiB; is this really a rules file?", file=path
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
+            file=path,
+            line=line,
+        ) from None
 
 
 def state_dir_of(path: Path) -> Path:
@@ -502,8 +575,8 @@ def state_dir_of(path: Path) -> Path:
         return load_config(path).state_dir
     except ConfigError as exc:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
+            data = yamlines.load(read_config_text(path))
+        except (ConfigError, RecursionError, yaml.YAMLError):
             raise exc from None
         raw = data.get("state_dir") if isinstance(data, dict) else None
         if raw is None:
@@ -581,5 +654,7 @@ def _message(err: Any) -> str:
         "too_short",
         "string_too_short",
     }:
-        message = f"{message[0].lower()}{message[1:]} [got {err.get('input')!r}]"
+        got = repr(err.get("input"))
+        got = got if len(got) <= 80 else f"{got[:77]}..."  # a huge value must not flood
+        message = f"{message[0].lower()}{message[1:]} [got {got}]"
     return message

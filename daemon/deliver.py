@@ -6,6 +6,7 @@ import contextlib
 import errno
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from daemon.rules import numbered
@@ -36,8 +37,11 @@ def remove_scratch(folder: Path, job_id: int) -> None:
             stale.unlink()
 
 
-def place(tmp: Path, target: Path) -> Path:
+def place(tmp: Path, target: Path, intend: Callable[[Path], None] = lambda _: None) -> Path:
     """Move `tmp` to `target`, or to `target-1`, `-2`… if taken. Return the final path.
+
+    `intend(candidate)` is called before each try, so the caller can record where the
+    file is about to appear (the ledger's intended output) before it does.
 
     A hard link is the atomic no-overwrite primitive (it fails if the name exists); on
     filesystems without hard links (FAT, some SMB mounts) fall back to an exclusive
@@ -47,6 +51,7 @@ def place(tmp: Path, target: Path) -> Path:
     _fsync(tmp)
     while True:
         candidate = numbered(target, lambda p: p.exists())
+        intend(candidate)
         try:
             os.link(tmp, candidate)
         except FileExistsError:

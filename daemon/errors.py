@@ -2,6 +2,7 @@
 
     VideofreeError
      ├── ConfigError            rules.yaml is wrong; names file:line: key
+     ├── LedgerError            jobs.db cannot be used (corrupt: moved aside; locked)
      └── JobError               one job could not be done; carries a reason a person can read
           ├── TransientError    try again later, with backoff (network, 5xx, timeouts)
           │    └── Cancelled    stopped by shutdown: resumes at the next start, no attempt spent
@@ -68,6 +69,10 @@ class ConfigErrors(ConfigError):
 
     def render(self) -> str:
         return "\n".join(e.render() for e in getattr(self, "errors", []))
+
+
+class LedgerError(VideofreeError):
+    """The job ledger cannot be opened; the message says what happened and what to do."""
 
 
 class JobError(VideofreeError):

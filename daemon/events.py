@@ -2,7 +2,8 @@
 
     scheduler ── publish(JobEvent) ──► EventBus ──► notifications (notify.py)
                                                 ├─► on_done hook (hooks.py)
-                                                └─► status page, metrics (later)
+                                                ├─► pictures, metrics (web/server.py)
+                                                └─► the status page reads the ledger
 
 A listener must return quickly (the job's thread calls it) and its errors are logged,
 never raised: telling the user about a job can never fail or delay that job.

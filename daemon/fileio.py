@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
 import threading
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 from daemon.intake import FileFacts, FileKind
 
 _CHUNK = 1024 * 1024
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open `path` for reading only if it is a regular file, never blocking: O_NONBLOCK
+    makes opening a FIFO return at once (a file swapped for one after its stat), and the
+    fstat refuses it and device nodes (/dev/zero behind a symlink). Raise OSError."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def fingerprint(path: Path, stop: threading.Event | None = None) -> str:
@@ -23,7 +40,7 @@ def fingerprint(path: Path, stop: threading.Event | None = None) -> str:
     """
     digest = hashlib.blake2b(digest_size=16)
     size = 0
-    with path.open("rb") as f:
+    with open_regular(path) as f:
         while chunk := f.read(_CHUNK):
             if stop is not None and stop.is_set():
                 raise InterruptedError(path)
@@ -68,7 +85,7 @@ def file_facts(path: Path, writers: set[str] | None = None) -> FileFacts:
 def readable(path: Path) -> bool:
     """True when the file can be opened and read (SMB may lock a file while it is copied)."""
     try:
-        with path.open("rb") as f:
+        with open_regular(path) as f:
             f.read(1)
     except OSError:
         return False

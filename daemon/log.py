@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from loguru import logger
 
-from daemon.config import WEBHOOK_SECRET_ENV
+from daemon.config import WEB_PASSWORD_ENV, WEBHOOK_SECRET_ENV
 
 if TYPE_CHECKING:
     from loguru import Record
@@ -54,6 +55,21 @@ def stderr_is_journal(env: dict[str, str] | os._Environ[str], fd: int = 2) -> bo
     return (st.st_dev, st.st_ino) == (int(dev), int(ino))
 
 
+def printable(text: str) -> str:
+    """`text` (a file name) safe to show on one terminal line: control characters as
+    escapes (\\n, \\x1b) and the undecodable bytes of a non-UTF-8 name as \\xNN."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the raw byte it stands for
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif code < 0x20 or code == 0x7F:
+            out.append(repr(ch)[1:-1])
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def redact(text: str, extra: tuple[str, ...] = ()) -> str:
     """Replace anything that looks like a token (and the given secret values) in `text`."""
     for secret in extra:
@@ -68,7 +84,9 @@ def redact(text: str, extra: tuple[str, ...] = ()) -> str:
 def setup(level: str = "INFO") -> None:
     """Send logs to stderr: with timestamps in a terminal, without under journald
     (which stamps lines itself). The job id is bound on every job line."""
-    secrets = (os.environ.get(TOKEN_ENV, ""), os.environ.get(WEBHOOK_SECRET_ENV, ""))
+    secrets = tuple(
+        os.environ.get(name, "") for name in (TOKEN_ENV, WEBHOOK_SECRET_ENV, WEB_PASSWORD_ENV)
+    )
 
     def patch(record: Record) -> None:
         record["message"] = redact(record["message"], secrets)
@@ -79,6 +97,9 @@ def setup(level: str = "INFO") -> None:
                 exc.args = tuple(
                     redact(str(a), secrets) if isinstance(a, str) else a for a in exc.args
                 )
+        # A continuation line (a multi-line error, a file name with a newline in it) is
+        # indented, so it can never pass for a log line of its own.
+        record["message"] = record["message"].replace("\n", "\n    ")
         job = record["extra"].get("job")
         record["extra"]["prefix"] = f"[job {job}] " if job is not None else ""
         if under_journald:
@@ -98,3 +119,20 @@ def setup(level: str = "INFO") -> None:
     logger.add(
         sys.stderr, level=level.upper(), format=fmt, colorize=False, backtrace=False, diagnose=False
     )
+    # Libraries that log through the standard library (APScheduler's "missed by" and
+    # "skipped: maximum number of running instances" warnings) get the same format,
+    # redaction and journald priorities.
+    logging.basicConfig(handlers=[StdlibToLoguru()], level=logging.WARNING, force=True)
+
+
+class StdlibToLoguru(logging.Handler):
+    """Hands standard-library log records to loguru, at their level."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level: str | int = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        logger.opt(depth=6, exception=record.exc_info).log(
+            level, "{}: {}", record.name, record.getMessage()
+        )

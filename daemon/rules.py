@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,15 @@ def watch_folder_of(folders: Sequence[WatchFolder], path: Path) -> WatchFolder |
         ):
             best = folder
     return best
+
+
+def lands_in_watch(folders: Sequence[WatchFolder], path: Path) -> WatchFolder | None:
+    """The watch folder that would pick up a file written at `path` (symlinks resolved),
+    or None. Outputs and moved originals must never land in one: they would be edited
+    again, forever."""
+    resolved = path.resolve()
+    resolved_folders = [f.model_copy(update={"path": f.path.resolve()}) for f in folders]
+    return watch_folder_of(resolved_folders, resolved)
 
 
 def path_in_watch(folders: Sequence[WatchFolder], path: Path) -> PurePosixPath:
@@ -102,10 +112,31 @@ def output_path(folder: Path, template: str, fields: NameFields) -> Path:
     if relative.is_absolute() or ".." in relative.parts:
         raise ValueError(f"output name {str(relative)!r} leaves the output folder")
     target = folder / relative
+    target = target.with_name(fit_name(target.name))
     base = folder.resolve()
     if not target.resolve().is_relative_to(base):
         raise ValueError(f"output name {str(relative)!r} leaves the output folder")
     return target
+
+
+# Most filesystems allow 255 bytes per name; leave room for the "-12" of a numbered copy.
+MAX_NAME_BYTES = 240
+
+
+def fit_name(name: str) -> str:
+    """`name`, with its stem shortened (at a character boundary) so the whole name fits
+    MAX_NAME_BYTES in the filesystem's encoding; the extension is kept."""
+    encoded = os.fsencode(name)
+    if len(encoded) <= MAX_NAME_BYTES:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    suffix = dot + ext
+    budget = MAX_NAME_BYTES - len(os.fsencode(suffix)) - 1
+    while stem and len(os.fsencode(stem)) > budget:
+        stem = stem[:-1]
+    return f"{stem}~{suffix}"
 
 
 def numbered(path: Path, exists: Callable[[Path], bool]) -> Path:

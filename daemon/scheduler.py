@@ -10,9 +10,10 @@ or ffmpeg.
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
@@ -23,6 +24,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from loguru import logger
 
+from daemon import diskguard
 from daemon.config import Config, Rule
 from daemon.deliver import move_original, place, remove_scratch, scratch_path
 from daemon.engines.base import Engine, EngineResult, JobContext, JobSpec
@@ -35,10 +37,13 @@ from daemon.errors import (
     from_os_error,
 )
 from daemon.events import EventBus, EventKind, JobEvent, credit_link, outcome_events
-from daemon.ledger import JobRecord, JobState, LeaseLost, LedgerBackend, utcnow
+from daemon.ledger import JobRecord, JobState, LeaseLost, LedgerBackend, file_identity, utcnow
 from daemon.pathmap import PathMap
 from daemon.retag import stamp_output
-from daemon.rules import NameFields, output_path
+from daemon.rules import NameFields, lands_in_watch, output_path
+
+# Given a finished result and the cancel flag, return notes; raise JobError if unfit.
+Verifier = Callable[[EngineResult, threading.Event], tuple[str, ...]]
 
 JOBS_EXECUTOR = "jobs"
 # Heartbeats get a thread of their own: a long tick or scan must never delay them past
@@ -53,6 +58,12 @@ UNAVAILABLE_RECHECK = 5 * 60.0
 _PROGRESS_SAVE_EVERY = 2.0
 # Heartbeats per lease: a few may be lost (a slow network) before a lease runs out.
 HEARTBEATS_PER_LEASE = 5
+# A job whose watch folder is offline looks again this often (a share remounting, a
+# folder moved back).
+OFFLINE_RECHECK = 5.0
+# Once the output is in place its ledger write must not be lost to a passing lock (the
+# CLI, a backup): tried this many times, a second apart, on top of SQLite's busy wait.
+LEDGER_WRITE_TRIES = 5
 
 
 def backoff(attempt: int, retry_after: float | None = None) -> float:
@@ -83,8 +94,13 @@ class Runner:
         engines: Engines,
         scheduler: BackgroundScheduler | None = None,
         events: EventBus | None = None,
+        *,
+        verify: Verifier | None = None,
     ) -> None:
         self.config = config
+        # Checks an output before it is placed (daemon.verify); None in tests whose fake
+        # engines write placeholder bytes.
+        self.verify = verify
         self.events = events if events is not None else EventBus()
         self.ledger = ledger
         self.engines = engines
@@ -110,6 +126,11 @@ class Runner:
         # One poll at a time (tick, heartbeat, a finished job): two would both see the
         # same free slots and claim twice as many jobs.
         self._poll_lock = threading.Lock()
+        # Given a source path, the folder path if its watch folder is offline now (the
+        # daemon hands in its watcher's live check).
+        self.offline_folder: Callable[[Path], Path | None] = lambda _path: None
+        # Free bytes in a folder (daemon.diskguard; tests hand in a fake disk).
+        self.free_bytes: Callable[[Path], int] = diskguard.free_bytes
 
     # --- scheduling ----------------------------------------------------------------------
 
@@ -183,6 +204,10 @@ class Runner:
             return record
         log = logger.bind(job=job_id)
         rule = spec_rule(record)
+        if self._wait_for_folder(record, count_attempt=None) or self._wait_for_space(
+            record, rule, log
+        ):
+            return self.ledger.get(job_id)
         engine_name = self._pick_engine(record, rule, log)
         if engine_name is None:
             # Never claimed, so no attempt was spent: only the wait is recorded.
@@ -234,6 +259,8 @@ class Runner:
     def _run_to_outcome(self, claimed: JobRecord, rule: Rule, engine_name: str, log: Any) -> None:
         job_id = claimed.id
         started = time.monotonic()
+        if self._already_delivered(claimed, rule, log):
+            return
         log.info(
             "started on {} (attempt {}): {}",
             engine_name,
@@ -332,6 +359,86 @@ class Runner:
             )
         if taken:
             self.poll_shared()
+
+    def _wait_for_folder(self, record: JobRecord, count_attempt: bool | None) -> bool:
+        """If a source is missing because its watch folder is offline, leave the job
+        queued (not failed: the file is not gone, only out of reach) and look again later.
+        `count_attempt` None: the job was never claimed; else requeue a claimed job."""
+        folder = next(
+            (f for s in record.sources if not s.exists() and (f := self.offline_folder(s))),
+            None,
+        )
+        if folder is None:
+            return False
+        not_before = utcnow() + timedelta(seconds=OFFLINE_RECHECK)
+        error = f"waiting: the watch folder {folder} is offline"
+        if count_attempt is None:
+            self.ledger.postpone(record.id, not_before=not_before, error=error)
+        else:
+            self.ledger.requeue(record.id, not_before=not_before, error=error, count_attempt=False)
+        self.submit(record.id, OFFLINE_RECHECK)
+        return True
+
+    def _wait_for_space(self, record: JobRecord, rule: Rule, log: Any) -> bool:
+        """Too little free space in the output folder (where the scratch file grows too):
+        leave the job queued, saying why, instead of failing it on ENOSPC mid-render."""
+        sizes = []
+        for source in record.sources:
+            try:
+                sizes.append(source.stat().st_size)
+            except OSError:
+                continue  # the engine reports a missing source
+        need = diskguard.needed(sizes)
+        try:
+            free = self.free_bytes(rule.output)
+        except OSError:
+            return False  # cannot tell: let the render try
+        why = diskguard.shortfall(rule.output, free, need)
+        if why is None:
+            return False
+        if not (record.error or "").startswith(diskguard.WAITING):
+            log.warning("{}", why)  # once per shortfall, not at every recheck
+        self.ledger.postpone(
+            record.id,
+            not_before=utcnow() + timedelta(seconds=diskguard.RECHECK_SECONDS),
+            error=why,
+        )
+        self.submit(record.id, diskguard.RECHECK_SECONDS)
+        return True
+
+    def _already_delivered(self, record: JobRecord, rule: Rule, log: Any) -> bool:
+        """A crash (or a lost ledger write) after the output was renamed into place: the
+        file recorded as the intended output is there, with the recorded identity. Finish
+        the job with it instead of making a second copy."""
+        path, identity = record.intended_output, record.intended_identity
+        if path is None or identity is None:
+            return False
+        path = self.paths.to_local(path)
+        try:
+            if file_identity(path) != identity:
+                return False
+        except OSError:
+            return False
+        remove_scratch(rule.output, record.id)
+        self._record_done(record.id, path, record.engine, record.notes)
+        log.info("done → {} (delivered before an interruption; not made again)", path)
+        result = EngineResult(path, record.engine, record.notes)
+        self._publish_done(record, rule, result, path)
+        self._move_originals(record, rule, log)
+        return True
+
+    def _record_done(self, job_id: int, output: Path, engine: str, notes: Sequence[str]) -> None:
+        """ledger.finish, retried through a passing lock. Raise TransientError if the
+        ledger stays locked: the job is then queued again, and its intended output
+        (recorded before the rename) finishes it without a second copy."""
+        for attempt in range(LEDGER_WRITE_TRIES):
+            try:
+                self.ledger.finish(job_id, output, engine, notes)
+                return
+            except sqlite3.OperationalError as exc:
+                if attempt + 1 == LEDGER_WRITE_TRIES:
+                    raise TransientError(f"the job ledger stayed locked ({exc})") from exc
+                self.cancel.wait(1.0)
 
     def _pick_engine(self, record: JobRecord, rule: Rule, log: Any) -> str | None:
         primary = rule.engine or self.config.engine
@@ -488,25 +595,56 @@ class Runner:
         except ValueError as exc:
             result.path.unlink(missing_ok=True)
             raise PermanentError(str(exc)) from None
+        watched = lands_in_watch(self.config.watch, target)
+        if watched is not None:  # checked at config time too; the rule may predate it
+            result.path.unlink(missing_ok=True)
+            raise PermanentError(
+                f"the output {target.name} would land in the watched folder {watched.path}"
+            )
+        if self.verify is not None:
+            try:
+                checked = self.verify(result, self.cancel)
+            except JobError:
+                result.path.unlink(missing_ok=True)
+                raise
+            for note in checked:
+                log.warning("{}", note)
+            result = replace(result, notes=(*result.notes, *checked))
         result = self._stamp(record, rule, result, log)
         if not self.ledger.holds(record.id):
             # Fenced: another worker has this job now; it delivers, we do not.
             result.path.unlink(missing_ok=True)
             raise LeaseLost(record.id)
+        stamped = result
+
+        def intend(candidate: Path) -> None:
+            # As every worker names it; the identity is the file about to be placed.
+            shared = self.paths.to_shared(candidate)
+            self.ledger.intend(record.id, shared, file_identity(stamped.path), stamped.notes)
+
         try:
-            final = place(result.path, target)
+            final = place(result.path, target, intend)
         except OSError as exc:
             result.path.unlink(missing_ok=True)
             raise from_os_error(exc, f"cannot deliver to {target.parent}") from exc
         try:
             shared = self.paths.to_shared(final)  # as every worker names it
-            self.ledger.finish(record.id, shared, result.engine, result.notes)
+            self._record_done(record.id, shared, result.engine, result.notes)
         except LeaseLost:
             log.error("lease lost between the check and the end of delivery: {}", final)
             raise
         log.info("done → {} ({:.0f} s, {})", final, time.monotonic() - started, result.engine)
         self._publish_done(record, rule, result, final)
+        self._move_originals(record, rule, log)
+
+    def _move_originals(self, record: JobRecord, rule: Rule, log: Any) -> None:
         if rule.original is not None:
+            watched = lands_in_watch(self.config.watch, rule.original.move_to / "x")
+            if watched is not None:
+                log.warning(
+                    "original left in place: move_to is in the watched folder {}", watched.path
+                )
+                return
             for source in record.sources:
                 try:
                     moved = move_original(source, rule.original.move_to)
@@ -547,6 +685,9 @@ class Runner:
         if self.cancel.is_set() or isinstance(exc, Cancelled):
             log.info("interrupted by shutdown; it will resume at the next start")
             self.ledger.requeue(record.id, count_attempt=False)
+            return
+        if self._wait_for_folder(record, count_attempt=False):
+            log.warning("its watch folder went offline ({}); it waits", exc.reason)
             return
         if isinstance(exc, TransientError) and record.attempts < self.config.max_attempts:
             delay = backoff(record.attempts, exc.retry_after)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -27,13 +27,23 @@ def unit_path(env: Mapping[str, str] | None = None) -> Path:
     return user_unit_dir(os.environ if env is None else env) / SERVICE_NAME
 
 
-def executable() -> str:
+def executable() -> tuple[str, ...]:
     """The command that starts videofree: the installed script, else this interpreter."""
     found = shutil.which("videofree")
-    return found or f"{sys.executable} -m daemon"
+    return (found,) if found else (sys.executable, "-m", "daemon")
 
 
-def render_unit(config: Config, command: str) -> str:
+def unit_word(value: str, *, exec_line: bool = False) -> str:
+    """One word of a unit setting, safe whatever it holds: double-quoted (spaces),
+    backslashes and quotes escaped, '%' doubled (specifiers) and, on Exec lines, '$'
+    doubled (variable expansion)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
+    if exec_line:
+        escaped = escaped.replace("$", "$$")
+    return f'"{escaped}"'
+
+
+def render_unit(config: Config, command: Sequence[str]) -> str:
     """The shipped unit, with this install's command, config and writable folders."""
     template = resources.files("daemon").joinpath("assets", SERVICE_NAME).read_text("utf-8")
     folders = [config.state_dir, *(w.path for w in config.watch)]
@@ -41,11 +51,14 @@ def render_unit(config: Config, command: str) -> str:
         folders.append(rule.output)
         if rule.original is not None:
             folders.append(rule.original.move_to)
-    paths = " ".join(f"-{p}" for p in dict.fromkeys(folders))
+    # The '-' (ignore a folder that does not exist) goes inside the quotes.
+    paths = " ".join(unit_word(f"-{p}") for p in dict.fromkeys(folders))
+    argv = [*command, "run", "--config", str(config.source)]
+    exec_start = " ".join(unit_word(a, exec_line=True) for a in argv)
     lines = []
     for line in template.splitlines():
         if line.startswith("ExecStart="):
-            lines.append(f"ExecStart={command} run --config {config.source}")
+            lines.append(f"ExecStart={exec_start}")
         elif line.startswith("ReadWritePaths="):
             lines.append(f"ReadWritePaths={paths}")
         else:

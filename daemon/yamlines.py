@@ -52,12 +52,57 @@ _LineLoader.add_constructor(
 )
 
 
+# A rules.yaml has a few hundred nodes; aliases that expand past this are a "billion
+# laughs" file (a few lines that would become gigabytes in memory and in error messages).
+MAX_EXPANDED_NODES = 1_000_000
+
+
 def load(text: str) -> Any:
     """Parse YAML text into plain values, with LineMap/LineList for collections.
 
-    Raise yaml.YAMLError (with a problem_mark) when the text is not YAML.
+    Raise yaml.YAMLError (with a problem_mark) when the text is not YAML, or when its
+    aliases would expand past MAX_EXPANDED_NODES nodes.
     """
-    return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    loader = _LineLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if expanded_size(node) > MAX_EXPANDED_NODES:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"aliases expand to more than {MAX_EXPANDED_NODES} values (an alias bomb?)",
+                node.start_mark,
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document has once every alias is expanded: counted over the
+    node graph with a memo, so it costs one visit per distinct node (a cycle counts as
+    unbounded)."""
+    memo: dict[int, int] = {}
+    unbounded = MAX_EXPANDED_NODES + 1
+
+    def size(node: yaml.Node, depth: int) -> int:
+        key = id(node)
+        if key in memo:
+            return memo[key]
+        if depth > 200:
+            return unbounded
+        memo[key] = unbounded  # while visiting: a node reached again is a cycle
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
+        memo[key] = min(total, unbounded)
+        return memo[key]
+
+    return size(root, 0)
 
 
 def locate(root: Any, loc: Sequence[str | int]) -> tuple[int | None, str]:

@@ -68,6 +68,8 @@ class EngineResult:
     path: Path
     engine: str
     notes: tuple[str, ...] = ()
+    # The planned length, when the engine knows it: delivery checks the file against it.
+    expected_duration: float | None = None
 
 
 class Engine(Protocol):

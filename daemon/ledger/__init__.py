@@ -20,6 +20,7 @@ from daemon.ledger.base import (
     LeaseLost,
     LedgerBackend,
     WorkerRecord,
+    file_identity,
     utcnow,
 )
 from daemon.ledger.sqlite import LEDGER_FILE, Ledger
@@ -33,6 +34,7 @@ __all__ = [
     "Ledger",
     "LedgerBackend",
     "WorkerRecord",
+    "file_identity",
     "open_ledger",
     "utcnow",
 ]

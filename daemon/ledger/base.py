@@ -79,6 +79,10 @@ class JobRecord:
     # Shared ledgers only: who has (or last had) the job, and its lease generation.
     worker: str | None = None
     lease_gen: int = 0
+    # Written just before delivery renames the output into place: after a crash in that
+    # window, a file there with this identity is the job's output (issue 11).
+    intended_output: Path | None = None
+    intended_identity: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The `status --json` shape."""
@@ -131,6 +135,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def file_identity(path: Path) -> str:
+    """What makes a placed output recognisable after a crash: the hard link (or rename)
+    that puts it in place keeps its device, inode and size. Raise OSError."""
+    st = path.stat()
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}"
+
+
 # Given a queued job, return the engine this worker would run it on, or None to leave it
 # for another worker (its source is not visible here, its engine is paused here).
 Acceptor = Callable[[JobRecord], str | None]
@@ -158,7 +169,7 @@ class LedgerBackend(Protocol):
     def find(self, fingerprint: str, rule: str) -> JobRecord | None: ...
     def get(self, job_id: int) -> JobRecord | None: ...
     def jobs(
-        self, *, states: Sequence[JobState] = (), limit: int | None = None
+        self, *, states: Sequence[JobState] = (), limit: int | None = None, offset: int = 0
     ) -> list[JobRecord]: ...
     def count(self, state: JobState, finished_since: datetime | None = None) -> int: ...
     def queued_ids(self) -> list[int]: ...
@@ -167,6 +178,7 @@ class LedgerBackend(Protocol):
     def set_progress(self, job_id: int, progress: float) -> None: ...
     def set_engine(self, job_id: int, engine: str) -> None: ...
     def finish(self, job_id: int, output: Path, engine: str, notes: Sequence[str]) -> None: ...
+    def intend(self, job_id: int, output: Path, identity: str, notes: Sequence[str]) -> None: ...
     def fail(self, job_id: int, error: str, notes: Sequence[str] = ()) -> None: ...
     def requeue(
         self,

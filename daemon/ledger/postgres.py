@@ -106,8 +106,15 @@ CREATE TABLE workers (
 )
 """
 
+# Delivery records the output it is about to place, so a crash (or a lost lease check)
+# between the rename and `finish` is finished from the file, not rendered twice (issue 11).
+_V2 = """
+ALTER TABLE jobs ADD COLUMN IF NOT EXISTS intended_output TEXT;
+ALTER TABLE jobs ADD COLUMN IF NOT EXISTS intended_identity TEXT
+"""
+
 # Append only: a step's position is its schema version (table videofree_schema).
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 
 
 def redact(url: str) -> str:
@@ -263,7 +270,10 @@ class PostgresLedger:
     def get(self, job_id: int) -> JobRecord | None:
         return self._one("SELECT * FROM jobs WHERE id=%s", (job_id,))
 
-    def jobs(self, *, states: Sequence[JobState] = (), limit: int | None = None) -> list[JobRecord]:
+    def jobs(
+        self, *, states: Sequence[JobState] = (), limit: int | None = None, offset: int = 0
+    ) -> list[JobRecord]:
+        """Jobs newest first; `limit` and `offset` page through them (the status page)."""
         sql = "SELECT * FROM jobs"
         args: list[Any] = []
         if states:
@@ -273,6 +283,9 @@ class PostgresLedger:
         if limit:
             sql += " LIMIT %s"
             args.append(limit)
+        if offset > 0:
+            sql += " OFFSET %s"
+            args.append(offset)
         with self._tx() as db:
             rows = db.execute(sql.encode(), args).fetchall()
         return [_record(r) for r in rows]
@@ -380,6 +393,17 @@ class PostgresLedger:
             raise LeaseLost(job_id)
         self._forget(job_id)
 
+    def intend(self, job_id: int, output: Path, identity: str, notes: Sequence[str]) -> None:
+        """Record where delivery is about to place the output and what it is (see
+        sqlite.Ledger.intend). Raise LeaseLost if another worker has the job now."""
+        if not self._update(
+            job_id,
+            intended_output=str(output),
+            intended_identity=identity,
+            notes=json.dumps(list(notes)),
+        ):
+            raise LeaseLost(job_id)
+
     def fail(self, job_id: int, error: str, notes: Sequence[str] = ()) -> None:
         if self._update(
             job_id,
@@ -425,7 +449,10 @@ class PostgresLedger:
         with self._tx() as db:
             row = db.execute(
                 "UPDATE jobs SET state='queued', attempts=0, error=NULL, not_before=NULL,"
-                " progress=0, checkpoint='{}', finished_at=NULL, worker=NULL, updated_at=%s"
+                " progress=0, checkpoint='{}', finished_at=NULL, worker=NULL, updated_at=%s,"
+                # A done job made again is a new output: forget the old one's identity.
+                " intended_output=CASE WHEN state='done' THEN NULL ELSE intended_output END,"
+                " intended_identity=CASE WHEN state='done' THEN NULL ELSE intended_identity END"
                 " WHERE id=%s AND state IN ('failed', 'done') RETURNING *",
                 (self._clock(), job_id),
             ).fetchone()
@@ -624,4 +651,6 @@ def _record(row: dict[str, Any]) -> JobRecord:
         finished_at=row["finished_at"],
         worker=row["worker"],
         lease_gen=int(row["lease_gen"]),
+        intended_output=Path(row["intended_output"]) if row["intended_output"] else None,
+        intended_identity=row["intended_identity"],
     )

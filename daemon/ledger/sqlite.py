@@ -9,6 +9,7 @@ engine's last checkpoint).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from daemon.errors import LedgerError
 from daemon.ledger.base import Acceptor, JobRecord, JobState, WorkerRecord, utcnow
 from daemon.procs import Owner, this_process
 
@@ -43,6 +45,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     not_before  TEXT,
     owner_pid   INTEGER,
     owner_start INTEGER,                -- the owner's start time: a reused pid is not it
+    intended_output   TEXT,             -- where delivery is about to place the output
+    intended_identity TEXT,             -- "dev:inode:size" of the file placed there
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL,
     started_at  TEXT,
@@ -75,8 +79,20 @@ def _v2_owner_start(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE jobs ADD COLUMN owner_start INTEGER")
 
 
+def _v3_intended_output(db: sqlite3.Connection) -> None:
+    # Ledgers from before delivery recorded its intended output (issue 11).
+    columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+    for column in ("intended_output", "intended_identity"):
+        if column not in columns:
+            db.execute(f"ALTER TABLE jobs ADD COLUMN {column} TEXT")
+
+
 # Append only: a step's position is its schema version (PRAGMA user_version).
-_MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1_schema, _v2_owner_start)
+_MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _v1_schema,
+    _v2_owner_start,
+    _v3_intended_output,
+)
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -87,20 +103,49 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _path_value(path: Path) -> str | bytes:
+    """A path as SQLite stores it: text, or its raw bytes (a BLOB) when the name is not
+    valid UTF-8 (a camera or an old Samba share wrote it in Latin-1)."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return text
+
+
+def _path_of(value: str | bytes | None) -> Path | None:
+    if not value:
+        return None
+    return Path(os.fsdecode(value) if isinstance(value, bytes) else value)
+
+
 class Ledger:
     """Thread-safe access to the jobs database. One connection, one lock."""
 
     def __init__(
         self, path: Path, clock: Callable[[], datetime] = utcnow, owner: Owner | None = None
     ) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_dir(path.parent)
         self.path = path
         self._clock = clock
         self._owner = owner or this_process()
         self._lock = threading.RLock()
+        _refuse_empty(path)
+        _private_file(path)
         self._db = sqlite3.connect(
-            path, check_same_thread=False, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000
+            path,
+            check_same_thread=False,
+            isolation_level=None,
+            timeout=_BUSY_TIMEOUT_MS / 1000,
         )
+        try:
+            self._setup()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise _open_error(path, exc) from None
+
+    def _setup(self) -> None:
         self._db.row_factory = sqlite3.Row
         self._db.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -108,6 +153,8 @@ class Ledger:
         # lose the last commits), at a fraction of FULL's fsyncs.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._migrate()
+        if self._db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise sqlite3.DatabaseError("database disk image is malformed")
 
     def _migrate(self) -> None:
         """Bring a ledger written by an older videofree up to this schema.
@@ -166,7 +213,9 @@ class Ledger:
                 "INSERT OR IGNORE INTO jobs (source, sources, fingerprint, rule, rule_json,"
                 " engine, state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
                 (
-                    str(sources[0]),
+                    _path_value(sources[0]),
+                    # ensure_ascii (the default) writes an undecodable byte as \\udcXX,
+                    # which reads back to the same path.
                     json.dumps([str(s) for s in sources]),
                     fingerprint,
                     rule,
@@ -188,16 +237,19 @@ class Ledger:
     def get(self, job_id: int) -> JobRecord | None:
         return self._one("SELECT * FROM jobs WHERE id=?", (job_id,))
 
-    def jobs(self, *, states: Sequence[JobState] = (), limit: int | None = None) -> list[JobRecord]:
+    def jobs(
+        self, *, states: Sequence[JobState] = (), limit: int | None = None, offset: int = 0
+    ) -> list[JobRecord]:
+        """Jobs newest first; `limit` and `offset` page through them (the status page)."""
         sql = "SELECT * FROM jobs"
         args: list[Any] = []
         if states:
             sql += f" WHERE state IN ({','.join('?' * len(states))})"
             args += [str(s) for s in states]
         sql += " ORDER BY id DESC"
-        if limit:
-            sql += " LIMIT ?"
-            args.append(limit)
+        if limit or offset:
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit or -1, max(0, offset)]
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
         return [_record(r) for r in rows]
@@ -255,7 +307,7 @@ class Ledger:
         self._update(
             job_id,
             state=JobState.DONE,
-            output=str(output),
+            output=_path_value(output),
             engine=engine,
             notes=json.dumps(list(notes)),
             progress=100.0,
@@ -263,6 +315,16 @@ class Ledger:
             finished_at=_ts(self._clock()),
             owner_pid=None,
             owner_start=None,
+        )
+
+    def intend(self, job_id: int, output: Path, identity: str, notes: Sequence[str]) -> None:
+        """Record, before delivery renames it there, where the output is about to go and
+        what it is, so a crash between the rename and `finish` is recognised afterwards."""
+        self._update(
+            job_id,
+            intended_output=_path_value(output),
+            intended_identity=identity,
+            notes=json.dumps(list(notes)),
         )
 
     def fail(self, job_id: int, error: str, notes: Sequence[str] = ()) -> None:
@@ -308,8 +370,21 @@ class Ledger:
         with self._tx() as db:
             cur = db.execute(
                 "UPDATE jobs SET state=?, attempts=0, error=NULL, not_before=NULL, progress=0,"
-                " checkpoint='{}', finished_at=NULL, updated_at=? WHERE id=? AND state IN (?,?)",
-                (JobState.QUEUED, _ts(self._clock()), job_id, JobState.FAILED, JobState.DONE),
+                " checkpoint='{}', finished_at=NULL, updated_at=?,"
+                # A done job is made again on purpose; a failed one may have been delivered
+                # just before a crash, and its recorded output then finishes it.
+                " intended_output=CASE WHEN state=? THEN NULL ELSE intended_output END,"
+                " intended_identity=CASE WHEN state=? THEN NULL ELSE intended_identity END"
+                " WHERE id=? AND state IN (?,?)",
+                (
+                    JobState.QUEUED,
+                    _ts(self._clock()),
+                    JobState.DONE,
+                    JobState.DONE,
+                    job_id,
+                    JobState.FAILED,
+                    JobState.DONE,
+                ),
             )
             if cur.rowcount == 0:
                 return None
@@ -338,7 +413,7 @@ class Ledger:
         with self._lock:
             row = self._db.execute(
                 "SELECT fingerprint FROM seen WHERE path=? AND size=? AND mtime_ns=?",
-                (str(path), size, mtime_ns),
+                (_path_value(path), size, mtime_ns),
             ).fetchone()
         return str(row[0]) if row else None
 
@@ -346,7 +421,7 @@ class Ledger:
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO seen (path, size, mtime_ns, fingerprint) VALUES (?,?,?,?)",
-                (str(path), size, mtime_ns, fingerprint),
+                (_path_value(path), size, mtime_ns, fingerprint),
             )
 
     # --- workers and leases: one machine has neither --------------------------------------
@@ -398,7 +473,7 @@ def _record(row: sqlite3.Row) -> JobRecord:
     updated = datetime.fromisoformat(row["updated_at"])
     return JobRecord(
         id=int(row["id"]),
-        source=Path(row["source"]),
+        source=_path_of(row["source"]) or Path(),
         sources=tuple(Path(s) for s in json.loads(row["sources"])),
         fingerprint=row["fingerprint"],
         rule=row["rule"],
@@ -406,7 +481,7 @@ def _record(row: sqlite3.Row) -> JobRecord:
         engine=row["engine"],
         state=JobState(row["state"]),
         attempts=int(row["attempts"]),
-        output=Path(row["output"]) if row["output"] else None,
+        output=_path_of(row["output"]),
         error=row["error"],
         notes=tuple(json.loads(row["notes"] or "[]")),
         checkpoint=json.loads(row["checkpoint"] or "{}"),
@@ -414,8 +489,78 @@ def _record(row: sqlite3.Row) -> JobRecord:
         not_before=_dt(row["not_before"]),
         owner_pid=row["owner_pid"],
         owner_start=row["owner_start"],
+        intended_output=_path_of(row["intended_output"]),
+        intended_identity=row["intended_identity"],
         created_at=created,
         updated_at=updated,
         started_at=_dt(row["started_at"]),
         finished_at=_dt(row["finished_at"]),
+    )
+
+
+def _private_dir(folder: Path) -> None:
+    """Create the state dir 0700 (or tighten one we made earlier at 0755)."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        if folder.stat().st_mode & 0o077:
+            folder.chmod(0o700)
+    except OSError:
+        pass  # not ours to change (a shared state dir): the files themselves are 0600
+
+
+def _private_file(path: Path) -> None:
+    """The job history is the user's own: jobs.db 0600. SQLite gives its -wal and -shm
+    files the database file's mode, so this covers them too (no process-wide umask
+    change, which other threads would feel)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o600)
+    except OSError:
+        return  # sqlite3.connect reports it
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    except OSError:
+        pass  # not ours to change
+    finally:
+        os.close(fd)
+
+
+def _refuse_empty(path: Path) -> None:
+    """A zero-byte jobs.db is a truncated ledger, not a new one: SQLite would quietly make
+    it empty and every file in the inbox would be edited again. Move it aside and stop."""
+    try:
+        empty = path.stat().st_size == 0
+    except OSError:
+        return
+    if empty:
+        raise LedgerError(_moved_aside(path, "is empty (0 bytes)"))
+
+
+def _open_error(path: Path, exc: sqlite3.DatabaseError) -> LedgerError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return LedgerError(
+            f"{path} is locked by another program ({text}); stop it, or give this "
+            "videofree its own state_dir"
+        )
+    if isinstance(exc, sqlite3.OperationalError) and "unable to open" in text:
+        return LedgerError(f"cannot open {path} ({text}); check its folder and permissions")
+    return LedgerError(_moved_aside(path, f"is damaged ({text})"))
+
+
+def _moved_aside(path: Path, what: str) -> str:
+    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.broken-{stamp}")
+    try:
+        path.rename(aside)
+        for suffix in ("-wal", "-shm"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                side.rename(aside.with_name(aside.name + suffix))
+    except OSError as exc:
+        return f"{path} {what}, and could not be moved aside ({exc}); move it away by hand"
+    return (
+        f"{path} {what}; moved it to {aside.name}. The next start begins a new ledger, and "
+        "files still in the watch folders are edited again: restore a backup to "
+        f"{path.name} first if you have one"
     )

@@ -60,9 +60,16 @@ def run_ffmpeg(
     proc = _start(argv, subprocess.PIPE)
     on_start(proc.pid)
     errors: collections.deque[str] = collections.deque(maxlen=_ERROR_LINES)
+
+    def report(pct: float) -> None:
+        # ffmpeg says "progress=end" when it is stopped or fails too: 100 % is only said
+        # below, once it exited cleanly (a cancelled render never logs "render 100 %").
+        if pct < 100.0:
+            on_progress(pct)
+
     readers = [
         threading.Thread(
-            target=_read_progress, args=(proc.stdout, expected_duration, on_progress), daemon=True
+            target=_read_progress, args=(proc.stdout, expected_duration, report), daemon=True
         ),
         threading.Thread(target=_read_errors, args=(proc.stderr, errors), daemon=True),
     ]
@@ -73,6 +80,7 @@ def run_ffmpeg(
     for reader in readers:
         reader.join(timeout=2)
     _raise_for(outcome, proc, list(errors), timeout, "ffmpeg")
+    on_progress(100.0)
 
 
 def _start(argv: Sequence[str], stdout: int) -> subprocess.Popen[str]:

@@ -44,6 +44,8 @@ def write_config(root: Path, **overrides: Any) -> Path:
         "rescan_seconds": 5,
         "local": {"preset": "superfast"},
         "rules": [{"name": "clips", "glob": ["*.mp4", "*.mov"], "output": str(root / "out")}],
+        # Parallel daemons must not fight over port 8765; test_web_browser turns it on.
+        "web": False,
     }
     config.update(overrides)
     path = root / "rules.yaml"

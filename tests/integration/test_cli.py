@@ -83,7 +83,7 @@ def test_missing_config_says_what_to_do(tmp_path: Path) -> None:
 def test_install_service_fills_in_paths(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     unit = run("install-service", "--print", "--config", str(config), home=tmp_path).stdout
-    assert f"run --config {config}" in unit
+    assert f'"run" "--config" "{config}"' in unit
     rw = next(line for line in unit.splitlines() if line.startswith("ReadWritePaths="))
     for folder in ("state", "inbox", "out"):
         assert f"-{tmp_path / folder}" in rw

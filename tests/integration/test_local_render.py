@@ -12,8 +12,9 @@ from daemon.config import Config, LocalSettings, Rule
 from daemon.engines.base import JobContext, JobSpec
 from daemon.engines.local.edits import EditsSpec
 from daemon.engines.local.engine import LocalEngine
-from daemon.engines.local.ffmpeg import build_render_args, planned_duration
+from daemon.engines.local.ffmpeg import build_render_args
 from daemon.engines.local.prompt import plan_from
+from daemon.engines.local.timeline import timeline
 from daemon.errors import PermanentError
 from daemon.media.probe import probe
 from daemon.media.render import run_ffmpeg
@@ -66,9 +67,10 @@ def render(
     assert plan.ignored == (), plan.ignored
     inputs = [probe(s) for s in sources]
     out = tmp_path / name
-    argv = build_render_args(FFMPEG, plan, inputs, out, SETTINGS)
+    tl = timeline(plan, inputs)
+    argv = build_render_args(FFMPEG, plan, inputs, tl, output=out, settings=SETTINGS)
     assert argv.count("-filter_complex") == 1
-    expected = planned_duration(plan, inputs)
+    expected = tl.total
     run_ffmpeg(argv, expected_duration=expected, timeout=SETTINGS.timeout)
     return probe_output(out), expected, out
 

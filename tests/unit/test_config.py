@@ -190,7 +190,7 @@ def test_output_inside_a_watched_folder(
     text = f"watch: [{watch}]\nrules:\n  - name: a\n    glob: x\n    output: {output}\n"
     if refused:
         assert error_of(text, cfg_file).startswith(
-            "rules.yaml:5: rules[0].output: output folder is inside the watched folder"
+            "rules.yaml:5: rules[0].output: its outputs would land in the watched folder"
         )
     else:
         assert parse(text, cfg_file).rules[0].output == cfg_file.parent / output

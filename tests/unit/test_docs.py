@@ -20,6 +20,7 @@ from daemon.config import (
     OriginalAction,
     Rule,
     WatchFolder,
+    WebSettings,
     parse_config,
 )
 from daemon.engines.local.edits import EditsSpec
@@ -37,6 +38,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     LocalSettings,
     NemoSettings,
     NotifySettings,
+    WebSettings,
 )
 KNOWN_KEYS = {name for model in MODELS for name in model.model_fields} - {"source"}
 

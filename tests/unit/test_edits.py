@@ -73,7 +73,7 @@ def test_shorthands_expand() -> None:
         ("speed: 100", "speed must be between 0.1x and 16x"),
         ("aspect: 3:2", "unknown aspect (use one of: source, 9:16"),
         ("keep: 0:45-0:10", "a range must end after it starts"),
-        ("cut_start: -2", "a time cannot be negative"),
+        ("cut_start: -2", "a time must be a finite, non-negative number"),
         ("cut_start: soon", "expected a time such as 2s"),
         ("resolution: 99999p", "expected a resolution such as 1080p"),
         ("transition: spin", "unknown transition (use one of: fade"),

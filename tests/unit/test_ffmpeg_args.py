@@ -11,11 +11,18 @@ import pytest
 from daemon.config import LocalSettings
 from daemon.engines.local.ffmpeg import (
     atempo_chain,
+    build_highlight_args,
     build_render_args,
     build_silence_args,
     build_stabilize_args,
     escape_value,
     filter_graph,
+)
+from daemon.engines.local.highlights import best_span, boring_spans, parse_analysis, score
+from daemon.engines.local.plan import EditPlan, SilenceCut, Span, Transition, Trim
+from daemon.engines.local.prompt import parse_prompt
+from daemon.engines.local.silence import parse_silences
+from daemon.engines.local.timeline import (
     frame_size,
     kept_spans,
     output_rate,
@@ -23,9 +30,6 @@ from daemon.engines.local.ffmpeg import (
     speech_spans,
     timeline,
 )
-from daemon.engines.local.plan import EditPlan, SilenceCut, Span, Transition, Trim
-from daemon.engines.local.prompt import parse_prompt
-from daemon.engines.local.silence import parse_silences
 from daemon.errors import PermanentError
 from daemon.media.probe import MediaInfo
 
@@ -48,7 +52,10 @@ def clip(name: str = "a.mp4", duration: float = 10.0, **kw: object) -> MediaInfo
 
 
 def argv(prompt: str, *inputs: MediaInfo) -> tuple[str, ...]:
-    return build_render_args("ffmpeg", parse_prompt(prompt), inputs or (clip(),), OUT, SETTINGS)
+    plan, clips = parse_prompt(prompt), inputs or (clip(),)
+    return build_render_args(
+        "ffmpeg", plan, clips, timeline(plan, clips), output=OUT, settings=SETTINGS
+    )
 
 
 def graph_of(args: tuple[str, ...]) -> str:
@@ -130,7 +137,8 @@ def test_transitions_overlap_between_clips_and_at_cuts() -> None:
         (1, 5.0, 6.0, pytest.approx(13 / 30)),
     ]
     assert tl.total == pytest.approx(4 + 5 + 4 + 1 - 2 - 13 / 30)
-    graph = filter_graph(plan, [clip(), clip("b.mp4", duration=6.0)])
+    clips = [clip(), clip("b.mp4", duration=6.0)]
+    graph = filter_graph(plan, clips, timeline(plan, clips))
     assert graph.count("xfade=transition=fade:duration=1:") == 2
     assert graph.count("acrossfade=d=1:") == 2 and graph.count("xfade") == 3
 
@@ -223,7 +231,7 @@ def test_title_text_is_escaped_for_the_graph() -> None:
 
 def test_stabilise_has_a_detect_pass_and_a_transform() -> None:
     plan = parse_prompt("stabilize")
-    detect = build_stabilize_args("ffmpeg", plan, [clip()], OUT)
+    detect = build_stabilize_args("ffmpeg", plan, [clip()], timeline(plan, [clip()]), OUT)
     assert "vidstabdetect" in graph_of(detect) and detect[-3:] == ("-f", "null", "-")
     assert "vidstabtransform" in graph_of(argv("stabilize"))
 
@@ -256,3 +264,104 @@ def test_kept_spans() -> None:
 def test_an_edit_that_leaves_nothing_fails_clearly() -> None:
     with pytest.raises(PermanentError, match="leaves nothing"):
         timeline(parse_prompt("cut the first 20 seconds"), [clip()])
+
+
+def graph_for(prompt: str) -> str:
+    return graph_of(argv(prompt))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "present"),
+    [
+        ("reverse it", ["[joinv]trim=end=", ",reverse,", "areverse"]),
+        ("60fps", ["fps=60"]),
+        ("24 fps with frame blending", ["framerate=fps=24"]),
+        ("60fps with motion interpolation", ["minterpolate=fps=60:mi_mode=mci"]),
+        ("remove the background noise", ["highpass=f=80,afftdn=nr=12:nf=-40"]),
+        ("warmer", ["colortemperature=temperature=5000"]),
+        ("it looks too yellow", ["colortemperature=temperature=8000"]),
+        ("turn the volume down by half", ["volume=0.5"]),
+    ],
+)
+def test_new_edits_are_in_the_one_graph(prompt: str, present: list[str]) -> None:
+    graph = graph_for(prompt)
+    for piece in present:
+        assert piece in graph, piece
+
+
+def test_loop_repeats_the_pieces_and_lengthens_the_timeline() -> None:
+    plan = parse_prompt("loop it 3 times")
+    tl = timeline(plan, [clip()])
+    assert len(tl.pieces) == 3 and tl.total == pytest.approx(3 * tl.pieces[0].length)
+    assert "concat=n=3" in graph_for("loop it 3 times")
+    assert timeline(parse_prompt("loop it to 25 seconds"), [clip()]).total == pytest.approx(25.0)
+
+
+def test_speed_range_splits_the_clip_into_pieces_at_their_own_speed() -> None:
+    plan = parse_prompt("play the first 2 seconds in slow motion")
+    tl = timeline(plan, [clip()])
+    assert [(p.start, p.end, p.speed) for p in tl.pieces] == [(0.0, 2.0, 0.5), (2.0, 10.0, 1.0)]
+    assert tl.total == pytest.approx(4.0 + 8.0)
+    assert "setpts=PTS/0.5" in graph_for("play the first 2 seconds in slow motion")
+
+
+def test_speed_range_counted_from_the_end() -> None:
+    tl = timeline(parse_prompt("speed up the last 4 seconds 2x"), [clip()])
+    assert [(p.start, p.end, p.speed) for p in tl.pieces] == [(0.0, 6.0, 1.0), (6.0, 10.0, 2.0)]
+    assert tl.total == pytest.approx(8.0)
+
+
+def test_reverse_longer_than_the_limit_is_refused() -> None:
+    with pytest.raises(PermanentError, match="reversing is limited"):
+        timeline(parse_prompt("reverse it"), [clip(duration=30.0)])
+
+
+def test_edge_silence_keeps_the_pauses_in_the_middle() -> None:
+    clips = [clip(silences=[(0.0, 1.0), (4.0, 5.0), (9.0, 10.0)])]
+    edges = timeline(parse_prompt("trim the dead air at the start and end"), clips)
+    start = timeline(parse_prompt("remove the silence at the start"), clips)
+    # One piece: the 4-5 s pause stays; 0.15 s kept around speech, snapped to frames.
+    assert [(p.start, p.end) for p in edges.pieces] == [
+        (pytest.approx(0.85, abs=0.02), pytest.approx(9.15, abs=0.02))
+    ]
+    assert len(start.pieces) == 1 and start.pieces[0].end == 10.0
+
+
+def test_a_size_limit_caps_the_bitrate_instead_of_crf() -> None:
+    args = argv("under 10 MB")  # 10 s clip: 10 MB * 8 * 0.93 / 10 s = 7.44 Mb/s in all
+    video = 7_440_000 - 128_000
+    assert "-crf" not in args
+    assert args[args.index("-b:v") + 1] == str(video) == args[args.index("-maxrate") + 1]
+    assert args[args.index("-b:a") + 1] == "128000"
+
+
+def test_a_size_too_small_for_the_length_is_refused() -> None:
+    with pytest.raises(PermanentError, match=r"cannot fit in 0\.2 MB"):
+        argv("under 0.2 MB")
+
+
+HIGHLIGHT_LOG = "\n".join(
+    line
+    for t in range(6)
+    for line in (
+        f"[metadata@motion @ 0x1] frame:{t} pts:{t} pts_time:{t}.1",
+        f"[metadata@motion @ 0x1] lavfi.scene_score={0.0 if t < 3 else 0.2 + t / 100}",
+        f"[ametadata@loud @ 0x2] frame:{t} pts:{t} pts_time:{t}.5",
+        f"[ametadata@loud @ 0x2] lavfi.r128.M={-120 if t < 3 else -20 - t}",
+    )
+)
+
+
+def test_highlight_scores_pick_the_lively_seconds() -> None:
+    motion, loud = parse_analysis(HIGHLIGHT_LOG, 6.0)
+    assert motion[:3] == [0.0, 0.0, 0.0] and loud[:3] == [-70.0, -70.0, -70.0]
+    scores = score(motion, loud, has_audio=True)
+    assert best_span(scores, 2.0, 6.0).start >= 3.0
+    assert boring_spans(scores, 6.0) == [Span(0.0, 3.0)]
+
+
+def test_highlight_pass_is_one_small_sparse_pass() -> None:
+    args = build_highlight_args("ffmpeg", clip())
+    graph = args[args.index("-filter_complex") + 1]
+    assert "fps=4,scale=160:-2" in graph and "ebur128=metadata=1" in graph
+    assert args.count("-i") == 1

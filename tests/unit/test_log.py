@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -16,7 +17,10 @@ TOKEN = "nmv_usr_Zx81kQ0aB7cD9eF1"
 
 @pytest.fixture
 def restore_logger() -> Iterator[None]:
+    handlers, level = list(logging.root.handlers), logging.root.level
     yield
+    logging.root.handlers[:] = handlers
+    logging.root.setLevel(level)
     logger.remove()
     logger.configure(patcher=None, extra={})
     logger.add(sys.stderr)
@@ -127,7 +131,7 @@ def test_journald_lines_carry_their_priority(
         "<6>INFO    queued a.mov",
         "<4>WARNING attempt 1 failed",
         "<3>ERROR   [job 7] failed: not a video",
-        "<3>second line",
+        "<3>    second line",
         "<2>CRITICAL gone",
     ]
 
@@ -146,3 +150,27 @@ def test_webhook_secret_is_redacted(
     logger.info("signing with hunter2-webhook")
     err = capsys.readouterr().err
     assert "hunter2-webhook" not in err and REDACTED in err
+
+
+@pytest.mark.usefixtures("restore_logger")
+def test_stdlib_warnings_use_our_format_and_redaction(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JOURNAL_STREAM", _stderr_stream())
+    setup()
+    logging.getLogger("apscheduler.executors.default").warning(
+        "Run time of job %r was missed by %s", "tick", "0:00:01"
+    )
+    logging.getLogger("some.lib").info("chatter below the threshold")
+    assert capsys.readouterr().err.splitlines() == [
+        "<4>WARNING apscheduler.executors.default: Run time of job 'tick' was missed by 0:00:01"
+    ]
+
+
+@pytest.mark.usefixtures("restore_logger")
+def test_a_newline_in_a_name_cannot_forge_a_log_line(capsys: pytest.CaptureFixture[str]) -> None:
+    setup()
+    logger.info("queued {} → rule clips", "a.mp4\n2026-01-01 00:00:00 ERROR   forged")
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2
+    assert lines[1] == "    2026-01-01 00:00:00 ERROR   forged → rule clips"

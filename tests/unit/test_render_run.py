@@ -107,8 +107,10 @@ def test_corrupt_input_fails_permanently(tmp_path: Path) -> None:
 def test_cancel_stops_ffmpeg_quickly_and_is_transient() -> None:
     cancel = threading.Event()
     pids: list[int] = []
+    reported: list[float] = []
 
-    def on_progress(_pct: float) -> None:
+    def on_progress(pct: float) -> None:
+        reported.append(pct)
         cancel.set()  # cancel as soon as ffmpeg is demonstrably running
 
     started = time.monotonic()
@@ -123,6 +125,9 @@ def test_cancel_stops_ffmpeg_quickly_and_is_transient() -> None:
         )
     assert time.monotonic() - started < 10
     assert not Path(f"/proc/{pids[0]}").exists() or _is_zombie_or_gone(pids[0])
+    # ffmpeg's "progress=end" as it is stopped must not read as a finished render.
+    assert reported
+    assert max(reported) < 100.0
 
 
 def test_timeout_stops_ffmpeg_and_is_permanent() -> None:

@@ -19,77 +19,66 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
-from daemon.engines.local import units
+from daemon import units
 from daemon.engines.local.plan import (
     ASPECTS,
+    BYTES_PER_MB,
+    DEFAULT_LOGO_SHARE,
     DEFAULT_MUSIC_FADE_OUT,
     DEFAULT_MUSIC_VOLUME,
     DEFAULT_TITLE_SECONDS,
     DEFAULT_TRANSITION,
-    LUFS_PODCAST,
-    LUFS_SOCIAL,
+    MAX_FPS,
+    MAX_LOOP_SECONDS,
+    MAX_LOOPS,
+    MAX_SPEED,
+    MIN_FPS,
+    MIN_SPEED,
     SILENCE_MIN_SECONDS,
     SILENCE_PADDING,
     SILENCE_THRESHOLD_DB,
     TRANSITION_KINDS,
     Aspect,
+    Corner,
     EditPlan,
     Fill,
+    FpsMode,
+    Highlight,
+    Logo,
     Music,
     Position,
     SilenceCut,
+    SilenceWhere,
     Span,
+    SpeedRange,
     Title,
     TitleSize,
     Transition,
     TransitionKind,
+    Zoom,
+)
+from daemon.engines.local.vocab import (
+    ASPECT_NAMES,
+    FPS_MODE_NAMES,
+    LOUDNESS_NAMES,
+    RESOLUTION_NAMES,
+    SIZE_TARGET_MB,
+    TEMPERATURE_NAMES,
+    TRANSITION_NAMES,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-MAX_SPEED = 16.0
-MIN_SPEED = 0.1
-
-# Friendly names for aspect ratios, the same words the prompt understands.
-ASPECT_NAMES: dict[str, Aspect] = {
-    "vertical": "9:16",
-    "portrait": "9:16",
-    "tiktok": "9:16",
-    "reels": "9:16",
-    "shorts": "9:16",
-    "stories": "9:16",
-    "horizontal": "16:9",
-    "landscape": "16:9",
-    "youtube": "16:9",
-    "widescreen": "16:9",
-    "square": "1:1",
-    "instagram": "1:1",
-    "original": "source",
-    "source": "source",
-}
-RESOLUTION_NAMES = {
-    "4k": 2160,
-    "uhd": 2160,
-    "2k": 1440,
-    "qhd": 1440,
-    "full hd": 1080,
-    "fhd": 1080,
-    "hd": 720,
-}
-LOUDNESS_NAMES = {"social": LUFS_SOCIAL, "podcast": LUFS_PODCAST}
-TRANSITION_NAMES: dict[str, TransitionKind] = {
-    "crossfade": "fade",
-    "wipe": "wipeleft",
-    "slide": "slideleft",
-    "zoom": "zoomin",
-    "circle": "circleopen",
-    "smooth": "smoothleft",
-    "pixelate": "pixelize",
-}
 
 
 def _wrap(kind: str, parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -205,11 +194,54 @@ def _transition_kind(value: Any) -> TransitionKind:
     text = str(value).strip().lower().replace(" ", "").replace("-", "")
     if text in TRANSITION_KINDS:
         return text
-    if text in TRANSITION_NAMES:
-        return TRANSITION_NAMES[text]
+    names = {re.sub(r"[\s-]", "", k): v for k, v in TRANSITION_NAMES.items()}
+    if text in names:
+        return names[text]
     raise ValueError(
         f"unknown transition (use one of: {', '.join(TRANSITION_KINDS)}) [got {value!r}]"
     )
+
+
+def _volume(value: Any) -> float:
+    """ "150%", 0.5 or a change in decibels ("-6dB") → a volume factor."""
+    if isinstance(value, str) and value.strip().lower().endswith("db"):
+        return round(10 ** (units.decibels(value) / 20), 3)
+    return _fraction(value)
+
+
+def _temperature(value: Any) -> int:
+    text = str(value).strip().lower().removesuffix("k").strip()
+    if text in TEMPERATURE_NAMES:
+        return TEMPERATURE_NAMES[text]
+    if text.isdigit() and 1000 <= int(text) <= 40000:
+        return int(text)
+    names = ", ".join(TEMPERATURE_NAMES)
+    raise ValueError(f"expected {names} or kelvin such as 5000 [got {value!r}]")
+
+
+def _max_size(value: Any) -> int:
+    if isinstance(value, str) and value.strip().lower() in SIZE_TARGET_MB:
+        return int(SIZE_TARGET_MB[value.strip().lower()] * BYTES_PER_MB)
+    if isinstance(value, str | int | float):
+        return units.size_bytes(value)
+    raise ValueError(f"expected a size such as 25MB or whatsapp [got {value!r}]")
+
+
+def _highlight(value: Any) -> Highlight | None:
+    if value is None or isinstance(value, Highlight):
+        return value
+    if isinstance(value, dict):  # a model_dump of a rule, read back
+        return Highlight(**value)
+    if isinstance(value, str) and value.strip().lower() == "boring":
+        return Highlight(mode="boring")
+    return Highlight(seconds=_time(value))
+
+
+def _fps_mode(value: Any) -> FpsMode:
+    text = str(value).strip().lower()
+    if text in FPS_MODE_NAMES:
+        return FPS_MODE_NAMES[text]
+    raise ValueError(f"expected one of: {', '.join(FPS_MODE_NAMES)} [got {value!r}]")
 
 
 def _db(value: Any) -> float:
@@ -227,6 +259,16 @@ Fraction = Annotated[float, BeforeValidator(_wrap("percent", _fraction)), Field(
 Loudness = Annotated[float, BeforeValidator(_wrap("loudness", _loudness))]
 TransitionType = Annotated[str, BeforeValidator(_wrap("transition", _transition_kind))]
 Decibels = Annotated[float, BeforeValidator(_wrap("decibels", _db))]
+Volume = Annotated[float, BeforeValidator(_wrap("volume", _volume)), Field(ge=0, le=4)]
+Kelvin = Annotated[int, BeforeValidator(_wrap("temperature", _temperature))]
+# Written back as "N bytes" so a dumped rule reads back the same (a bare number is MB).
+MaxSize = Annotated[
+    int,
+    BeforeValidator(_wrap("size", _max_size)),
+    Field(ge=100_000),
+    PlainSerializer(lambda v: f"{v} bytes", return_type=str),
+]
+FpsModeName = Annotated[str, BeforeValidator(_wrap("fps_mode", _fps_mode))]
 
 
 class _Spec(BaseModel):
@@ -246,6 +288,40 @@ class SilenceSpec(_Spec):
     padding: Seconds = Field(
         default=SILENCE_PADDING, description="Sound kept either side of speech, e.g. 0.15s."
     )
+    where: SilenceWhere = Field(
+        default="all",
+        description="all (every pause), edges (dead air at the start and end), start or end.",
+    )
+
+
+class LogoSpec(_Spec):
+    """An image drawn over the video in a corner."""
+
+    file: str = Field(min_length=1, description="PNG/JPEG/WebP; ~ expanded, relative to the video.")
+    corner: Corner = Field(default="top-right", description="top-left, top-right, bottom-…")
+    size: Fraction = Field(default=DEFAULT_LOGO_SHARE, description="Width share, e.g. 15%.")
+
+
+class SpeedRangeSpec(_Spec):
+    """One stretch of each clip played at its own speed."""
+
+    range: Range | None = Field(
+        default=None, description="Seconds of the source clip, e.g. '0:00-0:05'."
+    )
+    last: Seconds | None = Field(
+        default=None, description="Or the clip's last N seconds, e.g. 10s."
+    )
+    speed: Speed = Field(description="Its speed, e.g. 0.5 (slow motion) or 4.")
+
+    @model_validator(mode="after")
+    def _one_place(self) -> SpeedRangeSpec:
+        if (self.range is None) == (self.last is None):
+            raise ValueError("give either range or last")
+        return self
+
+    def to_range(self) -> SpeedRange:
+        span = self.range if self.range is not None else Span(-(self.last or 0.0), None)
+        return SpeedRange(span, self.speed)
 
 
 class TransitionSpec(_Spec):
@@ -359,6 +435,27 @@ class EditsSpec(_Spec):
     speed: Speed | None = Field(
         default=None, description="Playback speed, e.g. 2 or 0.5x; pitch is kept."
     )
+    speed_ranges: list[SpeedRangeSpec] | None = Field(
+        default=None, description="Parts at their own speed: [{range: '0:00-0:05', speed: 0.5}]."
+    )
+    loop: int | None = Field(
+        default=None, ge=1, le=MAX_LOOPS, description="Play the edit this many times in a row."
+    )
+    loop_to: Seconds | None = Field(
+        default=None,
+        le=MAX_LOOP_SECONDS,
+        description="Repeat the edit until it fills this long, e.g. 30s (the last repeat is cut).",
+    )
+    reverse: bool | None = Field(
+        default=None, description="Play backwards (at most 20 s of output: frames are buffered)."
+    )
+    fps: float | None = Field(
+        default=None, ge=MIN_FPS, le=MAX_FPS, description="Output frame rate, e.g. 60 or 23.976."
+    )
+    fps_mode: FpsModeName | None = Field(
+        default=None,
+        description="duplicate (drop/repeat frames, default), blend, or interpolate (motion).",
+    )
     aspect: AspectName | None = Field(
         default=None,
         description="source, 9:16, 16:9, 1:1, 4:5 or vertical/tiktok/youtube/square/instagram.",
@@ -385,8 +482,29 @@ class EditsSpec(_Spec):
         default=None, description="A file, or {file, volume, loop, fade_out, duck}."
     )
     mute: bool | None = Field(default=None, description="Drop the clip's own sound.")
-    volume: Fraction | None = Field(
-        default=None, description="The clip's sound level, e.g. 150% or 0.5."
+    volume: Volume | None = Field(
+        default=None, description="The clip's sound level, e.g. 150%, 0.5 or -6dB."
+    )
+    denoise: bool | None = Field(
+        default=None, description="Reduce background noise (hum, hiss, wind rumble)."
+    )
+    highlight: Annotated[Highlight | None, BeforeValidator(_wrap("highlight", _highlight))] = Field(
+        default=None,
+        description="Keep the best N seconds (e.g. 15s), or 'boring' to cut the dull parts.",
+    )
+    logo: Annotated[LogoSpec | None, BeforeValidator(_music)] = Field(
+        default=None, description="An image file, or {file, corner, size}: a logo/watermark."
+    )
+    zoom: Zoom | None = Field(
+        default=None, description="A slow zoom over the whole video (Ken Burns): in or out."
+    )
+    date_caption: Corner | None = Field(
+        default=None,
+        description="Draw the recording date (from the file) in a corner, e.g. bottom-right.",
+    )
+    max_size: MaxSize | None = Field(
+        default=None,
+        description="Keep the file under a size: 25MB, or whatsapp (16), discord (10), email (20).",
     )
     loudness: Loudness | None = Field(
         default=None, description="EBU R128 target: social (-14 LUFS), podcast (-16) or a number."
@@ -409,6 +527,9 @@ class EditsSpec(_Spec):
     )
     saturation: float | None = Field(
         default=None, ge=0, le=3, description="1 is unchanged, 0 grey, 1.3 more vivid."
+    )
+    temperature: Kelvin | None = Field(
+        default=None, description="warmer, cooler, or kelvin (6500 neutral; lower is warmer)."
     )
 
     def apply(self, plan: EditPlan) -> EditPlan:  # noqa: PLR0912 - one branch per key
@@ -436,6 +557,7 @@ class EditsSpec(_Spec):
                     threshold_db=-abs(spec.threshold),
                     min_silence=spec.min_silence,
                     padding=spec.padding,
+                    where=spec.where,
                 )
             )
         for key in (
@@ -451,10 +573,32 @@ class EditsSpec(_Spec):
             "loudness",
             "stabilize",
             "rotate",
+            "reverse",
+            "fps",
+            "fps_mode",
+            "denoise",
+            "zoom",
         ):
             value = getattr(self, key)
             if key in given and value is not None:
                 changes[key] = value
+        if self.highlight is not None:
+            changes["highlight"] = self.highlight
+        if self.logo is not None:
+            changes["logo"] = Logo(self.logo.file, self.logo.corner, self.logo.size)
+        if self.date_caption is not None:
+            changes["date_corner"] = self.date_caption
+        if self.max_size is not None:
+            changes["max_bytes"] = self.max_size
+        if self.loop is not None:
+            changes["loop_count"] = self.loop
+        if self.loop_to is not None:
+            changes["loop_seconds"] = self.loop_to
+        if self.speed_ranges:
+            changes["speed_ranges"] = (
+                *plan.speed_ranges,
+                *(r.to_range() for r in self.speed_ranges),
+            )
         if self.fade is not None:
             changes.setdefault("fade_in", self.fade)
             changes.setdefault("fade_out", self.fade)
@@ -485,7 +629,7 @@ class EditsSpec(_Spec):
         color = plan.color
         if self.black_and_white is not None:
             color = replace(color, grayscale=self.black_and_white)
-        for key in ("brightness", "contrast", "saturation"):
+        for key in ("brightness", "contrast", "saturation", "temperature"):
             if getattr(self, key) is not None:
                 color = replace(color, **{key: getattr(self, key)})
         changes["color"] = color

@@ -1,7 +1,8 @@
 """LocalEngine: probe the sources, plan the edit, render it with one ffmpeg pass.
 
 Analysis passes come first and only when the plan needs them: silencedetect per clip
-for "remove silence", vidstabdetect for "stabilise". They read, never encode; the
+for "remove silence", one low-resolution scoring pass for highlights, vidstabdetect for
+"stabilise". They read, never encode; the
 picture is encoded once, by the render.
 """
 
@@ -12,24 +13,28 @@ from dataclasses import replace
 
 from daemon.config import LocalSettings
 from daemon.engines.base import EngineResult, JobContext, JobSpec
-from daemon.engines.local import fonts
+from daemon.engines.local import datecaption, fonts, highlights
 from daemon.engines.local.ffmpeg import (
+    build_highlight_args,
     build_render_args,
     build_silence_args,
     build_stabilize_args,
+    logo_path,
     music_path,
-    planned_duration,
     transforms_path,
 )
-from daemon.engines.local.plan import EditPlan
+from daemon.engines.local.plan import BYTES_PER_MB, SIZE_ATTEMPTS, EditPlan
 from daemon.engines.local.prompt import plan_from
 from daemon.engines.local.silence import parse_silences
+from daemon.engines.local.timeline import Timeline, timeline
 from daemon.errors import PermanentError
 from daemon.facts import source_facts
 from daemon.media.probe import MediaInfo, probe
 from daemon.media.render import run_analysis, run_ffmpeg
-from daemon.metadata import output_metadata, with_metadata
+from daemon.metadata import OutputMetadata, output_metadata, with_metadata
 
+# Each size retry aims this far under what the overshoot says would just fit.
+SIZE_RETRY_MARGIN = 0.95
 # Share of the progress bar the stabilisation analysis pass takes (it decodes once more).
 STABILIZE_SHARE = 40.0
 
@@ -55,35 +60,102 @@ class LocalEngine:
             raise PermanentError(
                 "strict rule: prompt not understood: " + "; ".join(f'"{p}"' for p in plan.ignored)
             )
+        plan, dated = datecaption.with_capture_date(plan, inputs[0])
         plan, notes = fonts.resolve_titles(plan)
+        notes = [*dated, *notes]
         for note in notes:
             ctx.note(note)
             ctx.log.warning(note)
         music = music_path(plan, inputs)
         if music is not None and not music.is_file():
             raise PermanentError(f"music file not found: {music}")
+        logo = logo_path(plan, inputs)
+        if logo is not None and not logo.is_file():
+            raise PermanentError(f"logo image not found: {logo}")
         inputs = self._find_silences(plan, inputs, ctx)
-        duration = planned_duration(plan, inputs)
+        plan = self._find_highlights(plan, inputs, ctx)
+        # The one timeline of this render: the analysis pass and the render share it.
+        tl = timeline(plan, inputs)
+        duration = tl.total
         ctx.log.info("plan: {:.1f} s out of {} clip(s)", duration, len(inputs))
         progress = ctx.progress
         if plan.stabilize:
-            progress = self._stabilize(plan, inputs, ctx, duration)
-        argv = build_render_args(self.ffmpeg, plan, inputs, ctx.scratch, self.settings)
+            progress = self._stabilize(plan, inputs, tl, ctx)
         facts = source_facts(job.sources)
-        if facts:
-            argv = with_metadata(argv, output_metadata(facts, job.rule.metadata))
-        ctx.log.debug("ffmpeg: {}", " ".join(argv))
+        # Capture time, place and device go into the output in the same pass (docs/metadata.md).
+        meta = output_metadata(facts, job.rule.metadata) if facts else None
         try:
+            self._render(plan, inputs, tl, ctx, progress, meta=meta)
+        finally:
+            transforms_path(ctx.scratch).unlink(missing_ok=True)
+        return EngineResult(
+            path=ctx.scratch, engine=self.name, notes=tuple(ctx.notes), expected_duration=tl.total
+        )
+
+    def _render(
+        self,
+        plan: EditPlan,
+        inputs: list[MediaInfo],
+        tl: Timeline,
+        ctx: JobContext,
+        progress: Callable[[float], None],
+        *,
+        meta: OutputMetadata | None,
+    ) -> None:
+        """Encode once; with a size limit, measure the file and encode again lower while it
+        is over (never hand on a file over the asked size)."""
+        scale, limit = 1.0, plan.max_bytes
+        for attempt in range(1, SIZE_ATTEMPTS + 1):
+            argv = build_render_args(
+                self.ffmpeg,
+                plan,
+                inputs,
+                tl,
+                output=ctx.scratch,
+                settings=self.settings,
+                size_scale=scale,
+            )
+            if meta is not None:
+                argv = with_metadata(argv, meta)
+            ctx.log.debug("ffmpeg: {}", " ".join(argv))
             run_ffmpeg(
                 argv,
-                expected_duration=duration,
+                expected_duration=tl.total,
                 timeout=self.settings.timeout,
                 on_progress=progress,
                 cancel=ctx.cancel,
             )
-        finally:
-            transforms_path(ctx.scratch).unlink(missing_ok=True)
-        return EngineResult(path=ctx.scratch, engine=self.name, notes=tuple(ctx.notes))
+            if limit is None:
+                return
+            size = ctx.scratch.stat().st_size
+            if size <= limit:
+                ctx.note(f"size {size / BYTES_PER_MB:.1f} MB (limit {limit / BYTES_PER_MB:g} MB)")
+                return
+            ctx.log.info("encode {} is {} bytes, over {}: again lower", attempt, size, limit)
+            scale *= limit / size * SIZE_RETRY_MARGIN
+        ctx.scratch.unlink(missing_ok=True)
+        raise PermanentError(
+            f"could not make the file smaller than {(limit or 0) / BYTES_PER_MB:g} MB "
+            f"in {SIZE_ATTEMPTS} encodes; cut it shorter or allow a bigger file"
+        )
+
+    def _find_highlights(
+        self, plan: EditPlan, inputs: list[MediaInfo], ctx: JobContext
+    ) -> EditPlan:
+        """Score the clip in one low-resolution pass and turn the highlight into trims."""
+        if plan.highlight is None:
+            return plan
+        if len(inputs) != 1:
+            raise PermanentError(
+                f"highlights are picked from one clip at a time; this job combines {len(inputs)}"
+            )
+        argv = build_highlight_args(self.ffmpeg, inputs[0])
+        log = run_analysis(argv, timeout=self.settings.timeout, cancel=ctx.cancel)
+        plan, lines = highlights.resolve(plan, inputs[0], log)
+        for line in lines:
+            ctx.log.info("{}", line)
+        ctx.note(lines[-1])
+        return plan
 
     def _find_silences(
         self, plan: EditPlan, inputs: list[MediaInfo], ctx: JobContext
@@ -103,12 +175,12 @@ class LocalEngine:
         return found
 
     def _stabilize(
-        self, plan: EditPlan, inputs: list[MediaInfo], ctx: JobContext, duration: float
+        self, plan: EditPlan, inputs: list[MediaInfo], tl: Timeline, ctx: JobContext
     ) -> Callable[[float], None]:
-        argv = build_stabilize_args(self.ffmpeg, plan, inputs, ctx.scratch)
+        argv = build_stabilize_args(self.ffmpeg, plan, inputs, tl, ctx.scratch)
         run_ffmpeg(
             argv,
-            expected_duration=duration,
+            expected_duration=tl.total,
             timeout=self.settings.timeout,
             on_progress=lambda pct: ctx.progress(pct * STABILIZE_SHARE / 100),
             cancel=ctx.cancel,

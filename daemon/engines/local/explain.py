@@ -6,19 +6,20 @@ import shlex
 from pathlib import Path
 
 from daemon.config import LocalSettings
-from daemon.engines.local import fonts
+from daemon.engines.local import datecaption, fonts, highlights
 from daemon.engines.local.edits import EditsSpec
 from daemon.engines.local.ffmpeg import (
-    audio_out,
+    build_highlight_args,
     build_render_args,
     build_silence_args,
     build_stabilize_args,
-    timeline,
 )
-from daemon.engines.local.plan import EditPlan
+from daemon.engines.local.plan import NEUTRAL_KELVIN, REVERSE_MAX_SECONDS, ZOOM_END, EditPlan
 from daemon.engines.local.prompt import plan_from
-from daemon.engines.local.units import fmt_seconds
+from daemon.engines.local.timeline import audio_out, timeline
 from daemon.media.probe import MediaInfo, probe
+from daemon.media.render import run_analysis
+from daemon.units import fmt_seconds
 
 # Without a file, plan for a typical phone clip.
 EXAMPLE_CLIP = MediaInfo(
@@ -43,7 +44,6 @@ def explain(
     """Given a prompt (and edits, a file), return the plan, what was ignored and the exact
     ffmpeg command(s), as text for a person. Probes `file`; renders nothing."""
     plan = plan_from(prompt, edits)
-    plan, notes = fonts.resolve_titles(plan)
     lines: list[str] = []
     if file is None:
         info = EXAMPLE_CLIP
@@ -51,6 +51,9 @@ def explain(
     else:
         info = probe(file)
         lines.append(f"input: {_describe_input(info)}")
+    plan, dated = datecaption.with_capture_date(plan, info)
+    plan, notes = fonts.resolve_titles(plan)
+    notes = [*dated, *notes]
     lines.append("plan:")
     lines += [f"  {line}" for line in describe(plan)]
     if plan.ignored:
@@ -59,6 +62,19 @@ def explain(
     else:
         lines.append("ignored: nothing")
     lines += [f"note: {note}" for note in notes]
+    if plan.highlight is not None:
+        argv = build_highlight_args(ffmpeg, info)
+        lines.append(
+            "analysis pass (scores each second: motion + loudness; the cut depends on it):"
+        )
+        lines.append("  " + shlex.join(argv))
+        if file is not None:
+            log = run_analysis(argv, timeout=settings.timeout)
+            plan, scored = highlights.resolve(plan, info, log)
+            lines += [f"  {line}" for line in scored]
+        else:
+            lines.append("  (no file given: which seconds are kept is not known; the output")
+            lines.append("  line below is for the whole example clip)")
     tl = timeline(plan, [info])
     lines.append(
         f"output: {tl.width}x{tl.height} {float(tl.rate):.3g} fps, "
@@ -70,10 +86,15 @@ def explain(
         lines.append("  " + shlex.join(build_silence_args(ffmpeg, info, plan.silence)))
     if plan.stabilize:
         lines.append("analysis pass (measures camera shake):")
-        lines.append("  " + shlex.join(build_stabilize_args(ffmpeg, plan, [info], EXAMPLE_OUTPUT)))
+        lines.append(
+            "  " + shlex.join(build_stabilize_args(ffmpeg, plan, [info], tl, EXAMPLE_OUTPUT))
+        )
     lines.append("ffmpeg:")
     lines.append(
-        "  " + shlex.join(build_render_args(ffmpeg, plan, [info], EXAMPLE_OUTPUT, settings))
+        "  "
+        + shlex.join(
+            build_render_args(ffmpeg, plan, [info], tl, output=EXAMPLE_OUTPUT, settings=settings)
+        )
     )
     return "\n".join(lines)
 
@@ -93,7 +114,67 @@ def _describe_input(info: MediaInfo) -> str:
     return ", ".join(parts)
 
 
-def describe(plan: EditPlan) -> list[str]:  # noqa: PLR0912 - one line per kind of edit
+SILENCE_WHERE = {
+    "all": "silences",
+    "edges": "the dead air at the start and end",
+    "start": "the dead air at the start",
+    "end": "the dead air at the end",
+}
+FPS_HOW = {
+    "duplicate": "frames dropped or repeated",
+    "blend": "neighbouring frames blended",
+    "interpolate": "motion-interpolated frames (slow)",
+}
+
+
+def _describe_time(plan: EditPlan) -> list[str]:
+    """Lines for per-range speed, loops, reverse, frame rate, noise and colour temperature."""
+    out: list[str] = []
+    for ranged in plan.speed_ranges:
+        span = ranged.span
+        part = (
+            f"the last {fmt_seconds(-span.start)}"
+            if span.start < 0
+            else f"{fmt_seconds(span.start)} to {_until(span.end)}"
+        )
+        out.append(f"speed {ranged.factor:g}x for {part} of each clip (pitch kept)")
+    if plan.loop_seconds is not None:
+        out.append(f"loop the edit to fill {fmt_seconds(plan.loop_seconds)}")
+    elif plan.loop_count > 1:
+        out.append(f"play the edit {plan.loop_count} times in a row")
+    if plan.reverse:
+        out.append(f"play backwards (at most {fmt_seconds(REVERSE_MAX_SECONDS)} of output)")
+    if plan.fps is not None:
+        out.append(f"frame rate {plan.fps:g} fps ({FPS_HOW[plan.fps_mode]})")
+    if plan.highlight is not None:
+        h = plan.highlight
+        what = (
+            f"keep the best {fmt_seconds(h.seconds)}"
+            if h.mode == "best"
+            else "cut the boring parts"
+        )
+        out.append(f"{what} (each second scored by motion + loudness in one analysis pass)")
+    if plan.zoom is not None:
+        out.append(f"slow zoom {plan.zoom} over the whole video (to {ZOOM_END:g}x)")
+    if plan.logo is not None:
+        logo = plan.logo
+        out.append(f"logo {logo.path} in the {logo.corner} corner, {logo.share:.0%} wide")
+    if plan.date_corner is not None:
+        out.append(f"the recording date (from the file) in the {plan.date_corner} corner")
+    if plan.max_bytes is not None:
+        out.append(
+            f"file under {plan.max_bytes / 1e6:g} MB (bitrate capped, size checked after "
+            "encoding, encoded again lower if over)"
+        )
+    if plan.denoise:
+        out.append("reduce background noise (high-pass 80 Hz + FFT denoise)")
+    if plan.color.temperature != NEUTRAL_KELVIN:
+        warmth = "warmer" if plan.color.temperature < NEUTRAL_KELVIN else "cooler"
+        out.append(f"colour temperature {plan.color.temperature} K ({warmth})")
+    return out
+
+
+def describe(plan: EditPlan) -> list[str]:  # noqa: PLR0912, PLR0915 - one line per kind of edit
     """One line per edit in the plan, in plain words."""
     out: list[str] = []
     t = plan.trim
@@ -109,12 +190,14 @@ def describe(plan: EditPlan) -> list[str]:  # noqa: PLR0912 - one line per kind 
         out.append(f"remove {fmt_seconds(span.start)} to {_until(span.end)}")
     if plan.silence is not None:
         s = plan.silence
+        where = SILENCE_WHERE[s.where]
         out.append(
-            f"remove silences (below {s.threshold_db:g} dB for {fmt_seconds(s.min_silence)}"
+            f"remove {where} (below {s.threshold_db:g} dB for {fmt_seconds(s.min_silence)}"
             f" or more, keeping {fmt_seconds(s.padding)} around speech)"
         )
     if plan.speed != 1.0:
         out.append(f"speed {plan.speed:g}x (pitch kept)")
+    out += _describe_time(plan)
     if plan.max_duration is not None:
         out.append(f"at most {fmt_seconds(plan.max_duration)} long")
     frame = "the clip's own shape" if plan.aspect == "source" else plan.aspect
@@ -149,9 +232,8 @@ def describe(plan: EditPlan) -> list[str]:  # noqa: PLR0912 - one line per kind 
         start = (
             fmt_seconds(title.start) if title.start >= 0 else f"last {fmt_seconds(-title.start)}"
         )
-        out.append(
-            f'text "{title.text}" {title.position}, {title.size}, {start} to {_until(title.end)}'
-        )
+        where = f"in the {title.corner} corner" if title.corner else title.position
+        out.append(f'text "{title.text}" {where}, {title.size}, {start} to {_until(title.end)}')
     if plan.music is not None:
         m = plan.music
         out.append(

@@ -1,4 +1,4 @@
-"""EditPlan + MediaInfo → the ffmpeg argv that renders it (pure).
+"""EditPlan + Timeline → the filter graph and the ffmpeg argv that render it (pure).
 
 One render is one ffmpeg process with one filter_complex:
 
@@ -9,21 +9,30 @@ One render is one ffmpeg process with one filter_complex:
     whole edit  speed → length cap → stabilise → colour → titles → fades → BT.709 tags
     audio       atempo → volume → music (+ ducking) → loudnorm → fades → 48 kHz
 
-Every time is snapped to the output frame grid first, so the planned duration (which the
-progress percentage and the tests use) is what ffmpeg produces.
+The time arithmetic (which stretches, snapped to which frame grid, how long) lives in
+timeline.py; the engine computes the Timeline once per render and passes it to every
+builder here, so the analysis passes and the render agree on the cut.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 from daemon.config import LocalSettings
 from daemon.engines.local import fonts
-from daemon.engines.local.plan import EditPlan, SilenceCut, Span, Title, Trim
+from daemon.engines.local.highlights import ANALYSIS_FPS, ANALYSIS_WIDTH
+from daemon.engines.local.plan import (
+    BYTES_PER_MB,
+    MIN_VIDEO_BITRATE,
+    NEUTRAL_KELVIN,
+    ZOOM_END,
+    EditPlan,
+    SilenceCut,
+    Title,
+    even,
+)
+from daemon.engines.local.timeline import Timeline, audio_out
 from daemon.errors import PermanentError
 from daemon.media.probe import MediaInfo
 from daemon.media.render import progress_args
@@ -31,21 +40,6 @@ from daemon.media.render import progress_args
 AUDIO_RATE = 48000
 AUDIO_BITRATE = "192k"
 AUDIO_FORMAT = f"aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
-# Rates a phone or an editor would use; a VFR clip's average rate snaps to the nearest.
-STANDARD_RATES = (
-    Fraction(24000, 1001),
-    Fraction(24),
-    Fraction(25),
-    Fraction(30000, 1001),
-    Fraction(30),
-    Fraction(50),
-    Fraction(60000, 1001),
-    Fraction(60),
-)
-MAX_RATE = Fraction(60)
-# A transition may take at most this share of the shorter clip it joins, so a short clip
-# is never swallowed by the overlap; below two frames a transition becomes a cut.
-TRANSITION_SHARE = 0.45
 # Blurred background: blur a 1/8-size copy (cheap) and scale it back up.
 BLUR_SCALE = 8
 BLUR_RADIUS = 10
@@ -63,8 +57,38 @@ STABILIZE_DETECT = "vidstabdetect=shakiness=5:accuracy=15"
 STABILIZE_TRANSFORM = "vidstabtransform=smoothing=15:optzoom=1:interpol=bicubic"
 STABILIZE_SHARPEN = "unsharp=5:5:0.8:3:3:0.4"
 TITLE_FADE = 0.3
+# One filter per way of reaching the output rate (plan.FpsMode): fps drops or repeats
+# frames; framerate blends neighbours; minterpolate estimates motion (slow, smoothest).
+FPS_FILTERS = {
+    "duplicate": "fps={rate}",
+    "blend": "framerate=fps={rate}",
+    "interpolate": "minterpolate=fps={rate}:mi_mode=mci:mc_mode=aobmc:vsbmc=1",
+}
+# Background noise: a high-pass removes rumble and wind below 80 Hz, then afftdn takes
+# off a broadband noise floor (hiss, hum, fans) by 12 dB.
+DENOISE = "highpass=f=80,afftdn=nr=12:nf=-40"
+# Size targets: aim 7 % under the limit (MP4 headers, the rate control's slack); sound
+# gets 128 kb/s, or 64 kb/s when the whole budget is under 1 Mb/s.
+SIZE_MARGIN = 0.93
+SIZE_AUDIO_BITRATE = 128_000
+SIZE_AUDIO_BITRATE_LOW = 64_000
+SIZE_SMALL_BUDGET = 1_000_000
 TITLE_SIZE_DIVISOR = {"small": 20, "medium": 14, "large": 9}
 TITLE_Y = {"top": "h*0.08", "center": "(h-text_h)/2", "bottom": "h*0.90-text_h"}
+# A corner label sits 4 % of the width and 5 % of the height in from the edges.
+CORNER_XY = {
+    "top-left": ("w*0.04", "h*0.05"),
+    "top-right": ("w*0.96-text_w", "h*0.05"),
+    "bottom-left": ("w*0.04", "h*0.95-text_h"),
+    "bottom-right": ("w*0.96-text_w", "h*0.95-text_h"),
+}
+# The logo sits 3 % of the frame in from the edges of its corner.
+LOGO_XY = {
+    "top-left": ("W*0.03", "H*0.03"),
+    "top-right": ("W-w-W*0.03", "H*0.03"),
+    "bottom-left": ("W*0.03", "H-h-H*0.03"),
+    "bottom-right": ("W-w-W*0.03", "H-h-H*0.03"),
+}
 COLOR_TAGS = (
     "-color_primaries",
     "bt709",
@@ -75,189 +99,6 @@ COLOR_TAGS = (
     "-color_range",
     "tv",
 )
-
-
-@dataclass(frozen=True)
-class Piece:
-    """One kept stretch of one input, in seconds of that input; `overlap` is the
-    transition into it from the previous piece (0 = a hard cut)."""
-
-    source: int
-    start: float
-    end: float
-    overlap: float = 0.0
-
-    @property
-    def duration(self) -> float:
-        return self.end - self.start
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """The pieces in output order and the output frame rate and size."""
-
-    pieces: tuple[Piece, ...]
-    rate: Fraction
-    width: int
-    height: int
-    total: float
-
-    @property
-    def joined(self) -> float:
-        """Length of the joined pieces before speed and the length cap."""
-        return sum(p.duration for p in self.pieces) - sum(p.overlap for p in self.pieces)
-
-
-# --- sizes and rates -------------------------------------------------------------------------
-
-
-def target_size(info: MediaInfo, long_side: int, rotate: int = 0) -> tuple[int, int]:
-    """Given an input and the output's long side, return (width, height), both even,
-    keeping the displayed orientation and aspect ratio (after an extra `rotate`)."""
-    w, h = info.display_width, info.display_height
-    if rotate in (90, 270):
-        w, h = h, w
-    if w >= h:
-        return long_side, _even(long_side * h / w)
-    return _even(long_side * w / h), long_side
-
-
-def frame_size(plan: EditPlan, inputs: Sequence[MediaInfo]) -> tuple[int, int]:
-    """The output (width, height): the first clip's shape, or the asked aspect at the asked
-    resolution (9:16 at 1080p is 1080x1920; 1:1 is 1080x1080)."""
-    short, long = _even(plan.resolution), plan.long_side
-    if plan.aspect == "source":
-        return target_size(inputs[0], long, plan.rotate)
-    return {
-        "9:16": (short, long),
-        "16:9": (long, short),
-        "1:1": (short, short),
-        "4:5": (short, _even(short * 5 / 4)),
-    }[plan.aspect]
-
-
-def output_rate(inputs: Sequence[MediaInfo]) -> Fraction:
-    """The constant output frame rate: the fastest input's rate snapped to a standard one."""
-    fastest = max((i.fps for i in inputs if i.fps > 0), default=30.0)
-    rate = min(STANDARD_RATES, key=lambda r: abs(float(r) - fastest))
-    return min(rate, MAX_RATE)
-
-
-def _even(value: float) -> int:
-    return max(2, round(value / 2) * 2)
-
-
-# --- the timeline ------------------------------------------------------------------------------
-
-
-def kept_spans(trim: Trim, duration: float) -> list[tuple[float, float, bool]]:
-    """Given a clip's trim and length, return [(start, end, cut_before)]: the stretches to
-    keep; `cut_before` marks a join made by a removed range (where transitions apply)."""
-    lo, hi = trim.head, duration - trim.tail
-    if trim.keep is not None:
-        lo = max(lo, trim.keep.start)
-        hi = min(hi, trim.keep.end if trim.keep.end is not None else duration)
-    if trim.last is not None:
-        lo = max(lo, hi - trim.last)
-    spans = [(lo, hi)] if hi > lo else []
-    for cut in sorted(trim.remove, key=lambda s: s.start):
-        spans = _subtract(spans, cut)
-    return [(a, b, i > 0) for i, (a, b) in enumerate(spans)]
-
-
-def speech_spans(
-    silences: Sequence[tuple[float, float]], duration: float, padding: float
-) -> list[Span]:
-    """Given detected silences, return them shrunk by `padding` (the parts to cut)."""
-    cuts = []
-    for start, end in silences:
-        a = 0.0 if start <= 0 else start + padding
-        b = duration if end >= duration else end - padding
-        if b - a > 0:
-            cuts.append(Span(a, b))
-    return cuts
-
-
-def _subtract(spans: list[tuple[float, float]], cut: Span) -> list[tuple[float, float]]:
-    end = cut.end if cut.end is not None else math.inf
-    out = []
-    for a, b in spans:
-        if end <= a or cut.start >= b:
-            out.append((a, b))
-            continue
-        if cut.start > a:
-            out.append((a, cut.start))
-        if end < b:
-            out.append((end, b))
-    return out
-
-
-def timeline(plan: EditPlan, inputs: Sequence[MediaInfo]) -> Timeline:
-    """Given the plan and the probed inputs, return the pieces to join, snapped to the
-    output frame grid. Raise PermanentError when the edit leaves nothing."""
-    if not inputs:
-        raise PermanentError("no input files")
-    rate = output_rate(inputs)
-    width, height = frame_size(plan, inputs)
-    raw: list[tuple[int, float, float, str]] = []
-    for index, info in enumerate(inputs):
-        for n, (a, b, cut_before) in enumerate(kept_spans(plan.trim, info.duration)):
-            spans = [(a, b)]
-            if plan.silence is not None and info.silences:
-                for cut in speech_spans(info.silences, info.duration, plan.silence.padding):
-                    spans = _subtract(spans, cut)
-            for m, (sa, sb) in enumerate(spans):
-                join = (
-                    "clip"
-                    if n == 0 and m == 0
-                    else "cut"
-                    if m == 0 and cut_before
-                    else ("silence" if m > 0 else "cut")
-                )
-                raw.append((index, sa, sb, join))
-    pieces = _snap(raw, rate, plan)
-    if not pieces:
-        raise PermanentError("the edit leaves nothing to show (the cuts remove the whole video)")
-    joined = sum(p.duration for p in pieces) - sum(p.overlap for p in pieces)
-    total = _frames(joined / plan.speed, rate)
-    if plan.max_duration is not None:
-        total = min(total, _frames(plan.max_duration, rate))
-    if total <= 0:
-        raise PermanentError("the edit leaves nothing to show")
-    return Timeline(pieces=tuple(pieces), rate=rate, width=width, height=height, total=total)
-
-
-def _frames(seconds: float, rate: Fraction) -> float:
-    """Round down to a whole number of frames, returned as seconds."""
-    return float(Fraction(math.floor(seconds * rate + 1e-6)) / rate)
-
-
-def _snap(raw: list[tuple[int, float, float, str]], rate: Fraction, plan: EditPlan) -> list[Piece]:
-    pieces: list[Piece] = []
-    for source, a, b, join in raw:
-        start = float(Fraction(round(a * rate)) / rate)
-        end = float(Fraction(round(b * rate)) / rate)
-        if end - start < 2 / rate:
-            continue  # a sliver of a frame or two is not worth a join
-        overlap = 0.0
-        if pieces and plan.transition is not None and join in ("clip", "cut"):
-            shorter = min(pieces[-1].duration, end - start)
-            wanted = min(plan.transition.duration, shorter * TRANSITION_SHARE)
-            overlap = _frames(wanted, rate)
-            if overlap < 2 / rate:
-                overlap = 0.0
-        pieces.append(Piece(source, start, end, overlap))
-    return pieces
-
-
-def planned_duration(plan: EditPlan, inputs: Sequence[MediaInfo]) -> float:
-    """The duration the output will have, in seconds."""
-    return timeline(plan, inputs).total
-
-
-def audio_out(plan: EditPlan, inputs: Sequence[MediaInfo]) -> bool:
-    """True when the output has a sound track: some clip has sound (not muted) or music."""
-    return plan.music is not None or (not plan.mute and any(i.has_audio for i in inputs))
 
 
 # --- escaping ---------------------------------------------------------------------------------
@@ -293,7 +134,11 @@ def _windows(tl: Timeline, inputs: Sequence[MediaInfo]) -> list[tuple[float, flo
 
 
 def _input_args(
-    tl: Timeline, inputs: Sequence[MediaInfo], plan: EditPlan, music: Path | None
+    tl: Timeline,
+    inputs: Sequence[MediaInfo],
+    plan: EditPlan,
+    music: Path | None,
+    logo: Path | None = None,
 ) -> list[str]:
     args: list[str] = []
     for (w0, w1), info in zip(_windows(tl, inputs), inputs, strict=True):
@@ -307,6 +152,9 @@ def _input_args(
         if plan.music.loop:
             args += ["-stream_loop", "-1"]
         args += ["-i", str(music)]
+    if logo is not None:
+        # One still image: overlay repeats its only frame to the end (eof_action=repeat).
+        args += ["-i", str(logo)]
     return args
 
 
@@ -327,7 +175,7 @@ def _video_prep(info: MediaInfo, plan: EditPlan, tl: Timeline) -> list[str]:
         chain.append("hflip")
     if plan.vflip:
         chain.append("vflip")
-    chain.append(f"fps={tl.rate}")
+    chain.append(FPS_FILTERS[plan.fps_mode].format(rate=tl.rate))
     return chain
 
 
@@ -355,7 +203,7 @@ def _fit(
     fitted = f"scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2:{colour}"
     if plan.fill == "pad":
         return [f"{label_in}{fitted},pad={w}:{h}:-1:-1:color=black,{tail}{label_out}"]
-    bw, bh = _even(w / BLUR_SCALE), _even(h / BLUR_SCALE)
+    bw, bh = even(w / BLUR_SCALE), even(h / BLUR_SCALE)
     radius = max(1, min(BLUR_RADIUS, bw // 4 - 1, bh // 4 - 1))
     return [
         f"{label_in}split=2[bg{tag}][fg{tag}]",
@@ -391,17 +239,19 @@ def _piece_chains(
             chains.append(_split(f"[ain{index}]", "asplit", [f"[as{k}]" for k in own]))
         for k in own:
             p = tl.pieces[k]
-            a, b, length = p.start - w0, p.end - w0, p.duration
+            a, b, length = p.start - w0, p.end - w0, p.length
             half = 0.5 / float(tl.rate)
+            speed = f"setpts=PTS/{_num(p.speed)},fps={tl.rate}," if p.speed != 1.0 else ""
             # Half-frame margins keep the frame count exact whatever the float rounding.
             chains.append(
                 f"[vs{k}]trim=start={_num(max(0.0, a - half))}:end={_num(b - half)},"
-                f"setpts=PTS-STARTPTS,tpad=stop_mode=clone:stop_duration=1,"
+                f"setpts=PTS-STARTPTS,{speed}tpad=stop_mode=clone:stop_duration=1,"
                 f"trim=end={_num(length - half)}[pv{k}]"
             )
             if with_audio:
+                tempo = "".join(f"{f}," for f in atempo_chain(p.speed))
                 chains.append(
-                    f"[as{k}]atrim=start={_num(a)}:end={_num(b)},asetpts=PTS-STARTPTS,"
+                    f"[as{k}]atrim=start={_num(a)}:end={_num(b)},asetpts=PTS-STARTPTS,{tempo}"
                     f"apad=whole_dur={_num(length)},atrim=end={_num(length)}[pa{k}]"
                 )
     return chains
@@ -424,7 +274,7 @@ def _join_chains(tl: Timeline, plan: EditPlan, with_audio: bool) -> list[str]:
     chains: list[str] = []
     labels: list[tuple[str, str, float]] = []
     for r, run in enumerate(runs):
-        length = sum(tl.pieces[k].duration for k in run)
+        length = sum(tl.pieces[k].length for k in run)
         if len(run) == 1:
             labels.append((f"[pv{run[0]}]", f"[pa{run[0]}]", length))
             continue
@@ -486,12 +336,23 @@ def _title_filter(title: Title, tl: Timeline, font: Path) -> str:
         "fontcolor": title.color,
         "borderw": str(max(1, size // 18)),
         "bordercolor": "black@0.6",
-        "x": "(w-text_w)/2",
-        "y": TITLE_Y[title.position],
+        "x": CORNER_XY[title.corner][0] if title.corner else "(w-text_w)/2",
+        "y": CORNER_XY[title.corner][1] if title.corner else TITLE_Y[title.position],
         "enable": f"between(t,{_num(start)},{_num(end)})",
         "alpha": alpha,
     }
     return "drawtext=" + ":".join(f"{k}={escape_value(v)}" for k, v in options.items())
+
+
+def _zoom_filter(zoom: str, tl: Timeline) -> str:
+    """A slow centred zoom over the whole output (Ken Burns), one output frame per frame."""
+    frames = max(1, round(tl.total * float(tl.rate)))
+    grow = f"{_num(ZOOM_END - 1)}*on/{frames}"
+    z = f"1+{grow}" if zoom == "in" else f"{_num(ZOOM_END)}-{grow}"
+    return (
+        f"zoompan=z='{z}':d=1:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':"
+        f"s={tl.width}x{tl.height}:fps={tl.rate}"
+    )
 
 
 def _video_finish(tl: Timeline, plan: EditPlan, stabilize: Path | None) -> list[str]:
@@ -501,7 +362,13 @@ def _video_finish(tl: Timeline, plan: EditPlan, stabilize: Path | None) -> list[
     chain.append(f"trim=end={_num(tl.total - 0.5 / float(tl.rate))}")
     if stabilize is not None:
         chain += [f"{STABILIZE_TRANSFORM}:input={escape_value(str(stabilize))}", STABILIZE_SHARPEN]
+    if plan.reverse:
+        chain.append("reverse")
+    if plan.zoom is not None:
+        chain.append(_zoom_filter(plan.zoom, tl))
     color = plan.color
+    if color.temperature != NEUTRAL_KELVIN:
+        chain.append(f"colortemperature=temperature={color.temperature}")
     if color.brightness or color.contrast != 1.0 or color.saturation != 1.0:
         chain.append(
             f"eq=brightness={_num(color.brightness)}:contrast={_num(color.contrast)}:"
@@ -532,6 +399,10 @@ def _audio_finish(tl: Timeline, plan: EditPlan, inputs: Sequence[MediaInfo]) -> 
     current = ""
     if original:
         steps = [*atempo_chain(plan.speed), f"atrim=end={total}"]
+        if plan.reverse:
+            steps.append("areverse")
+        if plan.denoise:
+            steps.append(DENOISE)
         if plan.volume != 1.0:
             steps.append(f"volume={_num(plan.volume)}")
         chains.append(f"[joina]{','.join(steps)}[orig]")
@@ -579,13 +450,13 @@ def _audio_finish(tl: Timeline, plan: EditPlan, inputs: Sequence[MediaInfo]) -> 
 def filter_graph(
     plan: EditPlan,
     inputs: Sequence[MediaInfo],
+    tl: Timeline,
     *,
     stabilize: Path | None = None,
     detect: Path | None = None,
 ) -> str:
     """The whole filter_complex. With `detect`, the video ends in vidstabdetect writing
     its transforms there (the analysis pass of stabilisation) and there is no audio."""
-    tl = timeline(plan, inputs)
     with_audio = audio_out(plan, inputs) and detect is None
     joined_audio = with_audio and not plan.mute and any(i.has_audio for i in inputs)
     chains = _piece_chains(tl, inputs, plan, joined_audio)
@@ -600,10 +471,31 @@ def filter_graph(
         ]
         chains.append(f"[joinv]{','.join(steps)}[vout]")
         return ";".join(chains)
-    chains.append(f"[joinv]{','.join(_video_finish(tl, plan, stabilize))}[vout]")
+    finish = _video_finish(tl, plan, stabilize)
+    if plan.logo is None:
+        chains.append(f"[joinv]{','.join(finish)}[vout]")
+    else:
+        # The logo goes over the graded, titled picture and under the fades.
+        cut = next(i for i, f in enumerate(finish) if f.startswith(("fade=", "format=")))
+        index = len(inputs) + (1 if plan.music is not None else 0)
+        x, y = LOGO_XY[plan.logo.corner]
+        width = even(tl.width * plan.logo.share)
+        chains += [
+            f"[joinv]{','.join(finish[:cut] or ['null'])}[prelogo]",
+            f"[{index}:v:0]scale={width}:-2,format=rgba[logo]",
+            f"[prelogo][logo]overlay=x={x}:y={y}:eof_action=repeat,{','.join(finish[cut:])}[vout]",
+        ]
     if with_audio:
         chains += _audio_finish(tl, plan, inputs)
     return ";".join(chains)
+
+
+def logo_path(plan: EditPlan, inputs: Sequence[MediaInfo]) -> Path | None:
+    """The logo image: ~ expanded, a relative path taken from the first clip's folder."""
+    if plan.logo is None:
+        return None
+    path = Path(plan.logo.path).expanduser()
+    return path if path.is_absolute() else inputs[0].path.parent / path
 
 
 def music_path(plan: EditPlan, inputs: Sequence[MediaInfo]) -> Path | None:
@@ -619,17 +511,46 @@ def transforms_path(output: Path) -> Path:
     return output.with_name(output.name + ".trf")
 
 
+def size_bitrates(plan: EditPlan, tl: Timeline, scale: float = 1.0) -> tuple[int, int] | None:
+    """Given a size limit, return (video, audio) bits per second that fit it, aiming
+    `scale` times the budget (retries aim lower); None without a limit. Raise
+    PermanentError when even a poor picture would not fit."""
+    if plan.max_bytes is None:
+        return None
+    budget = plan.max_bytes * 8 * SIZE_MARGIN * scale / tl.total
+    audio = SIZE_AUDIO_BITRATE if budget > SIZE_SMALL_BUDGET else SIZE_AUDIO_BITRATE_LOW
+    video = int(budget - audio)
+    if video < MIN_VIDEO_BITRATE:
+        raise PermanentError(
+            f"{tl.total:.0f} s of video cannot fit in {plan.max_bytes / BYTES_PER_MB:g} MB "
+            "with a watchable picture: cut it shorter or allow a bigger file"
+        )
+    return video, audio
+
+
 def build_render_args(
     ffmpeg: str,
     plan: EditPlan,
     inputs: Sequence[MediaInfo],
+    tl: Timeline,
+    *,
     output: Path,
     settings: LocalSettings,
+    size_scale: float = 1.0,
 ) -> tuple[str, ...]:
-    """Return the argv of the single ffmpeg pass that renders `plan` into `output`."""
-    tl = timeline(plan, inputs)
+    """Return the argv of the single ffmpeg pass that renders `plan` (cut as `tl`) into
+    `output`. With a size limit the video bitrate is capped (see size_bitrates)."""
+    rates = size_bitrates(plan, tl, size_scale)
+    quality: tuple[str, ...] = ("-crf", str(settings.crf))
+    audio_bitrate = AUDIO_BITRATE
+    if rates is not None:
+        # A capped rate with a one-second buffer: the file cannot overshoot by much,
+        # and the engine measures it after encoding anyway.
+        video = str(rates[0])
+        quality = ("-b:v", video, "-maxrate", video, "-bufsize", video)
+        audio_bitrate = str(rates[1])
     stabilize = transforms_path(output) if plan.stabilize else None
-    graph = filter_graph(plan, inputs, stabilize=stabilize)
+    graph = filter_graph(plan, inputs, tl, stabilize=stabilize)
     audio: tuple[str, ...] = ()
     if audio_out(plan, inputs):
         audio = (
@@ -638,20 +559,23 @@ def build_render_args(
             "-c:a",
             "aac",
             "-b:a",
-            AUDIO_BITRATE,
+            audio_bitrate,
             "-ar",
             str(AUDIO_RATE),
             "-ac",
             "2",
         )
     return (
-        *_graph_head(ffmpeg, _input_args(tl, inputs, plan, music_path(plan, inputs)), graph),
+        *_graph_head(
+            ffmpeg,
+            _input_args(tl, inputs, plan, music_path(plan, inputs), logo_path(plan, inputs)),
+            graph,
+        ),
         "-c:v",
         "libx264",
         "-preset",
         settings.preset,
-        "-crf",
-        str(settings.crf),
+        *quality,
         "-profile:v",
         "high",
         "-pix_fmt",
@@ -674,17 +598,43 @@ def _graph_head(ffmpeg: str, input_args: Sequence[str], graph: str) -> tuple[str
 
 
 def build_stabilize_args(
-    ffmpeg: str, plan: EditPlan, inputs: Sequence[MediaInfo], output: Path
+    ffmpeg: str, plan: EditPlan, inputs: Sequence[MediaInfo], tl: Timeline, output: Path
 ) -> tuple[str, ...]:
     """Return the argv of the analysis pass that measures camera shake for `plan`
-    (vidstabdetect over the same cut, joined picture; nothing is encoded)."""
-    tl = timeline(plan, inputs)
-    graph = filter_graph(plan, inputs, detect=transforms_path(output))
+    (vidstabdetect over the same cut `tl`, joined picture; nothing is encoded)."""
+    graph = filter_graph(plan, inputs, tl, detect=transforms_path(output))
     return (
         *_graph_head(ffmpeg, _input_args(tl, inputs, plan, None), graph),
         "-f",
         "null",
         "-",
+    )
+
+
+def build_highlight_args(ffmpeg: str, info: MediaInfo) -> tuple[str, ...]:
+    """Return the argv of the one analysis pass that scores a clip for highlights: scene
+    scores of a small, sparse copy of the picture and momentary loudness, printed to the
+    log (highlights.parse_analysis reads them). Nothing is encoded."""
+    graph = (
+        f"[0:v:0]fps={ANALYSIS_FPS},scale={ANALYSIS_WIDTH}:-2,select='gte(scene\\,0)',"
+        "metadata@motion=print:key=lavfi.scene_score[motion]"
+    )
+    outputs: tuple[str, ...] = ("-map", "[motion]", "-f", "null", "-")
+    if info.has_audio:
+        graph += ";[0:a:0]ebur128=metadata=1,ametadata@loud=print:key=lavfi.r128.M[loud]"
+        outputs += ("-map", "[loud]", "-f", "null", "-")
+    return (
+        ffmpeg,
+        "-hide_banner",
+        "-nostdin",
+        "-nostats",
+        "-loglevel",
+        "info",
+        "-i",
+        str(info.path),
+        "-filter_complex",
+        graph,
+        *outputs,
     )
 
 

@@ -25,25 +25,49 @@ from dataclasses import dataclass, field, replace
 
 from daemon.engines.local.edits import EditsSpec
 from daemon.engines.local.plan import (
+    BYTES_PER_MB,
+    COOLER_KELVIN,
     DEFAULT_FADE,
+    DEFAULT_LOGO_SHARE,
     DEFAULT_TITLE_SECONDS,
     DEFAULT_TRANSITION,
     LUFS_PODCAST,
     LUFS_SOCIAL,
+    MAX_FPS,
+    MAX_LOOP_SECONDS,
+    MAX_LOOPS,
+    MIN_FPS,
     TRANSITION_KINDS,
+    WARMER_KELVIN,
     Aspect,
     EditPlan,
     Fill,
+    FpsMode,
+    Highlight,
+    Logo,
     Music,
     Position,
     SilenceCut,
+    SilenceWhere,
     Span,
+    SpeedRange,
     Title,
     TitleSize,
     Transition,
-    TransitionKind,
+    problems,
 )
-from daemon.engines.local.units import NUMBER, TIME, TIME_WITH_UNIT, fraction, number, seconds
+from daemon.engines.local.vocab import RESOLUTION_NAMES, SIZE_TARGET_MB, TRANSITION_NAMES
+from daemon.units import (
+    CLOCK,
+    NUMBER,
+    SIZE,
+    TIME,
+    TIME_WITH_UNIT,
+    fraction,
+    number,
+    seconds,
+    size_bytes,
+)
 
 # Factors for words without numbers. "speed up" alone is a gentle 1.5x (2x makes speech
 # hard to follow); "slow motion" is the usual half speed; a timelapse is 4x.
@@ -59,7 +83,6 @@ CONTRAST_UP = 1.15
 CONTRAST_DOWN = 0.87
 SATURATION_UP = 1.3
 SATURATION_DOWN = 0.7
-TITLE_FADE = 0.3
 
 # Words that carry no edit: politeness, "export", container/codec names we always use.
 FILLER = frozenset(
@@ -71,7 +94,8 @@ FILLER = frozenset(
     of on all thanks thank thx ty edit edited nice good great quality high best version do
     some bit little lets let's us be is should quick quickly simple ok okay hey hi both
     get give create produce turn up out over at by please. cheers standard normal regular
-    usual default add put apply use
+    usual default add put apply use post posting upload share convert converted encode send
+    colour colours color colors picture image
     """.split()  # noqa: SIM905 - a word list reads best as prose
 )
 _CONNECTORS = ("and ", "then ", "also ", "plus ", "but ", "please ", "& ")
@@ -80,9 +104,11 @@ _POLITE_TAIL = re.compile(r"(?:[\s,]+(?:please|pls|plz|thanks|thank\s+you|thx|ty
 _Q = r"\x02(?P<{name}>\d+)\x03"
 QUOTED = _Q.format(name="q")
 _AUDIO_EXT = r"(?:mp3|m4a|aac|wav|flac|ogg|opus|wma|aiff?)"
-PATH = rf"(?:\x02(?P<qpath>\d+)\x03|(?P<path>(?:~|\.{{1,2}})?/?[^\s,;\"'\x1f]+\.{_AUDIO_EXT}\b))"
+PATH = rf"(?:\x02(?P<qpath>\d+)\x03|(?P<path>(?:~|\.{{1,2}})?/?[^\s,;\"'\x00]+\.{_AUDIO_EXT}\b))"
 CUT = (
-    r"(?:cut|trim|remove|drop|delete|skip|chop|lose|get\s+rid\s+of|shave|take)"
+    # Common slips of the keyboard are read as the word they miss ("cutt", "trimm").
+    r"(?:cut|cutt|trim|trimm|remove|remvoe|rmeove|drop|delete|skip|chop|lose|get\s+rid\s+of|"
+    r"shave|take)"
     r"(?:\s+(?:off|out|away))?"
 )
 START = r"(?:start|beginning|begining|front|head|intro|opening)"
@@ -101,20 +127,33 @@ class _Draft:
 
     plan: EditPlan = field(default_factory=EditPlan)
     quotes: list[str] = field(default_factory=list)
-    duck: bool = False
-    loop: bool | None = None
+    # What was asked for but cannot be done, each as "words (reason)".
+    refused: list[str] = field(default_factory=list)
 
     def set(self, **changes: object) -> None:
-        self.plan = replace(self.plan, **changes)  # type: ignore[arg-type]
+        self._take(changes)
 
     def trim(self, **changes: object) -> None:
-        self.plan = replace(self.plan, trim=replace(self.plan.trim, **changes))  # type: ignore[arg-type]
+        self._take({"trim": replace(self.plan.trim, **changes)})  # type: ignore[arg-type]
 
     def color(self, **changes: object) -> None:
-        self.plan = replace(self.plan, color=replace(self.plan.color, **changes))  # type: ignore[arg-type]
+        self._take({"color": replace(self.plan.color, **changes)})  # type: ignore[arg-type]
+
+    def _take(self, changes: dict[str, object]) -> None:
+        """Accept a reading only if what it changes stays renderable ("0x speed", "keep 5s
+        to 2s" raise ValueError, so the words are reported as not understood, never
+        rendered). Only the changed fields are checked, so a long prompt stays linear."""
+        wrong = problems(replace(_EMPTY, **changes))  # type: ignore[arg-type]
+        if wrong:
+            raise ValueError("; ".join(wrong))
+        self.plan = replace(self.plan, **changes)  # type: ignore[arg-type]
 
     def quoted(self, index: str) -> str:
         return self.quotes[int(index)]
+
+    def restore(self, text: str) -> str:
+        """`text` with its quote placeholders put back as "…"."""
+        return re.sub(r"\x02(\d+)\x03", lambda m: f'"{self.quoted(m[1])}"', text)
 
 
 # A handler returns False to decline a match (e.g. a music volume with no music given):
@@ -143,8 +182,8 @@ _TITLE_HEAD = re.compile(
     r"(?P<size>big|large|huge|small|little|tiny|medium)?\s*"
     r"(?P<kind>title|caption|subtitle|text|heading|headline|label|words?)"
     r"(?:(?:\s+(?:saying|that\s+says|which\s+says|reading|of|with))?\s*:?\s*"
-    rf"{QUOTED}|\s*:\s*(?P<raw>[^,;.\n\x1f\x02]+?)"
-    r"(?=\s*(?:[,;.\n\x1f]|$)|\s+(?:for|at|on|in|from)\s))",
+    rf"{QUOTED}|\s*:\s*(?P<raw>[^,;.\n\x00\x02]+?)"
+    r"(?=\s*(?:[,;.\n\x00]|$)|\s+(?:for|at|on|in|from)\s))",
     re.I,
 )
 _TITLE_MODS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -198,6 +237,8 @@ _POSITIONS: dict[str, Position] = {
 def _parse_titles(work: str, draft: _Draft) -> str:
     """Find titles and the modifiers that follow each; return `work` with them blanked."""
     pos = 0
+    titles: list[Title] = []
+    taken: list[tuple[int, int]] = []
     while (m := _TITLE_HEAD.search(work, pos)) is not None:
         text = draft.quoted(m["q"]) if m["q"] else (m["raw"] or "").strip()
         caption = m["kind"].lower() not in ("title", "heading", "headline")
@@ -218,10 +259,11 @@ def _parse_titles(work: str, draft: _Draft) -> str:
                     end = mod.end()
                     progressed = True
         if text:
-            draft.set(titles=(*draft.plan.titles, title))
-            work = _blank(work, m.start(), end)
+            titles.append(title)
+            taken.append((m.start(), end))
         pos = end
-    return work
+    draft.set(titles=(*draft.plan.titles, *titles))
+    return _blank_all(work, taken)
 
 
 def _title_mod(title: Title, kind: str, m: re.Match[str], draft: _Draft) -> Title:  # noqa: PLR0911 - one return per modifier kind
@@ -258,6 +300,14 @@ def _music(m: re.Match[str], d: _Draft) -> None:
     d.set(music=music)
 
 
+def _music_option(m: re.Match[str], d: _Draft, **option: bool) -> None:
+    """Duck or (not) loop the music; without a music file, say why nothing was done."""
+    if d.plan.music is None:
+        d.refused.append(f"{d.restore(m.group(0)).strip()} ({NO_MUSIC_FILE})")
+    else:
+        d.set(music=replace(d.plan.music, **option))  # type: ignore[arg-type]
+
+
 def _music_volume(m: re.Match[str], d: _Draft) -> bool:
     if d.plan.music is None:
         return False
@@ -271,7 +321,7 @@ def _music_volume(m: re.Match[str], d: _Draft) -> bool:
 
 def _transition(m: re.Match[str], d: _Draft) -> None:
     word = re.sub(r"[\s-]+", " ", (m["kind"] or "fade").lower())
-    chosen = _TRANSITION_WORDS.get(word, "fade")
+    chosen = TRANSITION_NAMES.get(word, "fade")
     direction = (m.groupdict().get("dir") or "").lower()
     directed = f"{word}{direction}"
     if direction and directed in TRANSITION_KINDS:
@@ -279,27 +329,6 @@ def _transition(m: re.Match[str], d: _Draft) -> None:
     d.set(transition=Transition(kind=chosen, duration=_dur(m, DEFAULT_TRANSITION)))
 
 
-_TRANSITION_WORDS: dict[str, TransitionKind] = {
-    "fade": "fade",
-    "crossfade": "fade",
-    "cross fade": "fade",
-    "cross dissolve": "dissolve",
-    "crossdissolve": "dissolve",
-    "dissolve": "dissolve",
-    "fade through black": "fadeblack",
-    "fade to black": "fadeblack",
-    "dip to black": "fadeblack",
-    "fade through white": "fadewhite",
-    "fade to white": "fadewhite",
-    "wipe": "wipeleft",
-    "slide": "slideleft",
-    "zoom": "zoomin",
-    "circle": "circleopen",
-    "pixelate": "pixelize",
-    "pixelize": "pixelize",
-    "smooth": "smoothleft",
-    "radial": "radial",
-}
 _TRANSITION_KIND = (
     r"(?P<kind>cross[\s-]?fade|cross[\s-]?dissolve|dissolve|fade\s+(?:through|to)\s+black|"
     r"dip\s+to\s+black|fade\s+(?:through|to)\s+white|fade|wipe|slide|zoom|circle|pixelate|"
@@ -443,7 +472,9 @@ def _silence(m: re.Match[str], d: _Draft) -> None:
 
 
 def _rule(pattern: str, handler: Handler) -> _Rule:
-    return _Rule(re.compile(rf"(?<![\w]){pattern}(?![\w])", re.I), handler)
+    # The group matters: without it the word boundaries bind only to the first and last
+    # alternatives, and "piano sound" read as "no sound".
+    return _Rule(re.compile(rf"(?<![\w])(?:{pattern})(?![\w])", re.I), handler)
 
 
 _SILENCE_WORDS = (
@@ -452,10 +483,377 @@ _SILENCE_WORDS = (
     r"(?:nobody|no\s+one)\s+(?:talks|speaks))"
 )
 _SILENCE_DB = r"(?:\s+(?:below|under|quieter\s+than)\s+(?P<db>-?\d+(?:\.\d+)?)\s*db)?"
-_KEEP = r"(?:(?:only|just|keep|use)\s+(?:(?:only|just)\s+)?)"
+_KEEP = r"(?:(?:(?:only|just)\s+)?(?:keep|use)\s+(?:(?:only|just)\s+)?|(?:only|just)\s+)"
 _VOL_WORDS = r"(?:volume|audio|sound)"
 
-RULES: tuple[_Rule, ...] = (
+# --- refusals: things asked for that cannot be done here, each with its reason -----------
+
+NO_MUSIC_FILE = 'no music file was given: name one, e.g. "add music ~/Music/song.mp3 at 30%"'
+NO_SPEECH_MODEL = (
+    "captions from speech need a speech-to-text model, which the local engine does not "
+    'have; give the words in quotes instead, e.g. add a caption "Happy birthday"'
+)
+NOT_BUILT = "the local engine cannot do this yet; nothing was changed for it"
+NO_SIZE_TARGET = (
+    'say how small, e.g. "under 25 MB", or where it goes: "for WhatsApp" (16 MB), '
+    '"for Discord" (10 MB), "for email" (20 MB)'
+)
+RANGE_ONLY_SPEED = "only speed can be applied to part of the clip; this was not done"
+LOOP_HOW = 'say how many times or how long, e.g. "loop it 3 times" or "loop it to 30 seconds"'
+
+
+def _refuse(reason: str) -> Handler:
+    def handle(m: re.Match[str], d: _Draft) -> None:
+        d.refused.append(f"{d.restore(m.group(0)).strip()} ({reason})")
+
+    return handle
+
+
+def _highlight(m: re.Match[str], d: _Draft) -> None:
+    if m["boring"]:
+        d.set(highlight=Highlight(mode="boring"))
+        return
+    length = m["d1"] or m["d2"] or m["d3"]
+    d.set(highlight=Highlight(seconds=seconds(length)) if length else Highlight())
+
+
+def _date_caption(m: re.Match[str], d: _Draft) -> bool:
+    if m["time"]:
+        return False  # the time of day is not drawn; leave "date and time" to be reported
+    if not re.search(r"date", m[0], re.I):
+        return False
+    vertical = (m["v"] or m["v2"] or "bottom").lower().replace("lower", "bottom")
+    vertical = vertical.replace("upper", "top")
+    d.set(date_corner=f"{vertical}-{(m['h'] or 'right').lower()}")
+    return True
+
+
+def _refuse_music(m: re.Match[str], d: _Draft) -> bool:
+    if d.plan.music is not None:
+        return False
+    d.refused.append(f"{d.restore(m.group(0)).strip()} ({NO_MUSIC_FILE})")
+    return True
+
+
+_MUSIC_ADJ = (
+    r"(?:(?:lo-?fi|chill|upbeat|happy|epic|calm|relaxing|royalty[\s-]free|copyright[\s-]free|"
+    r"some|nice|cool|fun|trending|sad|emotional|cinematic|dramatic|jazz|jazzy|piano|acoustic|"
+    r"electronic|quiet|soft|low|loud|soothing|funky|background|bg|a|the)\s+){0,4}"
+)
+_SIZE_WORDS = r"(?:whatsapp|discord|e-?mail|gmail|telegram|messenger|imessage|slack|signal)"
+
+_IMAGE = r"(?:\x02(?P<q>\d+)\x03|(?P<p>(?:~|\.{1,2})?/?[^\s,;\"'\x00]+\.(?:png|jpe?g|webp)))"
+_CORNER = (
+    r"(?:\s+(?:in|at|on|to)\s+the\s+(?:(?P<v>top|bottom|lower|upper)(?:[\s-]+(?P<h>left|right))?|"
+    r"(?P<h2>left|right)|(?=corner))(?:[\s-]hand)?(?:[\s-]*corner)?)?"
+)
+_LOGO_SIZE = r"(?:,?\s+(?:(?:in\s+)?(?P<size>small|tiny|large|big)(?:\s+size)?))?"
+# Logo widths for size words, as shares of the frame's width.
+LOGO_SIZES = {"tiny": 0.08, "small": 0.1, "large": 0.25, "big": 0.25}
+
+
+def _logo(m: re.Match[str], d: _Draft) -> None:
+    gd = {k.removeprefix("b"): v for k, v in m.groupdict().items() if v is not None}
+    path = d.quoted(gd["q"]) if "q" in gd else gd["p"]
+    vertical = (gd.get("v") or "top").lower()
+    vertical = {"lower": "bottom", "upper": "top"}.get(vertical, vertical)
+    corner = f"{vertical}-{gd.get('h') or gd.get('h2') or 'right'}".lower()
+    share = LOGO_SIZES.get(gd.get("size", "").lower(), DEFAULT_LOGO_SHARE)
+    d.set(logo=Logo(path=path, corner=corner, share=share))  # type: ignore[arg-type]
+
+
+_REFUSAL_RULES: tuple[_Rule, ...] = (
+    _rule(
+        rf"(?:(?:add|with|use|put|play|include|plus)\s+)?(?:only\s+)?{_MUSIC_ADJ}"
+        r"(?:music|song|soundtrack|tune)s?(?:\s+(?:volume\s+)?(?:at|with|to)\s+\d+(?:\.\d+)?\s*"
+        r"(?:%|percent)(?:\s+volume)?)?(?:\s+in\s+the\s+background|\s+only|\s+underneath)?",
+        _refuse_music,
+    ),
+    _rule(
+        r"(?:(?:add|with|generate|create|make|burn\s+in|include|put)\s+)?(?:the\s+|some\s+)?"
+        r"(?:auto(?:matic)?(?:ally)?[\s-]?(?:generated\s+)?)?(?:closed\s+)?"
+        r"(?:captions?|subtitles?|subs|cc)(?:\s+(?:from|for|of|to)\s+(?:the\s+|what\s+)?"
+        r"(?:speech|audio|dialogue|voices?|talking|people\s+say|(?:i|we|they)\s+say|it))?|"
+        r"transcri(?:be|pt|ption)(?:\s+(?:it|the\s+(?:audio|speech)))?|speech[\s-]to[\s-]text",
+        _refuse(NO_SPEECH_MODEL),
+    ),
+    _rule(
+        rf"(?:(?:make|create|give\s+me|cut|trim|remove|drop|skip|delete|edit|take\s+out|"
+        rf"turn\s+(?:it|this)\s+into|pick|find|just\s+keep|keep|only\s+keep)\s+)?"
+        rf"(?:(?:it|this)\s+into\s+)?(?:out\s+)?(?:me\s+)?(?:the\s+|an?\s+|all\s+the\s+)?"
+        rf"(?:(?P<d1>{TIME_WITH_UNIT})[\s-]+(?:long\s+)?)?(?:short\s+)?"
+        r"(?:highlights?(?:\s+reel)?|teaser|trailer|recap|best[\s-]of|montage|"
+        r"(?:best|funniest|most\s+(?:interesting|exciting|important))\s+(?:parts?|bits?|"
+        r"moments?|scenes?|shots?)|(?P<boring>boring\s+(?:parts?|bits?|stuff|sections?|moments?)|"
+        r"parts?\s+where\s+nothing\s+happens)|best\s+(?P<d3>"
+        rf"{TIME_WITH_UNIT}))"
+        r"(?:\s+(?:from|of|with)\s+(?:the\s+)?(?:best|most\s+\w+)\s+(?:parts?|bits?|moments?))?"
+        rf"(?:,?\s+(?:of\s+|in\s+)?(?P<d2>{TIME_WITH_UNIT})(?:\s+long)?)?",
+        _highlight,
+    ),
+    _rule(
+        r"(?:(?:make\s+it\s+|keep\s+it\s+|get\s+it\s+)?(?:under|below|less\s+than|smaller\s+than|"
+        r"max(?:imum)?|at\s+most|no\s+(?:bigger|larger|more)\s+than|fit\s+(?:in|into|under)|within|"
+        rf"to)\s+)?(?P<n>\d+(?:\.\d+)?)\s*(?P<u>{SIZE})(?:\s+(?:file\s+size|or\s+less|max(?:imum)?))?"
+        rf"(?:\s+(?:for|on|via|to\s+send\s+(?:on|via|by|over))\s+{_SIZE_WORDS})?",
+        lambda m, d: d.set(max_bytes=size_bytes(f"{m['n']}{m['u']}")),
+    ),
+    _rule(
+        r"(?:(?:make\s+it\s+)?small\s+enough\s+|(?:compress(?:ed)?|shrink)(?:\s+(?:it|this|the\s+"
+        r"(?:file|video)))?\s+)?(?:for|to\s+send\s+(?:on|via|by|over)|on|via|over|by)\s+"
+        r"(?P<where>whatsapp|discord|e-?mail|gmail)",
+        lambda m, d: d.set(max_bytes=int(SIZE_TARGET_MB[m["where"].lower()] * BYTES_PER_MB)),
+    ),
+    _rule(
+        rf"(?:small\s+enough\s+)?(?:for|to\s+send\s+(?:on|via|by|over)|on|via|over|by)\s+"
+        rf"{_SIZE_WORDS}|(?:compress(?:ed)?|shrink)(?:\s+(?:it|the\s+(?:file|video)))?|"
+        r"smaller\s+file(?:\s+size)?|(?:reduce|lower)\s+(?:the\s+)?file\s+size",
+        _refuse(NO_SIZE_TARGET),
+    ),
+    _rule(
+        r"(?:(?:put|add|show|stamp|burn\s+in|include|overlay)\s+)?(?:the\s+|a\s+)?(?:capture\s+|"
+        r"recording\s+|shooting\s+|filming\s+|original\s+)?(?P<time>date\s+and\s+time|"
+        r"time\s*stamp)?(?:date|date\s*stamp)?(?:\s+(?:it\s+was\s+|when\s+it\s+was\s+)?"
+        r"(?:taken|filmed|shot|recorded))?(?:\s+(?:in|on|at)\s+the\s+(?:(?P<v>top|bottom|lower|upper)"
+        r"\s+)?(?:(?P<h>left|right)(?:[\s-]hand)?\s+)?(?:corner|(?P<v2>bottom|top)))?",
+        _date_caption,
+    ),
+    _rule(
+        r"(?:(?:add|put|overlay|place|stamp|insert|with|use)\s+)?(?:(?:my|our|the|a)\s+)?"
+        rf"(?:logo|watermark)\s+(?:from\s+|file\s+)?{_IMAGE}{_CORNER}{_LOGO_SIZE}|"
+        rf"(?:add|put|overlay|place|stamp|use)\s+{_IMAGE.replace('(?P<', '(?P<b')}\s+as\s+"
+        rf"(?:a\s+|the\s+|my\s+)?(?:logo|watermark){_CORNER.replace('(?P<', '(?P<b')}"
+        rf"{_LOGO_SIZE.replace('(?P<', '(?P<b')}",
+        _logo,
+    ),
+    _rule(r"remove\s+(?:the\s+)?(?:logo|watermark)", _refuse(NOT_BUILT)),
+    _rule(
+        r"(?:(?:add|put|overlay|place|stamp|insert|with)\s+)?(?:my\s+|our\s+|the\s+|a\s+)?"
+        rf"(?:logo|watermark){_CORNER}",
+        _refuse('name the image file, e.g. "add my logo ~/logo.png in the top right corner"'),
+    ),
+    _rule(r"boomerang(?:\s+effect)?|ping[\s-]?pong(?:\s+loop)?", _refuse(NOT_BUILT)),
+    _rule(
+        r"(?:reverse|change|swap|shuffle)\s+(?:the\s+)?order(?:\s+of\s+(?:the\s+)?clips)?",
+        _refuse(NOT_BUILT),
+    ),
+)
+_ZOOM_REFUSAL_RULES: tuple[_Rule, ...] = (
+    _rule(
+        r"zoom\s+in\s+on\s+(?:the\s+)?(?:faces?|people|subject|\w+)",
+        _refuse(NOT_BUILT),
+    ),
+    _rule(
+        r"(?:(?:add|with|do|use)\s+)?(?:an?\s+|the\s+)?(?:(?P<kb>ken\s+burns)(?:\s+effect)?|"
+        r"(?:slow(?:ly)?|gentle|gradual)\s+zoom(?:ing)?(?:[\s-]+(?P<d1>in|out))?|zoom(?:ing)?\s+"
+        r"(?P<d2>in|out)\s+(?:slowly|gently|gradually)|(?:slow\s+)?(?P<push>push[\s-]in))",
+        lambda m, d: d.set(zoom="out" if (m["d1"] or m["d2"] or "").lower() == "out" else "in"),
+    ),
+)
+
+# --- loop, reverse, frame rate, pitch, noise, relative volume, colour temperature ----------
+
+
+def _loop_count(m: re.Match[str], d: _Draft) -> bool:
+    word = re.sub(r"\s*times$", "", (m["n"] or m["n2"] or "").lower())
+    count = {"once": 1.0, "twice": 2.0, "thrice": 3.0}.get(word) or number(word)
+    if count != int(count) or not 1 <= count <= MAX_LOOPS:
+        return False
+    d.set(loop_count=int(count))
+    return True
+
+
+def _loop_seconds(m: re.Match[str], d: _Draft) -> bool:
+    value = seconds(m["t"])
+    if not 0 < value <= MAX_LOOP_SECONDS:
+        return False
+    d.set(loop_seconds=value)
+    return True
+
+
+def _fps(m: re.Match[str], d: _Draft) -> bool:
+    value = float(m["fps"])
+    if not MIN_FPS <= value <= MAX_FPS:
+        return False
+    mode = (m.groupdict().get("mode") or m.groupdict().get("smooth") or "").lower()
+    d.set(fps=value, fps_mode=_fps_mode_of(mode) if mode else d.plan.fps_mode)
+    return True
+
+
+def _fps_mode_of(words: str) -> FpsMode:
+    if "blend" in words:
+        return "blend"
+    return "interpolate"
+
+
+def _fps_mode(m: re.Match[str], d: _Draft) -> bool:
+    if d.plan.fps is None:
+        return False
+    d.set(fps_mode=_fps_mode_of(m.group(0).lower()))
+    return True
+
+
+def _relative_volume(m: re.Match[str], d: _Draft) -> None:
+    gd = m.groupdict()
+    down = any(
+        (gd.get(k) or "").lower() in ("down", "reduce", "lower", "decrease", "cut", "drop")
+        for k in ("dir", "dir2", "verb")
+    )
+    value = float(gd["n"] or gd["n2"] or gd["n3"])
+    if (gd["u"] or gd["u2"] or gd["u3"] or "").lower() == "db":
+        factor = 10 ** ((-value if down else value) / 20)
+    else:
+        factor = 1 - value / 100 if down else 1 + value / 100
+    if factor <= 0:
+        raise ValueError("a volume cannot go below silence")
+    d.set(volume=round(factor, 3))
+
+
+def _temperature(kelvin: int) -> Handler:
+    def handle(m: re.Match[str], d: _Draft) -> None:
+        how = (m.groupdict().get("how") or "").lower()
+        shift = (kelvin - d.plan.color.temperature) * (0.5 if how else 1.0)
+        d.color(temperature=round(d.plan.color.temperature + shift))
+
+    return handle
+
+
+def _silence_edges(m: re.Match[str], d: _Draft) -> None:
+    ends = {(m[k] or "").lower()[:3] for k in ("e1", "e2")} - {""}
+    where: SilenceWhere = "edges"
+    if m["both"] is None and len(ends) == 1:
+        where = "end" if ends == {"end"} else "start"
+    d.set(silence=SilenceCut(where=where))
+
+
+_VOL = r"(?:volume|audio|sound|it)"
+_HOW = r"(?P<how>slightly\s+|a\s+(?:bit|little|touch)\s+|a\s+little\s+bit\s+)?"
+
+_LOOP_RULES: tuple[_Rule, ...] = (
+    _rule(
+        rf"(?:loop|repeat)(?:\s+(?:it|this|the\s+(?:video|clip|edit)))?\s+(?P<n>{NUMBER}|once|"
+        r"twice|thrice)(?:\s*(?:times|x|×))?(?:\s+in\s+a\s+row)?|play\s+(?:it\s+|this\s+)?"
+        rf"(?P<n2>twice|thrice|{NUMBER}\s*times)(?:\s+in\s+a\s+row)?",
+        _loop_count,
+    ),
+    _rule(
+        r"(?:loop|repeat)(?:\s+(?:it|this|the\s+(?:video|clip|edit)))?\s+(?:to|until|for|up\s+to|"
+        rf"to\s+fill|so\s+(?:it|that\s+it)\s+(?:lasts|is|fills))\s+(?P<t>{TIME_WITH_UNIT})"
+        r"(?:\s+long)?",
+        _loop_seconds,
+    ),
+    _rule(
+        r"(?:make\s+(?:it\s+)?)?(?:an?\s+)?(?:seamless\s+|endless\s+|infinite\s+)?"
+        r"loop(?:ing|ed)?(?:\s+(?:it|this|the\s+(?:video|clip)|video))?(?!\s+(?:the\s+)?music)",
+        _refuse(LOOP_HOW),
+    ),
+)
+_PITCH_RULES: tuple[_Rule, ...] = (
+    # Every speed change keeps the pitch (atempo), so these ask for what is done anyway.
+    _rule(
+        r"(?:but\s+)?(?:keep|preserve|maintain|don'?t\s+change|do\s+not\s+change)\s+(?:the\s+)?"
+        r"(?:original\s+)?(?:audio\s+|voice\s+|sound\s+)?pitch(?:\s+(?:normal|the\s+same|natural|"
+        r"unchanged|as\s+(?:it\s+)?is))?|(?:without|no)\s+(?:changing\s+(?:the\s+)?pitch|"
+        r"pitch\s+(?:change|shift)|(?:the\s+)?chipmunk(?:\s+(?:voice|effect|sound))?)|"
+        r"(?:with\s+)?(?:normal|natural)\s+(?:pitch|voices?)",
+        lambda _m, _d: None,
+    ),
+)
+_SILENCE_EDGE_RULES: tuple[_Rule, ...] = (
+    _rule(
+        r"(?:remove|cut|trim|delete|drop|skip|get\s+rid\s+of|strip)\s+(?:out\s+)?(?:the\s+|any\s+)?"
+        rf"{_SILENCE_WORDS}\s+(?:at|from|in|on)\s+(?:(?P<both>both\s+ends|either\s+end|each\s+end)|"
+        rf"the\s+(?P<e1>{START}|{END})(?:\s+(?:and|&|or)\s+(?:the\s+)?(?P<e2>{START}|{END}))?)",
+        _silence_edges,
+    ),
+)
+_REVERSE_RULES: tuple[_Rule, ...] = (
+    _rule(
+        r"(?:play\s+(?:it\s+|this\s+)?)?(?:backwards?|in\s+reverse)|reversed?(?:\s+(?:it|this|"
+        r"the\s+(?:video|clip|footage)))?(?:\s+playback)?(?!\s+(?:the\s+)?order)|rewind\s+effect",
+        lambda _m, d: d.set(reverse=True),
+    ),
+)
+_FPS_RULES: tuple[_Rule, ...] = (
+    _rule(
+        r"(?P<smooth>smooth(?:er)?\s+)?(?:(?:convert|change|set)\s+(?:it\s+|the\s+frame\s*rate\s+)?"
+        r"to\s+|(?:make\s+(?:it\s+)?)|(?:at|in)\s+|frame\s*rate\s+(?:of\s+|to\s+)?)?"
+        r"(?P<fps>\d+(?:\.\d+)?)\s*(?:fps|frames?\s+(?:per|a)\s+second|frame\s*rate|hz)"
+        r"(?:\s+(?:with|using|by)\s+(?P<mode>(?:motion\s+|frame\s+)?interpolation|frame\s+blending|"
+        r"blending|optical\s+flow))?",
+        _fps,
+    ),
+    _rule(
+        r"(?:with\s+|use\s+|using\s+)?(?:motion\s+interpolation|frame\s+interpolation|"
+        r"optical\s+flow|interpolate(?:\s+(?:the\s+)?frames)?|frame\s+blending|blend\s+frames)",
+        _fps_mode,
+    ),
+)
+_DENOISE_RULES: tuple[_Rule, ...] = (
+    _rule(
+        r"(?:remove|reduce|cut|clean\s+up|get\s+rid\s+of|eliminate|fix|less|lower|kill|filter\s+out|"
+        r"take\s+out)\s+(?:the\s+|any\s+|all\s+|some\s+|that\s+)?(?:annoying\s+)?(?:background\s+|"
+        r"wind\s+|audio\s+|static\s+|fan\s+|room\s+|traffic\s+|electrical\s+)?(?:noise|hiss|hum|"
+        r"buzz(?:ing)?|static|rumble)(?:\s+(?:in|from)\s+the\s+(?:audio|sound|background))?|"
+        r"de-?noise\s+(?:the\s+)?(?:audio|sound)|(?:audio\s+)?noise\s+(?:reduction|removal|"
+        r"suppression)|clean\s+up\s+the\s+(?:audio|sound)",
+        lambda _m, d: d.set(denoise=True),
+    ),
+)
+_RELATIVE_VOLUME_RULES: tuple[_Rule, ...] = (
+    _rule(
+        rf"(?:turn|bring)\s+(?:the\s+)?{_VOL}\s+down\s+by\s+(?:a\s+)?half|turn\s+down\s+(?:the\s+)?"
+        rf"{_VOL}\s+by\s+(?:a\s+)?half|(?:halve|half)\s+the\s+{_VOL}|(?:reduce|lower|cut|decrease)"
+        rf"\s+(?:the\s+)?{_VOL}\s+(?:by\s+)?(?:a\s+)?half|{_VOL}\s+down\s+by\s+(?:a\s+)?half|"
+        r"half\s+as\s+loud",
+        lambda _m, d: d.set(volume=0.5),
+    ),
+    _rule(rf"double\s+the\s+{_VOL}|twice\s+as\s+loud", lambda _m, d: d.set(volume=2.0)),
+    _rule(
+        rf"(?:turn|bring)\s+(?:the\s+)?{_VOL}\s+(?P<dir>down|up)\s+(?:by\s+)?(?P<n>\d+(?:\.\d+)?)"
+        rf"\s*(?P<u>%|percent|db)|(?P<verb>reduce|lower|decrease|cut|drop|raise|increase|boost)"
+        rf"\s+(?:the\s+)?{_VOL}\s+by\s+(?P<n2>\d+(?:\.\d+)?)\s*(?P<u2>%|percent|db)|"
+        rf"{_VOL}\s+(?P<dir2>down|up)\s+(?:by\s+)?(?P<n3>\d+(?:\.\d+)?)\s*(?P<u3>%|percent|db)",
+        _relative_volume,
+    ),
+    _rule(
+        rf"{_HOW}(?P<w>quieter|softer|louder)",
+        lambda m, d: d.set(
+            volume=(
+                (1 + (LOUDER - 1) / 2) if m["w"].lower() == "louder" else (1 + (QUIETER - 1) / 2)
+            )
+            if m["how"]
+            else (LOUDER if m["w"].lower() == "louder" else QUIETER)
+        ),
+    ),
+)
+_TEMPERATURE_RULES: tuple[_Rule, ...] = (
+    _rule(
+        rf"{_HOW}(?:warmer(?:\s+(?:tones?|colou?rs|look))?|warm(?:\s+it)?\s+up|more\s+warmth|"
+        r"warm\s+(?:tones?|colou?rs|look|colou?r\s+grade))|(?:fix\s+the\s+|(?:it\s+)?(?:looks?|is|"
+        r"seems?)\s+|it'?s\s+)?(?:too|very|so|a\s+bit|a\s+little|kinda|kind\s+of)\s+"
+        r"(?:blue|bluish|cold|cool)|(?:fix|remove|correct)\s+(?:the\s+)?blue\s+(?:tint|cast)",
+        _temperature(WARMER_KELVIN),
+    ),
+    _rule(
+        rf"{_HOW}(?:cooler(?:\s+(?:tones?|colou?rs|look))?|colder|cool(?:\s+it)?\s+down|"
+        r"cool\s+(?:tones?|colou?rs|look|colou?r\s+grade))|(?:fix\s+the\s+|(?:it\s+)?(?:looks?|is|"
+        r"seems?)\s+|it'?s\s+)?(?:too|very|so|a\s+bit|a\s+little|kinda|kind\s+of)\s+"
+        r"(?:yellow|yellowish|orange|warm)|(?:fix|remove|correct)\s+(?:the\s+)?(?:yellow|orange)\s+"
+        r"(?:tint|cast)",
+        _temperature(COOLER_KELVIN),
+    ),
+    # "it looks washed out" is a complaint: more contrast and colour, not less.
+    _rule(
+        r"(?:(?:it\s+)?(?:looks?|is|seems?)\s+|it'?s\s+|too\s+|fix\s+(?:the\s+)?|very\s+|so\s+|"
+        r"a\s+bit\s+|kinda\s+)+washed[\s-]out(?:\s+colou?rs)?|washed[\s-]out(?!\s+(?:look|style|"
+        r"effect|filter|vibe))",
+        lambda _m, d: d.color(contrast=CONTRAST_UP, saturation=SATURATION_UP),
+    ),
+)
+
+
+_MUSIC_RULES: tuple[_Rule, ...] = (
     # music: "add music ~/Music/lofi.mp3 at 35%", "use 'My Song.mp3' as background music"
     _rule(
         r"(?:(?:add|with|use|put|play|include)\s+)?(?:some\s+|the\s+)?(?:background\s+|bg\s+)?"
@@ -478,16 +876,19 @@ RULES: tuple[_Rule, ...] = (
         r"when|while)\s+(?:the\s+|people\s+|someone\s+)?(?:speech|speaking|voices?|talking|talks?|"
         r"dialogue))?|(?:lower|duck|dip)\s+(?:the\s+)?music\s+(?:when|while|during)\s+"
         r"(?:people\s+|someone\s+|i\s+|we\s+|they\s+)?(?:talk|speak|speech|talking|speaking)s?)",
-        lambda _m, d: setattr(d, "duck", True),
+        lambda m, d: _music_option(m, d, duck=True),
     ),
     _rule(
         r"(?:don'?t|do\s+not|no)\s+loop(?:ing)?(?:\s+the\s+music)?",
-        lambda _m, d: setattr(d, "loop", False),
+        lambda m, d: _music_option(m, d, loop=False),
     ),
     _rule(
         r"loop(?:ed|ing)?\s+(?:the\s+)?music|music\s+loop(?:ed|ing)?",
-        lambda _m, d: setattr(d, "loop", True),
+        lambda m, d: _music_option(m, d, loop=True),
     ),
+)
+
+_SILENCE_RULES: tuple[_Rule, ...] = (
     # silence: "remove silence", "cut the dead air", "jump cuts"
     _rule(
         r"(?:remove|cut|trim|delete|drop|skip|get\s+rid\s+of|strip|eliminate)\s+"
@@ -498,6 +899,9 @@ RULES: tuple[_Rule, ...] = (
         rf"(?:jump[\s-]?cuts?|silence\s+removal|no\s+(?:dead\s+air|silences?|pauses?)){_SILENCE_DB}",
         _silence,
     ),
+)
+
+_TRANSITION_RULES: tuple[_Rule, ...] = (
     # transitions: "fade transitions", "crossfade between clips", "0.5 s dissolve"
     _rule(rf"{PRE_DUR}{_TRANSITION_KIND}\s+transitions?{_BETWEEN}{POST_DUR}", _transition),
     _rule(
@@ -518,6 +922,9 @@ RULES: tuple[_Rule, ...] = (
         rf"(?:some\s+|nice\s+|smooth\s+)?transitions?{_BETWEEN}{POST_DUR}",
         lambda m, d: d.set(transition=Transition(duration=_dur(m, DEFAULT_TRANSITION))),
     ),
+)
+
+_FADE_RULES: tuple[_Rule, ...] = (
     # fades: "fade in and out", "2 second fade-in", "fade to black at the end"
     _rule(
         rf"{PRE_DUR}fades?[\s-]?(?:it\s+)?in\s*(?:and|&|/|\+)\s*(?:fade[\s-]?)?out{POST_DUR}",
@@ -538,8 +945,13 @@ RULES: tuple[_Rule, ...] = (
         _fade("out"),
     ),
     _rule(rf"{PRE_DUR}fade\s+to\s+black(?:\s+at\s+the\s+{END})?{POST_DUR}", _fade("out")),
-    _rule(rf"{PRE_DUR}fades{POST_DUR}", _fade("both")),
+    _rule(
+        rf"{PRE_DUR}(?:soft|gentle|smooth|slow|nice|quick|short)?\s*fades{POST_DUR}", _fade("both")
+    ),
     _rule(rf"(?:add\s+)?an?\s+fade{POST_DUR}", _fade("both")),
+)
+
+_STABILISE_RULES: tuple[_Rule, ...] = (
     # stabilise
     _rule(
         r"(?:stabili[sz]e[ds]?|stabili[sz]ation|stabili[sz]ing|de-?shake|"
@@ -548,6 +960,9 @@ RULES: tuple[_Rule, ...] = (
         r"(?:make\s+(?:it\s+)?)?steady|steadier)",
         lambda _m, d: d.set(stabilize=True),
     ),
+)
+
+_FLIP_RULES: tuple[_Rule, ...] = (
     # flips before aspect words
     _rule(
         r"(?:flip|mirror)(?:\s+it|\s+the\s+(?:video|image|picture))?\s+(?:horizontally|"
@@ -575,6 +990,14 @@ RULES: tuple[_Rule, ...] = (
         r"(?:(?:turn|flip|rotate)\s+(?:it\s+)?)?upside[\s-]down|(?:fix|correct)\s+(?:the\s+)?"
         r"upside[\s-]down(?:\s+video)?",
         lambda _m, d: d.set(rotate=(d.plan.rotate + 180) % 360),
+    ),
+)
+
+_ASPECT_RULES: tuple[_Rule, ...] = (
+    _rule(
+        r"(?:keep\s+)?(?:the\s+|its\s+)?(?:original|source|own)\s+(?:aspect(?:\s+ratio)?|shape|"
+        r"frame|orientation)",
+        _aspect("source"),
     ),
     # aspect and platform
     _rule(
@@ -617,13 +1040,22 @@ RULES: tuple[_Rule, ...] = (
         r"zoom\s+(?:in\s+)?to\s+fill|no\s+(?:black\s+|blurred\s+)?bars|full[\s-]?screen",
         _fill("crop"),
     ),
+)
+
+_RESOLUTION_RULES: tuple[_Rule, ...] = (
     # resolution
     _rule(
         r"(?P<p>2160|1440|1080|720|540|480|360|240)\s*p", lambda m, d: d.set(resolution=int(m["p"]))
     ),
     _rule(r"4\s*k|uhd|ultra\s*hd", lambda _m, d: d.set(resolution=2160)),
     _rule(r"2\s*k|qhd|2\.5\s*k", lambda _m, d: d.set(resolution=1440)),
-    _rule(r"full\s*hd|fhd|hd", lambda _m, d: d.set(resolution=1080)),
+    _rule(
+        r"full\s*hd|fhd|hd",
+        lambda m, d: d.set(resolution=RESOLUTION_NAMES[re.sub(r"full\s*", "full ", m[0].lower())]),
+    ),
+)
+
+SPEED_RULES: tuple[_Rule, ...] = (
     # speed
     _rule(
         rf"slow(?:[\s-]?mo(?:tion)?|\s+it\s+down|\s+down)(?:\s+(?:at|to)?\s*(?P<f>{NUMBER})\s*[x×])?",
@@ -648,6 +1080,9 @@ RULES: tuple[_Rule, ...] = (
         r"(?:\s+speed)?|(?P<pct2>\d+)\s*%\s+speed",
         lambda m, d: d.set(speed=float(m["pct"] or m["pct2"]) / 100),
     ),
+)
+
+_TRIM_RULES: tuple[_Rule, ...] = (
     # trims
     _rule(
         rf"{CUT}\s+(?P<t>{TIME})\s+(?:from|off|at|of)\s+(?:both\s+ends|each\s+end|either\s+end|"
@@ -701,13 +1136,17 @@ RULES: tuple[_Rule, ...] = (
     _rule(rf"(?:start|begin)(?:\s+(?:it|the\s+video))?\s+(?:at|from)\s+(?P<t>{TIME})", _keep_from),
     _rule(rf"(?:end|stop|finish)(?:\s+(?:it|the\s+video))?\s+at\s+(?P<t>{TIME})", _keep_until),
     _rule(
-        rf"(?:max(?:imum)?|at\s+most|no\s+(?:longer|more)\s+than|under|shorter\s+than|"
+        rf"(?:(?:keep|make)\s+it\s+)?(?:max(?:imum)?|at\s+most|no\s+(?:longer|more)\s+than|under|"
+        rf"shorter\s+than|"
         rf"less\s+than|limit(?:ed)?\s+(?:it\s+)?to|cap(?:ped)?\s+(?:it\s+)?(?:at|to)|"
         rf"(?:make\s+it\s+|keep\s+it\s+)?(?:short|shorten(?:ed)?)\s+(?:to|under))\s+"
         rf"(?P<t>{TIME_WITH_UNIT})(?:\s+(?:long|max(?:imum)?|in\s+length))?|"
         rf"(?P<t2>{TIME_WITH_UNIT})\s+(?:max(?:imum)?|or\s+less|tops|long)",
         lambda m, d: d.set(max_duration=_t(m)),
     ),
+)
+
+_MUTE_RULES: tuple[_Rule, ...] = (
     # audio
     _rule(
         r"mute(?:d)?(?:\s+(?:it|the\s+(?:audio|sound|clip|video|original(?:\s+audio)?)))?|"
@@ -716,6 +1155,9 @@ RULES: tuple[_Rule, ...] = (
         r"(?:audio|sound)|(?:only\s+(?:the\s+)?music|music\s+only)",
         lambda _m, d: d.set(mute=True),
     ),
+)
+
+_LOUDNESS_RULES: tuple[_Rule, ...] = (
     _rule(
         r"(?:normali[sz]e|level|even\s+out|balance|fix)\s+(?:the\s+)?(?:audio|sound|volume|"
         r"loudness|levels?)(?:\s+levels?)?(?:\s+(?:to|at)\s+(?P<lufs>-?\d+(?:\.\d+)?)\s*lufs)?"
@@ -733,6 +1175,9 @@ RULES: tuple[_Rule, ...] = (
         r"(?:loudness|levels?)\s+for\s+(?P<target2>podcasts?|social(?:\s+media)?)",
         _loudness,
     ),
+)
+
+_VOLUME_RULES: tuple[_Rule, ...] = (
     _rule(
         rf"{_VOL_WORDS}\s+(?:to\s+|at\s+|by\s+)?(?P<v>\d+(?:\.\d+)?\s*(?:%|percent))|"
         rf"(?P<v2>\d+\s*%)\s+volume|{_VOL_WORDS}\s+(?P<db>[+-]\d+(?:\.\d+)?)\s*db",
@@ -748,6 +1193,9 @@ RULES: tuple[_Rule, ...] = (
         rf"turn\s+(?:it\s+|the\s+{_VOL_WORDS}\s+)?down",
         _volume(QUIETER),
     ),
+)
+
+_COLOUR_RULES: tuple[_Rule, ...] = (
     # colour
     _rule(
         r"black\s*(?:and|&|n|'n'?)\s*white|b\s*&\s*w|b/w|gr[ae]y\s*scale|monochrome|"
@@ -787,14 +1235,53 @@ RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         r"(?:less|reduce|decrease|lower)\s+(?:the\s+)?(?:saturation|colou?rs?)|desaturated?|"
-        r"muted\s+colou?rs|less\s+saturated|washed[\s-]out",
+        r"muted\s+colou?rs|less\s+saturated|washed[\s-]out\s+(?:look|style|effect|filter|vibe)",
         _step("saturation", -1),
     ),
 )
 
+_BARE_VERB_RULES: tuple[_Rule, ...] = (
+    # "trim, add transitions": a cut with nothing said about what to cut.
+    _rule(
+        r"(?:trim|cut|shorten)(?:\s+(?:it|this|the\s+(?:video|clip)))?(?=\s*(?:[,;.!\x00]|$))",
+        _refuse('say what to cut, e.g. "cut the first 2 seconds" or "remove silence"'),
+    ),
+)
+
+# The order is the grammar's precedence: a phrase that qualifies another operation is
+# taken by that operation before a looser rule can read it alone ("loudness for YouTube"
+# is a loudness target, not a 16:9 frame; "loop it 3 times" is a loop, not 3x speed).
+RULES: tuple[_Rule, ...] = (
+    *_MUSIC_RULES,
+    *_REFUSAL_RULES,
+    *_LOOP_RULES,
+    *_PITCH_RULES,
+    *_SILENCE_EDGE_RULES,
+    *_SILENCE_RULES,
+    *_TRANSITION_RULES,
+    *_FADE_RULES,
+    *_ZOOM_REFUSAL_RULES,
+    *_STABILISE_RULES,
+    *_REVERSE_RULES,
+    *_FPS_RULES,
+    *_FLIP_RULES,
+    *_LOUDNESS_RULES,
+    *_DENOISE_RULES,
+    *_ASPECT_RULES,
+    *_RESOLUTION_RULES,
+    *SPEED_RULES,
+    *_TRIM_RULES,
+    *_MUTE_RULES,
+    *_RELATIVE_VOLUME_RULES,
+    *_VOLUME_RULES,
+    *_TEMPERATURE_RULES,
+    *_COLOUR_RULES,
+    *_BARE_VERB_RULES,
+)
+
 _QUOTE_RE = re.compile(r"\"([^\"]*)\"|“([^”]*)”|‘([^’]*)’|(?<![\w])'([^']*)'(?![\w])")
 _CLAUSE_SPLIT = re.compile(
-    r"\x1f+|[,;!?\n]+|\.(?=\s|$)|\s+(?:and|then|also|plus|but|&)\s+|^\s*(?:and|then)\s+", re.I
+    r"\x00+|[,;!?\n]+|\.(?=\s|$)|\s+(?:and|then|also|plus|but|&)\s+|^\s*(?:and|then)\s+", re.I
 )
 _WORD_RE = re.compile(r"[\w'’.%/~:+-]+|[^\s\w]")
 
@@ -813,41 +1300,195 @@ def parse_prompt(prompt: str) -> EditPlan:
     """Given a prompt, return the EditPlan it describes, with the not-understood clauses
     in `ignored`."""
     draft = _Draft()
-    work = _protect_quotes(prompt, draft)
+    work = _protect_quotes(_TYPO_RE.sub(_fix_typo, _SPACES.sub(" ", prompt)), draft)
     work = _parse_titles(work, draft)
+    work = _DESCRIPTION.sub(lambda m: "\x00" * len(m[0]), work, count=1)
+    work = _bind_ranges(work, draft)
+    work = _bind_platforms(work)
     for rule in RULES:
         work = _apply(rule, work, draft)
-    leftovers = list(_leftovers(work, draft))
-    if draft.duck or draft.loop is not None:
-        if draft.plan.music is None:
-            leftovers.append("duck/loop the music (no music file was given)")
-        else:
-            music = replace(draft.plan.music, duck=draft.duck or draft.plan.music.duck)
-            if draft.loop is not None:
-                music = replace(music, loop=draft.loop)
-            draft.set(music=music)
+    leftovers = [*draft.refused, *_leftovers(work, draft)]
     return replace(draft.plan, ignored=tuple(dict.fromkeys(leftovers)))
 
 
+# Any run of blanks (Unicode ones too) or control characters becomes one space: no pattern
+# can then backtrack over a long blank run, and the parser's own markers (\x00 for text a
+# rule took, \x02…\x03 around quotes) cannot come from the user.
+_SPACES = re.compile(r"(?:[^\S\n]|[\x00-\x08\x0e-\x1f\x7f])+")
+# A part of the clip: "the first 5 seconds", "the last 3 s", "from 0:10 to 0:20", "0:10-0:20",
+# or "the rest" (after a range that starts at 0).
+_RANGE_Q = re.compile(
+    rf"(?<![\w])(?:(?:for|during|in|over|on)\s+)?(?:the\s+)?(?P<which>first|last|final)\s+"
+    rf"(?P<t>{TIME})(?![\w])|(?<![\w])(?:from|between)\s+(?P<a>{TIME}){RANGE_SEP}(?P<b>{TIME})"
+    rf"(?![\w])|(?<![\w])(?P<ca>{CLOCK})\s*(?:-|–|—|to)\s*(?P<cb>{CLOCK})(?![\w])|"
+    r"(?<![\w])(?:the\s+)?(?P<rest>rest|remainder|everything\s+else)(?![\w])",
+    re.I,
+)
+# Clauses whose range belongs to a cut, a fade or a title: the global rules read those.
+_RANGE_OWNERS = re.compile(
+    rf"(?<![\w])(?:{CUT}|keep|only|just|use|start|begin|end|stop|finish|fade[sd]?|title|caption|"
+    r"text|max(?:imum)?|under|limit)(?![\w])",
+    re.I,
+)
+# Operations that cannot be limited to part of the clip (only speed can).
+_UNRANGED_OPS = re.compile(
+    r"(?<![\w])(?:mute[sd]?|silence|volume|louder|quieter|softer|music|song|sound|audio|"
+    r"black\s+and\s+white|b&w|gr[ae]yscale|brighter|darker|contrast|saturat\w*|colou?rs?|"
+    r"warmer|cooler|reverse[sd]?|backwards?|loop\w*|zoom\w*|blur\w*|vertical|horizontal|"
+    r"square|rotate|flip|mirror|stabili[sz]e|noise|denoise|bright\w*|dark\w*|fps)(?![\w])",
+    re.I,
+)
+_CLAUSE_BOUNDS = re.compile(
+    rf"\x00+|[,;!?\n]+|\.(?=\s|$)|\s+(?:and|then|but|also|plus|&)\s+(?!white\b|{TIME}(?![\w]))",
+    re.I,
+)
+
+
+# "family video: …", "christmas morning: …" at the start names the video; it asks for
+# nothing. (Titles, "title: Summer Trip", are read before this.)
+_DESCRIPTION = re.compile(r"^\s*(?:[\w'’-]+\s+){0,3}[\w'’-]+\s*:(?!\d)", re.I)
+# Slips of the keyboard common enough to read as the word meant; whole words only.
+TYPOS = {
+    "adn": "and",
+    "nad": "and",
+    "teh": "the",
+    "wiht": "with",
+    "viedo": "video",
+    "vidoe": "video",
+    "stabalize": "stabilize",
+    "stabalise": "stabilise",
+    "stablize": "stabilize",
+    "stablise": "stabilise",
+    "transistions": "transitions",
+    "transitons": "transitions",
+    "secconds": "seconds",
+    "secods": "seconds",
+    "verticle": "vertical",
+    "vertial": "vertical",
+    "brigher": "brighter",
+}
+_TYPO_RE = re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, TYPOS)) + r")(?![\w])", re.I)
+
+
+def _fix_typo(m: re.Match[str]) -> str:
+    return TYPOS[m[0].lower()]
+
+
+# A platform named alone ("for YouTube"), not a frame word ("YouTube Shorts", "vertical").
+_PLATFORM = re.compile(
+    r"(?<![\w])(?:for|on|to|in)\s+(?:my\s+|an?\s+|the\s+|our\s+)?(?:(?:youtube|yt|vimeo|"
+    r"tik\s?tok|instagram|insta|ig|facebook|fb)(?:\s+(?:shorts|reels?|stor(?:y|ies)))?|"
+    r"shorts|reels?|stor(?:y|ies))(?!\s*(?:portrait|post|feed|square))(?![\w])",
+    re.I,
+)
+
+
+def _bind_platforms(work: str) -> str:
+    """Blank a platform word that qualifies another operation in its clause ("export in
+    HD for YouTube", "normalize the loudness for YouTube"): it then sets no frame. A clause
+    with nothing else ("for YouTube", "make this a TikTok", "vertical for TikTok") keeps it."""
+    taken: list[tuple[int, int]] = []
+    for start, end in _clauses(work):
+        clause = work[start:end]
+        found = _PLATFORM.search(clause)
+        if found is None:
+            continue
+        rest = clause[: found.start()] + " " + clause[found.end() :]
+        scratch = _Draft()
+        for rule in RULES:
+            rest = _apply(rule, rest, scratch)
+        # Another operation read words of this clause (even one that changes nothing, such
+        # as "HD" = the default 1080p) and none of them was about the frame.
+        if "\x00" in rest and scratch.plan.aspect == _EMPTY.aspect:
+            taken.append((start + found.start(), start + found.end()))
+    return _blank_all(work, taken)
+
+
+_EMPTY = EditPlan()
+
+
+def _clauses(work: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    for m in _CLAUSE_BOUNDS.finditer(work):
+        spans.append((pos, m.start()))
+        pos = m.end()
+    spans.append((pos, len(work)))
+    return [(a, b) for a, b in spans if work[a:b].strip()]
+
+
+def _bind_ranges(work: str, draft: _Draft) -> str:
+    """Give a clause's range ("the first 5 seconds") to the clause's operation.
+
+    Speed can apply to a range (a SpeedRange). A range next to a cut, fade or title is
+    left to those rules. Any other operation limited to a range is refused whole, so it is
+    never done to the entire clip by mistake."""
+    taken: list[tuple[int, int]] = []
+    for start, end in _clauses(work):
+        clause = work[start:end]
+        found = _RANGE_Q.search(clause)
+        if found is None or _RANGE_OWNERS.search(clause):
+            continue
+        scratch = _Draft(quotes=draft.quotes)
+        for rule in SPEED_RULES:
+            _apply(rule, clause, scratch)
+        span = _range_span(found, draft)
+        if scratch.plan.speed != 1.0 and span is not None:
+            ranged = SpeedRange(span, scratch.plan.speed)
+            try:
+                draft.set(speed_ranges=(*draft.plan.speed_ranges, ranged))
+            except ValueError as exc:
+                draft.refused.append(f"{draft.restore(clause).strip()} ({exc})")
+            taken.append((start, end))
+        elif scratch.plan.speed != 1.0 or _UNRANGED_OPS.search(clause):
+            draft.refused.append(f"{draft.restore(clause).strip()} ({RANGE_ONLY_SPEED})")
+            taken.append((start, end))
+    return _blank_all(work, taken)
+
+
+def _range_span(m: re.Match[str], draft: _Draft) -> Span | None:
+    """The Span a range phrase names, or None when it cannot be placed."""
+    try:
+        if m["which"]:
+            length = seconds(m["t"])
+            return Span(0.0, length) if m["which"].lower() == "first" else Span(-length, None)
+        if m["a"] or m["ca"]:
+            a, b = seconds(m["a"] or m["ca"]), seconds(m["b"] or m["cb"])
+            return Span(a, b) if b > a else None
+    except ValueError:
+        return None
+    previous = draft.plan.speed_ranges[-1].span if draft.plan.speed_ranges else None
+    if previous is not None and previous.start == 0 and previous.end is not None:
+        return Span(previous.end, None)
+    return None
+
+
 def _apply(rule: _Rule, work: str, draft: _Draft) -> str:
-    pos = 0
-    while (m := rule.pattern.search(work, pos)) is not None:
-        pos = max(m.end(), pos + 1)
+    taken: list[tuple[int, int]] = []
+    for m in rule.pattern.finditer(work):
         if m.end() == m.start():
             continue
         try:
-            taken = rule.handler(m, draft) is not False
-        except ValueError:
-            # Words that look like a setting but hold an impossible value: leave them to
-            # be reported as not understood rather than guess.
-            taken = False
-        if taken:
-            work = _blank(work, m.start(), m.end())
-    return work
+            took = rule.handler(m, draft) is not False
+        except (ValueError, ArithmeticError):
+            # Words that look like a setting but hold an impossible value ("0x", "1e400
+            # dB"): leave them to be reported as not understood rather than guess.
+            took = False
+        if took:
+            taken.append((m.start(), m.end()))
+    return _blank_all(work, taken)
 
 
-def _blank(work: str, start: int, end: int) -> str:
-    return work[:start] + "\x1f" * (end - start) + work[end:]
+def _blank_all(work: str, spans: list[tuple[int, int]]) -> str:
+    """`work` with each (start, end) span blanked, in one pass (the parser stays linear)."""
+    if not spans:
+        return work
+    parts: list[str] = []
+    pos = 0
+    for start, end in spans:
+        parts += [work[pos:start], "\x00" * (end - start)]
+        pos = end
+    parts.append(work[pos:])
+    return "".join(parts)
 
 
 def _protect_quotes(prompt: str, draft: _Draft) -> str:

@@ -5,6 +5,7 @@ Shared by the prompt parser and the `edits:` YAML so both read "90 seconds" the 
 
 from __future__ import annotations
 
+import math
 import re
 
 # Small number words people type instead of digits ("cut the first two seconds").
@@ -92,8 +93,8 @@ def seconds(text: str | float, *, default_unit: str = "s") -> float:
         else:
             unit = (match["unit"] or default_unit).lower()
             value = number(match["num"]) * _UNIT_SECONDS[unit]
-    if value < 0:
-        raise ValueError(f"a time cannot be negative [got {text!r}]")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"a time must be a finite, non-negative number [got {text!r}]")
     return value
 
 
@@ -132,6 +133,40 @@ def decibels(text: str | float) -> float:
     if match is None:
         raise ValueError(f"expected decibels such as -35dB [got {text!r}]")
     return float(match["num"])
+
+
+_SIZE_UNITS = {
+    "mb": 1_000_000,
+    "megabyte": 1_000_000,
+    "megabytes": 1_000_000,
+    "gb": 1_000_000_000,
+    "gigabyte": 1_000_000_000,
+    "gigabytes": 1_000_000_000,
+    "mib": 1_048_576,
+    "gib": 1_073_741_824,
+    "b": 1,
+    "byte": 1,
+    "bytes": 1,
+}
+SIZE = r"(?:mb|megabytes?|gb|gigabytes?|mib|gib|bytes?)"
+_SIZE_FULL = re.compile(rf"^\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>{SIZE})?\s*$", re.I)
+
+
+def size_bytes(text: str | float) -> int:
+    """Given "25MB", "1.5 GB", "100 MiB", "25000000 bytes" or 25 (MB), return bytes. Raise
+    ValueError otherwise."""
+    if isinstance(text, bool):
+        raise ValueError(f"expected a size such as 25MB [got {text!r}]")
+    if isinstance(text, int | float):
+        value = float(text) * _SIZE_UNITS["mb"]
+    else:
+        match = _SIZE_FULL.match(text)
+        if match is None:
+            raise ValueError(f"expected a size such as 25MB or 1.5GB [got {text!r}]")
+        value = float(match["num"]) * _SIZE_UNITS[(match["unit"] or "mb").lower()]
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"a size must be a positive number [got {text!r}]")
+    return int(value)
 
 
 def fmt_seconds(value: float) -> str:
