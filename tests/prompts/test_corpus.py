@@ -33,11 +33,13 @@ def test_the_corpus_is_big_enough_and_has_no_duplicates() -> None:
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e["prompt"] for e in ENTRIES])
 def test_prompt_gives_its_plan(entry: dict[str, Any]) -> None:
-    assert set(entry) <= {"prompt", "edits", "not_understood"}
+    assert set(entry) <= {"prompt", "edits", "not_understood", "refused"}
     expected = EditsSpec.model_validate(entry.get("edits") or {}).apply(EditPlan())
     got = parse_prompt(entry["prompt"])
     assert replace(got, ignored=()) == expected
     assert [phrase(r) for r in got.ignored] == entry.get("not_understood", [])
+    # A refusal says why: nothing was done for those words, and the report gives the reason.
+    assert [phrase(r) for r in got.ignored if phrase(r) != r] == entry.get("refused", [])
 
 
 def test_every_refusal_says_why() -> None:

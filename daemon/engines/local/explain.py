@@ -199,7 +199,9 @@ def describe(plan: EditPlan) -> list[str]:  # noqa: PLR0912, PLR0915 - one line 
         out.append(f"speed {plan.speed:g}x (pitch kept)")
     out += _describe_time(plan)
     if plan.max_duration is not None:
-        out.append(f"at most {fmt_seconds(plan.max_duration)} long")
+        limit = fmt_seconds(plan.max_duration)
+        # Said plainly: the length is kept by cutting the end, not by picking a part.
+        out.append(f"at most {limit} long (anything after {limit} is cut off)")
     frame = "the clip's own shape" if plan.aspect == "source" else plan.aspect
     fill = "" if plan.aspect == "source" else f", {plan.fill} to fill"
     out.append(f"frame: {frame} at {plan.resolution}p{fill}")

@@ -4,10 +4,17 @@ How it reads a prompt:
 
 1. Quoted text ("Urban Dreams", 'a.mp3', “…”) is set aside so its words are never read as
    instructions; patterns refer to it as a placeholder.
-2. Each rule below is a regular expression with a handler. Rules run in order over the
+2. Clause passes, each reading a clause alone with every rule (a scratch draft) to see
+   what its words mean: a negated request is blanked ("no transitions" asks for nothing);
+   a range goes to its clause's operation (speed gets a SpeedRange, anything else is
+   refused whole); a clause whose operation is limited by words no rule reads ("the middle
+   part", "except …", "by about 3", "the second clip") is refused whole with the reason;
+   a platform word that qualifies another operation is dropped.
+3. Each rule below is a regular expression with a handler. Rules run in order over the
    whole prompt (so "trim 2 seconds from the start and 3 from the end" is read across the
    "and"); the text a rule matched is blanked out, so later, looser rules cannot reuse it.
-3. What is left is split into clauses. A clause made only of filler ("please", "export",
+   A rule whose words (read from its pattern) are absent from the prompt is skipped.
+4. What is left is split into clauses. A clause made only of filler ("please", "export",
    "1080p MP4", "for free", "this video") is dropped; any other clause goes to
    EditPlan.ignored verbatim, so the user sees exactly which words were not understood.
 
@@ -22,6 +29,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from re import _constants as _sre  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
+from typing import Any
 
 from daemon.engines.local.edits import EditsSpec
 from daemon.engines.local.plan import (
@@ -54,6 +64,7 @@ from daemon.engines.local.plan import (
     Title,
     TitleSize,
     Transition,
+    Trim,
     problems,
 )
 from daemon.engines.local.vocab import RESOLUTION_NAMES, SIZE_TARGET_MB, TRANSITION_NAMES
@@ -78,6 +89,8 @@ LOUDER = 1.5
 QUIETER = 0.6
 MUSIC_QUIET = 0.15
 MUSIC_LOUD = 0.6
+# "a slow fade" is longer than the default, "a quick fade" shorter.
+FADE_BY_WORD = {"slow": 2.0, "long": 2.0, "gentle": 2.0, "quick": 0.5, "short": 0.5, "fast": 0.5}
 BRIGHTNESS_STEP = 0.06
 CONTRAST_UP = 1.15
 CONTRAST_DOWN = 0.87
@@ -92,14 +105,39 @@ FILLER = frozenset(
     film file files export exported exporting render rendered save saved output as in into
     mp4 .mp4 h264 h.264 x264 avc aac format for free and then also with just me my our so
     of on all thanks thank thx ty edit edited nice good great quality high best version do
-    some bit little lets let's us be is should quick quickly simple ok okay hey hi both
+    some lets let's us be is should quick quickly simple ok okay hey hi both
     get give create produce turn up out over at by please. cheers standard normal regular
     usual default add put apply use post posting upload share convert converted encode send
     colour colours color colors picture image
+    shaky wobbly whole entire raw phone thing stuff vid vids recording recordings everything
+    mind adding possible help basically obviously really am we we'd gonna may might
+    go play ready optimise optimize optimised optimized work friendly fit needs must has
+    have got resolution u ur n + love if possibly firstly finally lastly making look
     """.split()  # noqa: SIM905 - a word list reads best as prose
 )
-_CONNECTORS = ("and ", "then ", "also ", "plus ", "but ", "please ", "& ")
-_POLITE_TAIL = re.compile(r"(?:[\s,]+(?:please|pls|plz|thanks|thank\s+you|thx|ty))+[\s.!]*$", re.I)
+_CONNECTORS = (
+    "and ",
+    "then ",
+    "also ",
+    "plus ",
+    "but ",
+    "please ",
+    "& ",
+    "first ",
+    "firstly ",
+    "finally ",
+    "lastly ",
+    "next ",
+    "after that ",
+    "afterwards ",
+    "so ",
+)
+_CONNECTOR_WORDS = frozenset(c.strip() for c in _CONNECTORS)
+_POLITE_TAIL = re.compile(
+    r"(?:(?:^|[\s,]+)(?:please|pls|plz|thanks|thank\s+you|thx|ty|cheers)(?:\s+(?:so|very)\s+much|"
+    r"\s+a\s+lot|\s+in\s+advance)?)+[\s.!]*$",
+    re.I,
+)
 
 _Q = r"\x02(?P<{name}>\d+)\x03"
 QUOTED = _Q.format(name="q")
@@ -117,7 +155,10 @@ THE = r"(?:the\s+)?"
 RANGE_SEP = r"\s*(?:to|until|till|through|thru|-|–|—|and)\s*"
 CLIP_WORDS = r"(?:of\s+(?:the\s+|each\s+|every\s+)?(?:video|clip|footage|recording))?"
 PRE_DUR = rf"(?:(?:an?\s+)?(?P<d1>{TIME_WITH_UNIT})\s+(?:long\s+)?)?"
-MUSIC_VOL = r"(?:\s*,?\s+(?:at|with|volume)\s+(?P<v>\d+(?:\.\d+)?\s*(?:%|percent))(?:\s+volume)?)?"
+MUSIC_VOL = (
+    r"(?:\s+(?:underneath|in\s+the\s+background))?(?:\s*,?\s+(?:at|with|volume)\s+(?:(?P<v>\d+(?:\.\d+)?"
+    r"\s*(?:%|percent))|(?:a\s+)?(?P<lv>low|quiet|soft|high|loud))(?:\s+volume)?)?"
+)
 POST_DUR = rf"(?:\s+(?:of|over|for|lasting)?\s*(?P<d2>{TIME_WITH_UNIT}))?"
 
 
@@ -129,6 +170,8 @@ class _Draft:
     quotes: list[str] = field(default_factory=list)
     # What was asked for but cannot be done, each as "words (reason)".
     refused: list[str] = field(default_factory=list)
+    # Skip the rules whose words are absent (off only to prove it changes no plan).
+    prefilter: bool = True
 
     def set(self, **changes: object) -> None:
         self._take(changes)
@@ -139,10 +182,21 @@ class _Draft:
     def color(self, **changes: object) -> None:
         self._take({"color": replace(self.plan.color, **changes)})  # type: ignore[arg-type]
 
+    def append(self, name: str, item: object) -> None:
+        """Add one item to a tuple field, checking only the new item (a prompt with
+        thousands of ranges stays linear)."""
+        problems_of = problems(replace(_EMPTY, **{name: (item,)}))  # type: ignore[arg-type]
+        if problems_of:
+            raise ValueError("; ".join(problems_of))
+        self.plan = replace(self.plan, **{name: (*getattr(self.plan, name), item)})  # type: ignore[arg-type]
+
     def _take(self, changes: dict[str, object]) -> None:
         """Accept a reading only if what it changes stays renderable ("0x speed", "keep 5s
         to 2s" raise ValueError, so the words are reported as not understood, never
-        rendered). Only the changed fields are checked, so a long prompt stays linear."""
+        rendered). Only the changed fields are checked, so a long prompt stays linear; a
+        setting the plan already has (valid, since it was checked) costs nothing."""
+        if all(getattr(self.plan, name) == value for name, value in changes.items()):
+            return
         wrong = problems(replace(_EMPTY, **changes))  # type: ignore[arg-type]
         if wrong:
             raise ValueError("; ".join(wrong))
@@ -165,21 +219,38 @@ Handler = Callable[[re.Match[str], _Draft], bool | None]
 class _Rule:
     pattern: re.Pattern[str]
     handler: Handler
+    # Words one of which every match contains (lower case), or None when the pattern has
+    # no such words; a text without any of them is not scanned at all (see _needs).
+    needs: frozenset[str] | None = None
+
+
+# Readings of the shared time grammar that are English words here: "as" (a s), "am", "ah",
+# and a bare "half" ("the first half", "half as long") are not times.
+_NOT_A_TIME = re.compile(r"(?:half\s+)?an?\s*[smh]|half", re.I)
+
+
+def _secs(text: str) -> float:
+    """units.seconds, refusing the words above (ValueError: the reading is not taken)."""
+    if _NOT_A_TIME.fullmatch(text.strip()):
+        raise ValueError(f"not a time: {text!r}")
+    return seconds(text)
 
 
 def _dur(m: re.Match[str], default: float) -> float:
-    for key in ("d1", "d2"):
+    for key in ("d1", "d2", "d3", "d4"):
         value = m.groupdict().get(key)
         if value:
-            return seconds(value)
+            return _secs(value)
     return default
 
 
 # --- titles --------------------------------------------------------------------------------
 
+_TITLE_COLOURS = r"white|black|red|yellow|green|blue|orange|pink|purple|gr[ae]y"
 _TITLE_HEAD = re.compile(
     r"(?<![\w])(?:(?:add|put|show|with|overlay|write|display|include)\s+)?(?:an?\s+|the\s+|some\s+)?"
     r"(?P<size>big|large|huge|small|little|tiny|medium)?\s*"
+    rf"(?:(?P<tcolor>{_TITLE_COLOURS})\s+)?"
     r"(?P<kind>title|caption|subtitle|text|heading|headline|label|words?)"
     r"(?:(?:\s+(?:saying|that\s+says|which\s+says|reading|of|with))?\s*:?\s*"
     rf"{QUOTED}|\s*:\s*(?P<raw>[^,;.\n\x00\x02]+?)"
@@ -192,7 +263,7 @@ _TITLE_MODS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (rf"(?:for|during|over|in)\s+(?:the\s+)?first\s+(?P<a>{TIME})", "first"),
         (rf"(?:for|during|over|in)\s+(?:the\s+)?last\s+(?P<a>{TIME})", "last"),
         (rf"(?:from|between)\s+(?P<a>{TIME}){RANGE_SEP}(?P<b>{TIME})", "range"),
-        (rf"for\s+(?P<a>{TIME_WITH_UNIT})", "first"),
+        (rf"for\s+(?P<a>{TIME_WITH_UNIT})", "length"),
         (
             r"(?:throughout|the\s+whole\s+(?:time|video|clip)|all\s+the\s+time|the\s+entire\s+time)",
             "all",
@@ -213,7 +284,7 @@ _TITLE_MODS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             rf"{_Q.format(name='font2')}\s+font|font\s+(?P<fontpath>\S+\.(?:ttf|otf|ttc)))",
             "font",
         ),
-        (r"in\s+(?P<color>white|black|red|yellow|green|blue|orange|pink|purple|gr[ae]y)", "color"),
+        (rf"in\s+(?P<color>{_TITLE_COLOURS})", "color"),
     )
 )
 _SIZES: dict[str, TitleSize] = {
@@ -234,6 +305,23 @@ _POSITIONS: dict[str, Position] = {
 }
 
 
+# "write 'Happy Holidays' in the middle", "put 'Day 1' in big letters": quoted words after a
+# writing verb are text on screen (unless they name a sound or picture file).
+_BARE_TEXT = re.compile(
+    r"(?<![\w])(?P<verb>write|put|show|display|type)\s+(?=\x02(?P<q>\d+)\x03)", re.I
+)
+_FILE_NAME = re.compile(rf"\.(?:{_AUDIO_EXT}|png|jpe?g|webp|ttf|otf|ttc)$", re.I)
+
+
+def _bare_text(work: str, draft: _Draft) -> str:
+    def add_kind(m: re.Match[str]) -> str:
+        if _FILE_NAME.search(draft.quoted(m["q"])):
+            return m[0]
+        return f"{m['verb']} text "
+
+    return _BARE_TEXT.sub(add_kind, work)
+
+
 def _parse_titles(work: str, draft: _Draft) -> str:
     """Find titles and the modifiers that follow each; return `work` with them blanked."""
     pos = 0
@@ -247,6 +335,7 @@ def _parse_titles(work: str, draft: _Draft) -> str:
             end=None if caption else DEFAULT_TITLE_SECONDS,
             position="bottom" if caption else "center",
             size=_SIZES[m["size"].lower()] if m["size"] else ("medium" if caption else "large"),
+            color=(m["tcolor"] or "white").lower().replace("grey", "gray"),
         )
         end = m.end()
         progressed = True
@@ -254,10 +343,14 @@ def _parse_titles(work: str, draft: _Draft) -> str:
             progressed = False
             for pattern, kind in _TITLE_MODS:
                 mod = pattern.match(work, end)
-                if mod is not None and mod.end() > end:
+                if mod is None or mod.end() <= end:
+                    continue
+                try:
                     title = _title_mod(title, kind, mod, draft)
-                    end = mod.end()
-                    progressed = True
+                except ValueError:
+                    continue  # "for as long …" is no length: the words stay to be reported
+                end = mod.end()
+                progressed = True
         if text:
             titles.append(title)
             taken.append((m.start(), end))
@@ -266,19 +359,34 @@ def _parse_titles(work: str, draft: _Draft) -> str:
     return _blank_all(work, taken)
 
 
+def _title_length(title: Title) -> float:
+    """How long a title lasts where that is already said, else the default."""
+    if title.start < 0:
+        return -title.start
+    if title.end is not None and title.start == 0:
+        return title.end
+    return DEFAULT_TITLE_SECONDS
+
+
 def _title_mod(title: Title, kind: str, m: re.Match[str], draft: _Draft) -> Title:  # noqa: PLR0911 - one return per modifier kind
     if kind == "first":
-        return replace(title, start=0.0, end=seconds(m["a"]))
+        return replace(title, start=0.0, end=_secs(m["a"]))
     if kind == "last":
-        return replace(title, start=-seconds(m["a"]), end=None)
+        return replace(title, start=-_secs(m["a"]), end=None)
     if kind == "range":
-        return replace(title, start=seconds(m["a"]), end=seconds(m["b"]))
+        return replace(title, start=_secs(m["a"]), end=_secs(m["b"]))
     if kind == "all":
         return replace(title, start=0.0, end=None)
+    # "at the end for 3 seconds" and "for 3 seconds at the end" both mean the last 3 s.
+    if kind == "length":
+        length = _secs(m["a"])
+        if title.start < 0:
+            return replace(title, start=-length, end=None)
+        return replace(title, end=title.start + length)
     if kind == "end":
-        return replace(title, start=-DEFAULT_TITLE_SECONDS, end=None)
+        return replace(title, start=-_title_length(title), end=None)
     if kind == "start":
-        return replace(title, start=0.0, end=DEFAULT_TITLE_SECONDS)
+        return replace(title, start=0.0, end=_title_length(title))
     if kind == "pos":
         return replace(title, position=_POSITIONS[m["pos"].lower()])
     if kind == "size":
@@ -297,6 +405,10 @@ def _music(m: re.Match[str], d: _Draft) -> None:
     music = Music(path=path)
     if m["v"]:
         music = replace(music, volume=fraction(m["v"]))
+    elif m["lv"]:
+        music = replace(
+            music, volume=MUSIC_LOUD if m["lv"].lower() in ("high", "loud") else MUSIC_QUIET
+        )
     d.set(music=music)
 
 
@@ -306,6 +418,27 @@ def _music_option(m: re.Match[str], d: _Draft, **option: bool) -> None:
         d.refused.append(f"{d.restore(m.group(0)).strip()} ({NO_MUSIC_FILE})")
     else:
         d.set(music=replace(d.plan.music, **option))  # type: ignore[arg-type]
+
+
+def _music_level(m: re.Match[str], d: _Draft) -> None:
+    word = (m["dir"] or m["verb"]).lower()
+    louder = word in ("louder", "up", "raise", "increase", "boost")
+    if d.plan.music is None:
+        d.refused.append(f"{d.restore(m.group(0)).strip()} ({OWN_MUSIC})")
+        return
+    d.set(music=replace(d.plan.music, volume=MUSIC_LOUD if louder else MUSIC_QUIET))
+
+
+def _music_complaint(m: re.Match[str], d: _Draft) -> None:
+    if m["word"] is None:  # "keep the music": an added music file is kept anyway
+        if d.plan.music is None:
+            d.refused.append(f"{d.restore(m.group(0)).strip()} ({OWN_MUSIC_KEPT})")
+        return
+    if d.plan.music is None:
+        d.refused.append(f"{d.restore(m.group(0)).strip()} ({OWN_MUSIC})")
+        return
+    louder = m["word"].lower() != "loud"
+    d.set(music=replace(d.plan.music, volume=MUSIC_LOUD if louder else MUSIC_QUIET))
 
 
 def _music_volume(m: re.Match[str], d: _Draft) -> bool:
@@ -349,20 +482,31 @@ def _fill(value: Fill) -> Handler:
 
 
 def _speed(m: re.Match[str], d: _Draft) -> None:
-    d.set(speed=number(m["f"]))
+    d.set(speed=number(m["f"] or m["f2"] or m["f3"]))
 
 
 def _fixed_speed(factor: float) -> Handler:
     def handle(m: re.Match[str], d: _Draft) -> None:
-        value = m.groupdict().get("f")
-        d.set(speed=number(value) if value else factor)
+        gd = m.groupdict()
+        value = gd.get("f") or gd.get("f0") or gd.get("fx")
+        # "speed it up a bit" goes half way: 1.25x; "slow it down a bit" 0.75x.
+        if gd.get("half"):
+            value = "0.5"
+        d.set(speed=number(value) if value else round(_scaled(factor, _degree(m)), 3))
 
     return handle
 
 
 def _fade(which: str) -> Handler:
+    """A fade; its length from the words ("over 2 s", "the last 3 seconds", "a slow fade").
+    A range at the wrong end ("fade in the last 3 seconds") is not a fade: raise."""
+
     def handle(m: re.Match[str], d: _Draft) -> None:
-        length = _dur(m, DEFAULT_FADE)
+        end = (m["w"] or "").lower()
+        if end and {"in": "first", "out": "last"}.get(which) != end.replace("final", "last"):
+            raise ValueError("a fade-in starts the clip and a fade-out ends it")
+        adj = (m["adj"] or "").lower()
+        length = _dur(m, FADE_BY_WORD.get(adj, DEFAULT_FADE))
         if which in ("in", "both"):
             d.set(fade_in=length)
         if which in ("out", "both"):
@@ -393,12 +537,7 @@ def _rotate(m: re.Match[str], d: _Draft) -> None:
 
 def _step(kind: str, sign: int) -> Handler:
     def handle(m: re.Match[str], d: _Draft) -> None:
-        how = (m.groupdict().get("how") or "").lower()
-        scale = (
-            0.5
-            if how.startswith(("slight", "a bit", "a little", "a touch"))
-            else (2.0 if how.startswith(("much", "a lot", "way")) else 1.0)
-        )
+        scale = _degree(m)
         if kind == "brightness":
             d.color(brightness=round(d.plan.color.brightness + sign * BRIGHTNESS_STEP * scale, 3))
         elif kind == "contrast":
@@ -411,9 +550,16 @@ def _step(kind: str, sign: int) -> Handler:
     return handle
 
 
+_PCT_VERB = (
+    r"(?:(?P<pverb>increase|raise|boost|up|more|reduce|lower|decrease|cut|less)\s+(?:the\s+)?)?"
+)
+
+
 def _percent(kind: str) -> Handler:
     def handle(m: re.Match[str], d: _Draft) -> None:
         pct = float(m["pct"]) / 100
+        if (m["pverb"] or "").lower() in ("reduce", "lower", "decrease", "cut", "less"):
+            pct = -abs(pct)  # "reduce saturation by 20%" is less, whatever the sign
         if kind == "brightness":
             d.color(brightness=pct)
         elif kind == "contrast":
@@ -432,25 +578,29 @@ def _after_cut(d: _Draft, **changes: float) -> bool:
 
 
 def _remove_range(m: re.Match[str], d: _Draft) -> None:
-    d.trim(remove=(*d.plan.trim.remove, Span(seconds(m["a"]), seconds(m["b"]))))
+    span = Span(_secs(m["a"]), _secs(m["b"]))
+    wrong = problems(replace(_EMPTY, trim=Trim(remove=(span,))))  # the new span alone
+    if wrong:
+        raise ValueError("; ".join(wrong))
+    d.plan = replace(d.plan, trim=replace(d.plan.trim, remove=(*d.plan.trim.remove, span)))
 
 
 def _keep_range(m: re.Match[str], d: _Draft) -> None:
-    d.trim(keep=Span(seconds(m["a"]), seconds(m["b"])))
+    d.trim(keep=Span(_secs(m["a"]), _secs(m["b"])))
 
 
 def _keep_from(m: re.Match[str], d: _Draft) -> None:
     keep = d.plan.trim.keep or Span()
-    d.trim(keep=Span(seconds(m["t"]), keep.end))
+    d.trim(keep=Span(_secs(m["t"]), keep.end))
 
 
 def _keep_until(m: re.Match[str], d: _Draft) -> None:
     keep = d.plan.trim.keep or Span()
-    d.trim(keep=Span(keep.start, seconds(m["t"])))
+    d.trim(keep=Span(keep.start, _secs(m["t"])))
 
 
 def _t(m: re.Match[str]) -> float:
-    return seconds(m["t"] or m.groupdict().get("t2") or "")
+    return _secs(m["t"] or m.groupdict().get("t2") or "")
 
 
 def _volume(factor: float) -> Handler:
@@ -461,7 +611,7 @@ def _volume(factor: float) -> Handler:
         elif gd.get("db"):
             d.set(volume=round(10 ** (float(gd["db"]) / 20), 3))
         else:
-            d.set(volume=factor)
+            d.set(volume=round(_scaled(factor, _degree(m)), 3))
 
     return handle
 
@@ -471,10 +621,134 @@ def _silence(m: re.Match[str], d: _Draft) -> None:
     d.set(silence=SilenceCut(threshold_db=-abs(float(db))) if db else SilenceCut())
 
 
-def _rule(pattern: str, handler: Handler) -> _Rule:
+# How much: "a bit brighter", "lower the volume a little", "much darker", "boost it a lot".
+_MILD_WORDS = (
+    r"slightly|a\s+(?:little\s+)?(?:bit|little|touch|tad)|a\s+little\s+bit|"
+    r"just\s+a\s+(?:bit|little|touch)"
+)
+_STRONG_WORDS = r"much|a\s+lot|way|far|loads|lots"
+_DEG_PRE = rf"(?:(?P<how>{_MILD_WORDS}|{_STRONG_WORDS})\s+)?"
+_DEG_POST = rf"(?:\s+(?P<how2>{_MILD_WORDS}|a\s+lot|loads|lots|much\s+more|way\s+more))?"
+# A strong colour-temperature step goes half as far again (4250 K / 8750 K), no further.
+STRONG_KELVIN_SCALE = 1.5
+
+
+def _degree(m: re.Match[str]) -> float:
+    """0.5 for "a bit", 2 for "a lot", 1 when nothing is said."""
+    gd = m.groupdict()
+    how = str(gd.get("how") or gd.get("how2") or "").lower()
+    if not how:
+        return 1.0
+    return 2.0 if re.fullmatch(rf"{_STRONG_WORDS}|much\s+more|way\s+more", how) else 0.5
+
+
+def _scaled(factor: float, degree: float) -> float:
+    """A factor made milder (half way to 1) or stronger (squared)."""
+    if degree < 1:
+        return 1 + (factor - 1) * degree
+    return float(factor**degree)
+
+
+def _graded(pattern: str, handler: Handler) -> _Rule:
+    """A rule whose amount words ("a bit", "a lot") may come before or after it."""
+    return _rule(rf"{_DEG_PRE}(?:{pattern}){_DEG_POST}", handler)
+
+
+def _rule(pattern: str, handler: Handler, needs: frozenset[str] | None = None) -> _Rule:
+    """A rule; `needs` is given only where the handler itself declines every match without
+    one of those words (the pattern alone cannot say so)."""
     # The group matters: without it the word boundaries bind only to the first and last
     # alternatives, and "piano sound" read as "no sound".
-    return _Rule(re.compile(rf"(?<![\w])(?:{pattern})(?![\w])", re.I), handler)
+    compiled = re.compile(rf"(?<![\w])(?:{pattern})(?![\w])", re.I)
+    return _Rule(compiled, handler, needs or _needs(compiled))
+
+
+# --- the keyword prefilter -----------------------------------------------------------------
+# About 110 rules each scanning a long prompt cost seconds; most rules cannot match at all
+# because their words are absent. Each rule's pattern is read once (its parse tree) for
+# literal words that every match must contain; a plain substring test then skips the rule.
+# tests/prompts/test_prefilter.py proves the plans identical with and without it.
+
+# re.IGNORECASE also matches these to ASCII letters, which str.lower() does not produce.
+_CASE_EXTRA = str.maketrans({"ſ": "s", "ı": "i", "İ": "i"})
+# A character range this small (0-9 at most) still says something; a-z says nothing.
+_SMALL_CLASS = 10
+_REPEATS = (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT)
+
+
+def fold(text: str) -> str:
+    """`text` as the prefilter compares it (lower case, IGNORECASE's extra letters mapped)."""
+    return text.translate(_CASE_EXTRA).lower()
+
+
+def _needs(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """Given a compiled pattern, return words one of which every match contains, or None."""
+    return _seq_needs(list(_parser.parse(pattern.pattern, pattern.flags)))
+
+
+def _seq_needs(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
+    """The best requirement among a sequence's parts: the set whose shortest word is longest."""
+    options: list[frozenset[str]] = []
+    run: list[str] = []
+    for op, arg in [*items, (None, None)]:
+        if op is _sre.LITERAL:
+            run.append(chr(arg))
+            continue
+        if run:
+            options.append(frozenset({fold("".join(run))}))
+            run = []
+        found = _node_needs(op, arg)
+        if found is not None:
+            options.append(found)
+    if not options:
+        return None
+    return max(options, key=lambda s: (min(map(len, s)), -len(s)))
+
+
+def _node_needs(op: Any, arg: Any) -> frozenset[str] | None:  # noqa: PLR0911 - one per node kind
+    if op is _sre.SUBPATTERN:
+        return _seq_needs(list(arg[-1]))
+    if op is _sre.ATOMIC_GROUP:
+        return _seq_needs(list(arg))
+    if op in _REPEATS:
+        low, _high, sub = arg
+        return _seq_needs(list(sub)) if low >= 1 else None
+    if op is _sre.BRANCH:
+        words: set[str] = set()
+        for branch in arg[1]:
+            found = _seq_needs(list(branch))
+            if found is None:
+                return None
+            words |= found
+        return frozenset(words)
+    if op is _sre.IN:
+        return _class_needs(arg)
+    return None  # categories, lookarounds, anchors: no word to require
+
+
+def _class_needs(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
+    """A small character class ([x×], [0-9]) as one-letter words; None for anything else."""
+    chars: set[str] = set()
+    for op, arg in items:
+        if op is _sre.LITERAL:
+            chars.add(fold(chr(arg)))
+        elif op is _sre.RANGE and arg[1] - arg[0] < _SMALL_CLASS:
+            chars |= {fold(chr(c)) for c in range(arg[0], arg[1] + 1)}
+        else:
+            return None
+    return frozenset(chars) or None
+
+
+def _run(rules: tuple[_Rule, ...], work: str, draft: _Draft) -> str:
+    """`work` after each rule in order has read (and blanked) what it matched. Blanking only
+    removes text, so a word absent from the text at the start stays absent."""
+    if draft.prefilter:
+        folded = fold(work)
+        present = {w for w in _ALL_NEEDS if w in folded}
+        rules = tuple(r for r in rules if r.needs is None or not r.needs.isdisjoint(present))
+    for rule in rules:
+        work = _apply(rule, work, draft)
+    return work
 
 
 _SILENCE_WORDS = (
@@ -483,7 +757,10 @@ _SILENCE_WORDS = (
     r"(?:nobody|no\s+one)\s+(?:talks|speaks))"
 )
 _SILENCE_DB = r"(?:\s+(?:below|under|quieter\s+than)\s+(?P<db>-?\d+(?:\.\d+)?)\s*db)?"
-_KEEP = r"(?:(?:(?:only|just)\s+)?(?:keep|use)\s+(?:(?:only|just)\s+)?|(?:only|just)\s+)"
+_KEEP = (
+    r"(?:(?:i\s+|we\s+)?(?:(?:only|just)\s+)?(?:keep|use|want|need)\s+(?:(?:only|just)\s+)?|"
+    r"(?:only|just)\s+)"
+)
 _VOL_WORDS = r"(?:volume|audio|sound)"
 
 # --- refusals: things asked for that cannot be done here, each with its reason -----------
@@ -499,6 +776,29 @@ NO_SIZE_TARGET = (
     '"for Discord" (10 MB), "for email" (20 MB)'
 )
 RANGE_ONLY_SPEED = "only speed can be applied to part of the clip; this was not done"
+OWN_MUSIC = (
+    "music already in the clip's sound cannot be turned up or down on its own; nothing was "
+    'changed; say "quieter" for the whole sound'
+)
+ONE_CLIP = (
+    "edits apply to every clip of a job; one clip cannot be picked out here, so nothing was "
+    "done for this"
+)
+STRAY_NUMBER = "a number here was not understood; nothing was done for this"
+HOW_SHORT = 'say how long, e.g. "trim it to 30 seconds"; what runs past it is cut off the end'
+OWN_MUSIC_KEPT = (
+    "music already in the clip's sound cannot be kept apart from its other sound; whatever "
+    "is done to the sound is done to it too"
+)
+EXCEPT_PART = "a part left out of an operation cannot be done here; nothing was done for this"
+EXCEPT_RANGE = (
+    'say the part to use with times, e.g. "speed up 0:05-0:30" or "cut the first 5 seconds"; '
+    "nothing was done for this"
+)
+VAGUE_RANGE = (
+    'which part? give times, e.g. "speed up 0:10-0:20" or "the first 5 seconds"; '
+    "nothing was done for this"
+)
 LOOP_HOW = 'say how many times or how long, e.g. "loop it 3 times" or "loop it to 30 seconds"'
 
 
@@ -509,12 +809,35 @@ def _refuse(reason: str) -> Handler:
     return handle
 
 
-def _highlight(m: re.Match[str], d: _Draft) -> None:
+def _back_to_normal(m: re.Match[str], d: _Draft) -> None:
+    """ "slow motion, then back to normal": the speed was meant for a part that is not
+    named, so the whole-clip speed read earlier is withdrawn and the words reported."""
+    d.set(speed=1.0)
+    d.refused.append(f"{d.restore(m.group(0)).strip()} ({VAGUE_RANGE})")
+
+
+def _shorter(m: re.Match[str], d: _Draft) -> None:
+    plan = d.plan
+    if plan.max_duration is None and plan.trim == Trim() and plan.highlight is None:
+        d.refused.append(f"{d.restore(m.group(0)).strip()} ({HOW_SHORT})")
+
+
+def _highlight(m: re.Match[str], d: _Draft) -> bool:
+    if m["boring"] and not _REMOVING.search(m[0]):
+        return False  # "speed up the boring bits" is not a cut: left to the range guard
     if m["boring"]:
         d.set(highlight=Highlight(mode="boring"))
-        return
+        return True
     length = m["d1"] or m["d2"] or m["d3"]
-    d.set(highlight=Highlight(seconds=seconds(length)) if length else Highlight())
+    d.set(highlight=Highlight(seconds=_secs(length)) if length else Highlight())
+    return True
+
+
+_REMOVING = re.compile(
+    r"(?<![\w])(?:cut|trim|remove|drop|skip|delete|take\s+out|edit\s+out|lose|get\s+rid\s+of)"
+    r"(?![\w])",
+    re.I,
+)
 
 
 def _date_caption(m: re.Match[str], d: _Draft) -> bool:
@@ -544,7 +867,7 @@ _SIZE_WORDS = r"(?:whatsapp|discord|e-?mail|gmail|telegram|messenger|imessage|sl
 
 _IMAGE = r"(?:\x02(?P<q>\d+)\x03|(?P<p>(?:~|\.{1,2})?/?[^\s,;\"'\x00]+\.(?:png|jpe?g|webp)))"
 _CORNER = (
-    r"(?:\s+(?:in|at|on|to)\s+the\s+(?:(?P<v>top|bottom|lower|upper)(?:[\s-]+(?P<h>left|right))?|"
+    r"(?:,?\s+(?:(?:in|at|on|to)\s+the\s+)?(?:(?P<v>top|bottom|lower|upper)(?:[\s-]+(?P<h>left|right))?|"
     r"(?P<h2>left|right)|(?=corner))(?:[\s-]hand)?(?:[\s-]*corner)?)?"
 )
 _LOGO_SIZE = r"(?:,?\s+(?:(?:in\s+)?(?P<size>small|tiny|large|big)(?:\s+size)?))?"
@@ -595,19 +918,21 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         r"(?:(?:make\s+it\s+|keep\s+it\s+|get\s+it\s+)?(?:under|below|less\s+than|smaller\s+than|"
         r"max(?:imum)?|at\s+most|no\s+(?:bigger|larger|more)\s+than|fit\s+(?:in|into|under)|within|"
         rf"to)\s+)?(?P<n>\d+(?:\.\d+)?)\s*(?P<u>{SIZE})(?:\s+(?:file\s+size|or\s+less|max(?:imum)?))?"
-        rf"(?:\s+(?:for|on|via|to\s+send\s+(?:on|via|by|over))\s+{_SIZE_WORDS})?",
+        rf"(?:\s+(?:for|on|via|to\s+send\s+(?:on|via|by|over))\s+(?:my\s+)?{_SIZE_WORDS}"
+        r"(?:\s+status)?)?",
         lambda m, d: d.set(max_bytes=size_bytes(f"{m['n']}{m['u']}")),
     ),
     _rule(
-        r"(?:(?:make\s+it\s+)?small\s+enough\s+|(?:compress(?:ed)?|shrink)(?:\s+(?:it|this|the\s+"
-        r"(?:file|video)))?\s+)?(?:for|to\s+send\s+(?:on|via|by|over)|on|via|over|by)\s+"
-        r"(?P<where>whatsapp|discord|e-?mail|gmail)",
+        r"(?:(?:make\s+it\s+)?(?:small\s+enough|smaller)\s+|(?:compress(?:ed)?|shrink)(?:\s+(?:it|this|the\s+"
+        r"(?:file|video)))?\s+)?(?:for|to\s+send\s+(?:on|via|by|over)|on|via|over|by|to)\s+"
+        r"(?:my\s+)?(?P<where>whatsapp|discord|e-?mail|gmail)(?:\s+status)?",
         lambda m, d: d.set(max_bytes=int(SIZE_TARGET_MB[m["where"].lower()] * BYTES_PER_MB)),
     ),
     _rule(
         rf"(?:small\s+enough\s+)?(?:for|to\s+send\s+(?:on|via|by|over)|on|via|over|by)\s+"
         rf"{_SIZE_WORDS}|(?:compress(?:ed)?|shrink)(?:\s+(?:it|the\s+(?:file|video)))?|"
-        r"smaller\s+file(?:\s+size)?|(?:reduce|lower)\s+(?:the\s+)?file\s+size",
+        r"smaller\s+file(?:\s+size)?|(?:reduce|lower|shrink)\s+(?:the\s+)?file\s+size|make\s+"
+        r"(?:the|this)\s+file\s+smaller",
         _refuse(NO_SIZE_TARGET),
     ),
     _rule(
@@ -617,6 +942,7 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         r"(?:taken|filmed|shot|recorded))?(?:\s+(?:in|on|at)\s+the\s+(?:(?P<v>top|bottom|lower|upper)"
         r"\s+)?(?:(?P<h>left|right)(?:[\s-]hand)?\s+)?(?:corner|(?P<v2>bottom|top)))?",
         _date_caption,
+        frozenset({"date"}),
     ),
     _rule(
         r"(?:(?:add|put|overlay|place|stamp|insert|with|use)\s+)?(?:(?:my|our|the|a)\s+)?"
@@ -632,7 +958,13 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         rf"(?:logo|watermark){_CORNER}",
         _refuse('name the image file, e.g. "add my logo ~/logo.png in the top right corner"'),
     ),
-    _rule(r"boomerang(?:\s+effect)?|ping[\s-]?pong(?:\s+loop)?", _refuse(NOT_BUILT)),
+    _rule(
+        r"(?:make\s+(?:it\s+)?(?:into\s+)?|export\s+(?:it\s+)?as\s+|turn\s+it\s+into\s+)?(?:an?\s+)?"
+        r"(?:(?:youtube|yt)\s+)?(?:thumbnail|gif)|boomerang(?:\s+effect)?|ping[\s-]?pong(?:\s+loop)?|(?:play\s+(?:it\s+)?)?backwards?\s+"
+        r"(?:and|then)\s+(?:(?:play\s+(?:it\s+)?)?forwards?|(?:back\s+)?again)|(?:play\s+(?:it\s+)?)?"
+        r"forwards?\s+(?:and|then)\s+backwards?",
+        _refuse(NOT_BUILT),
+    ),
     _rule(
         r"(?:reverse|change|swap|shuffle)\s+(?:the\s+)?order(?:\s+of\s+(?:the\s+)?clips)?",
         _refuse(NOT_BUILT),
@@ -655,7 +987,7 @@ _ZOOM_REFUSAL_RULES: tuple[_Rule, ...] = (
 
 
 def _loop_count(m: re.Match[str], d: _Draft) -> bool:
-    word = re.sub(r"\s*times$", "", (m["n"] or m["n2"] or "").lower())
+    word = re.sub(r"\s*times$", "", (m["n"] or m["n2"] or m["n3"] or "").lower())
     count = {"once": 1.0, "twice": 2.0, "thrice": 3.0}.get(word) or number(word)
     if count != int(count) or not 1 <= count <= MAX_LOOPS:
         return False
@@ -664,7 +996,7 @@ def _loop_count(m: re.Match[str], d: _Draft) -> bool:
 
 
 def _loop_seconds(m: re.Match[str], d: _Draft) -> bool:
-    value = seconds(m["t"])
+    value = _secs(m["t"])
     if not 0 < value <= MAX_LOOP_SECONDS:
         return False
     d.set(loop_seconds=value)
@@ -711,8 +1043,7 @@ def _relative_volume(m: re.Match[str], d: _Draft) -> None:
 
 def _temperature(kelvin: int) -> Handler:
     def handle(m: re.Match[str], d: _Draft) -> None:
-        how = (m.groupdict().get("how") or "").lower()
-        shift = (kelvin - d.plan.color.temperature) * (0.5 if how else 1.0)
+        shift = (kelvin - d.plan.color.temperature) * min(_degree(m), STRONG_KELVIN_SCALE)
         d.color(temperature=round(d.plan.color.temperature + shift))
 
     return handle
@@ -727,13 +1058,14 @@ def _silence_edges(m: re.Match[str], d: _Draft) -> None:
 
 
 _VOL = r"(?:volume|audio|sound|it)"
-_HOW = r"(?P<how>slightly\s+|a\s+(?:bit|little|touch)\s+|a\s+little\s+bit\s+)?"
 
 _LOOP_RULES: tuple[_Rule, ...] = (
     _rule(
         rf"(?:loop|repeat)(?:\s+(?:it|this|the\s+(?:video|clip|edit)))?\s+(?P<n>{NUMBER}|once|"
-        r"twice|thrice)(?:\s*(?:times|x|×))?(?:\s+in\s+a\s+row)?|play\s+(?:it\s+|this\s+)?"
-        rf"(?P<n2>twice|thrice|{NUMBER}\s*times)(?:\s+in\s+a\s+row)?",
+        r"twice|thrice)(?:\s*(?:times|x|×))?(?:\s+in\s+a\s+row)?|(?:loop|repeat)(?:\s+it)?\s+so\s+"
+        rf"(?:that\s+)?it\s+plays\s+(?P<n3>{NUMBER})\s*times|play\s+(?:it\s+|this\s+)?"
+        rf"(?P<n2>twice|thrice|{NUMBER}\s*times)(?!\s+(?:faster|slower|quicker|as\s+fast|(?:the\s+)?"
+        r"speed))(?:\s+in\s+a\s+row)?",
         _loop_count,
     ),
     _rule(
@@ -744,7 +1076,8 @@ _LOOP_RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         r"(?:make\s+(?:it\s+)?)?(?:an?\s+)?(?:seamless\s+|endless\s+|infinite\s+)?"
-        r"loop(?:ing|ed)?(?:\s+(?:it|this|the\s+(?:video|clip)|video))?(?!\s+(?:the\s+)?music)",
+        r"loop(?:ing|ed)?(?:\s+(?:it|this|the\s+(?:video|clip)|video))?(?!\s+(?:the\s+)?music)"
+        r"(?:\s+(?:forever|seamlessly|endlessly|infinitely|continuously|smoothly))?",
         _refuse(LOOP_HOW),
     ),
 )
@@ -776,7 +1109,7 @@ _REVERSE_RULES: tuple[_Rule, ...] = (
 )
 _FPS_RULES: tuple[_Rule, ...] = (
     _rule(
-        r"(?P<smooth>smooth(?:er)?\s+)?(?:(?:convert|change|set)\s+(?:it\s+|the\s+frame\s*rate\s+)?"
+        r"(?P<smooth>smooth(?:er)?\s+(?:it\s+)?(?:out\s+)?(?:to\s+)?)?(?:(?:convert|change|set)\s+(?:it\s+|the\s+frame\s*rate\s+)?"
         r"to\s+|(?:make\s+(?:it\s+)?)|(?:at|in)\s+|frame\s*rate\s+(?:of\s+|to\s+)?)?"
         r"(?P<fps>\d+(?:\.\d+)?)\s*(?:fps|frames?\s+(?:per|a)\s+second|frame\s*rate|hz)"
         r"(?:\s+(?:with|using|by)\s+(?P<mode>(?:motion\s+|frame\s+)?interpolation|frame\s+blending|"
@@ -794,9 +1127,22 @@ _DENOISE_RULES: tuple[_Rule, ...] = (
         r"(?:remove|reduce|cut|clean\s+up|get\s+rid\s+of|eliminate|fix|less|lower|kill|filter\s+out|"
         r"take\s+out)\s+(?:the\s+|any\s+|all\s+|some\s+|that\s+)?(?:annoying\s+)?(?:background\s+|"
         r"wind\s+|audio\s+|static\s+|fan\s+|room\s+|traffic\s+|electrical\s+)?(?:noise|hiss|hum|"
-        r"buzz(?:ing)?|static|rumble)(?:\s+(?:in|from)\s+the\s+(?:audio|sound|background))?|"
+        r"buzz(?:ing)?|static|rumble|wind)(?:\s+(?:in|from)\s+the\s+(?:audio|sound|background))?|"
         r"de-?noise\s+(?:the\s+)?(?:audio|sound)|(?:audio\s+)?noise\s+(?:reduction|removal|"
         r"suppression)|clean\s+up\s+the\s+(?:audio|sound)",
+        lambda _m, d: d.set(denoise=True),
+    ),
+)
+_NOISE = (
+    r"(?:(?:background|wind|traffic|fan|room|static|electrical|annoying)\s+)?"
+    r"(?:noise|hiss|hum|buzz(?:ing)?|wind)"
+)
+_NOISE_COMPLAINT_RULES: tuple[_Rule, ...] = (
+    _rule(
+        rf"(?:there'?s|there\s+is|it\s+has)\s+(?:(?:a\s+lot|lots|loads|tons)\s+of\s+|too\s+much\s+|so\s+"
+        rf"much\s+|some\s+|a\s+bit\s+of\s+|an?\s+)?(?:[\w-]+\s+)?{_NOISE}(?:\s+in\s+(?:it|the\s+(?:audio|sound|background)))?|"
+        rf"(?:the\s+)?{_NOISE}\s+is\s+(?:so\s+|really\s+|very\s+|too\s+)?(?:terrible|awful|bad|"
+        r"annoying|loud|horrible|distracting)",
         lambda _m, d: d.set(denoise=True),
     ),
 )
@@ -816,31 +1162,28 @@ _RELATIVE_VOLUME_RULES: tuple[_Rule, ...] = (
         rf"{_VOL}\s+(?P<dir2>down|up)\s+(?:by\s+)?(?P<n3>\d+(?:\.\d+)?)\s*(?P<u3>%|percent|db)",
         _relative_volume,
     ),
-    _rule(
-        rf"{_HOW}(?P<w>quieter|softer|louder)",
+    _graded(
+        r"(?P<w>quieter|softer|louder)",
         lambda m, d: d.set(
-            volume=(
-                (1 + (LOUDER - 1) / 2) if m["w"].lower() == "louder" else (1 + (QUIETER - 1) / 2)
-            )
-            if m["how"]
-            else (LOUDER if m["w"].lower() == "louder" else QUIETER)
+            volume=round(_scaled(LOUDER if m["w"].lower() == "louder" else QUIETER, _degree(m)), 3)
         ),
     ),
 )
 _TEMPERATURE_RULES: tuple[_Rule, ...] = (
-    _rule(
-        rf"{_HOW}(?:warmer(?:\s+(?:tones?|colou?rs|look))?|warm(?:\s+it)?\s+up|more\s+warmth|"
+    _graded(
+        r"(?:warmer(?:\s+(?:tones?|colou?rs|look))?|warm(?:\s+it)?\s+up|more\s+warmth|"
         r"warm\s+(?:tones?|colou?rs|look|colou?r\s+grade))|(?:fix\s+the\s+|(?:it\s+)?(?:looks?|is|"
         r"seems?)\s+|it'?s\s+)?(?:too|very|so|a\s+bit|a\s+little|kinda|kind\s+of)\s+"
-        r"(?:blue|bluish|cold|cool)|(?:fix|remove|correct)\s+(?:the\s+)?blue\s+(?:tint|cast)",
+        r"(?:blue|bluish|cold|cool)|(?:fix|remove|correct)\s+(?:the\s+)?blue\s+(?:tint|cast)|"
+        r"less\s+(?:blue|bluish|cold)",
         _temperature(WARMER_KELVIN),
     ),
-    _rule(
-        rf"{_HOW}(?:cooler(?:\s+(?:tones?|colou?rs|look))?|colder|cool(?:\s+it)?\s+down|"
+    _graded(
+        r"(?:cooler(?:\s+(?:tones?|colou?rs|look))?|colder|cool(?:\s+it)?\s+down|"
         r"cool\s+(?:tones?|colou?rs|look|colou?r\s+grade))|(?:fix\s+the\s+|(?:it\s+)?(?:looks?|is|"
         r"seems?)\s+|it'?s\s+)?(?:too|very|so|a\s+bit|a\s+little|kinda|kind\s+of)\s+"
         r"(?:yellow|yellowish|orange|warm)|(?:fix|remove|correct)\s+(?:the\s+)?(?:yellow|orange)\s+"
-        r"(?:tint|cast)",
+        r"(?:tint|cast)|less\s+(?:yellow|yellowish|orange)",
         _temperature(COOLER_KELVIN),
     ),
     # "it looks washed out" is a complaint: more contrast and colour, not less.
@@ -864,6 +1207,20 @@ _MUSIC_RULES: tuple[_Rule, ...] = (
         rf"(?:add|use|play|put)\s+{PATH}\s+(?:as\s+)?(?:the\s+|a\s+)?(?:background\s+|bg\s+)?"
         rf"(?:music|soundtrack|song|track)(?:\s+in\s+the\s+background)?{MUSIC_VOL}",
         _music,
+    ),
+    # "turn the music down", "make the music quieter": the added music's level.
+    _rule(
+        r"(?:(?:make|turn|set|bring|get)\s+(?:the\s+)?(?:background\s+)?music\s+(?P<dir>quieter|softer|"
+        r"lower|louder|down|up)|(?P<verb>lower|reduce|raise|increase|decrease|boost)\s+(?:the\s+)?"
+        r"(?:background\s+)?music(?:\s+volume)?)",
+        _music_level,
+    ),
+    # "the music is too loud": the added music's level, or (none added) not possible.
+    _rule(
+        r"(?:the\s+|background\s+)*music\s+(?:is|'s|sounds?)\s+(?:(?:way|much|a\s+bit|really|"
+        r"very|so)\s+)?too\s+(?P<word>loud|quiet|soft|low)|(?:but\s+)?keep\s+(?:the\s+)?"
+        r"(?:background\s+)?music",
+        _music_complaint,
     ),
     _rule(r"music\s+(?:volume\s+)?(?:at|to)\s+(?P<v>\d+(?:\.\d+)?\s*(?:%|percent))", _music_volume),
     _rule(
@@ -889,6 +1246,11 @@ _MUSIC_RULES: tuple[_Rule, ...] = (
 )
 
 _SILENCE_RULES: tuple[_Rule, ...] = (
+    _rule(
+        r"(?:with\s+)?(?:the\s+|all\s+(?:the\s+)?)?(?:silences?|silent\s+(?:parts|bits)|pauses|dead\s+air)"
+        r"\s+(?:removed|cut(?:\s+out)?|taken\s+out|gone)",
+        _silence,
+    ),
     # silence: "remove silence", "cut the dead air", "jump cuts"
     _rule(
         r"(?:remove|cut|trim|delete|drop|skip|get\s+rid\s+of|strip|eliminate)\s+"
@@ -924,40 +1286,67 @@ _TRANSITION_RULES: tuple[_Rule, ...] = (
     ),
 )
 
+_FADE_ADJ = r"(?:(?P<adj>soft|gentle|smooth|slow|nice|quick|short|long|subtle|fast)\s+)?"
+# "a slow 3 second fade", "2 second fade-in"
+FADE_PRE = rf"(?:an?\s+)?{_FADE_ADJ}(?:(?P<d1>{TIME_WITH_UNIT})[\s-]+(?:long\s+)?)?"
+# "… over 2 seconds", "… the last 3 seconds" (a fade's range is its length)
+FADE_POST = (
+    rf"(?:\s*,?\s+(?:about|around|roughly|approximately|maybe)\s+(?P<d4>{TIME_WITH_UNIT})|"
+    rf"\s+(?:(?:of|over|for|lasting)?\s*(?P<d2>{TIME_WITH_UNIT})|(?:over|during|for|in|on|"
+    rf"across)?\s*(?:the\s+)?(?P<w>first|last|final)\s+(?P<d3>{TIME_WITH_UNIT}|{TIME})))?"
+)
+
 _FADE_RULES: tuple[_Rule, ...] = (
     # fades: "fade in and out", "2 second fade-in", "fade to black at the end"
     _rule(
-        rf"{PRE_DUR}fades?[\s-]?(?:it\s+)?in\s*(?:and|&|/|\+)\s*(?:fade[\s-]?)?out{POST_DUR}",
+        rf"{FADE_PRE}fades?[\s-]?(?:it\s+)?in\s*(?:and|&|/|\+)\s*(?:fade[\s-]?)?out{FADE_POST}",
         _fade("both"),
     ),
     _rule(
-        rf"{PRE_DUR}fades?\s+(?:at\s+(?:the\s+)?{START}\s+and\s+(?:the\s+)?{END}|"
-        rf"(?:at|on)\s+both\s+ends){POST_DUR}",
+        rf"{FADE_PRE}fades?\s+(?:at\s+(?:the\s+)?{START}\s+and\s+(?:the\s+)?{END}|"
+        rf"(?:at|on)\s+both\s+ends){FADE_POST}",
         _fade("both"),
     ),
     _rule(
-        rf"{PRE_DUR}fade[\s-]?(?:it\s+)?in(?:\s+from\s+black)?(?:\s+at\s+the\s+{START})?{POST_DUR}",
+        rf"{FADE_PRE}fade[\s-]?(?:it\s+)?in(?:\s+from\s+black)?(?:\s+at\s+the\s+(?:very\s+)?"
+        rf"{START})?{FADE_POST}",
         _fade("in"),
     ),
-    _rule(rf"{PRE_DUR}fade\s+(?:up\s+)?from\s+black{POST_DUR}", _fade("in")),
+    _rule(rf"{FADE_PRE}fade\s+(?:up\s+)?from\s+black{FADE_POST}", _fade("in")),
     _rule(
-        rf"{PRE_DUR}fade[\s-]?(?:it\s+)?out(?:\s+to\s+black)?(?:\s+at\s+the\s+{END})?{POST_DUR}",
+        rf"{FADE_PRE}fade[\s-]?(?:it\s+)?out(?:\s+to\s+black)?(?:\s+at\s+the\s+(?:very\s+)?"
+        rf"{END})?{FADE_POST}",
         _fade("out"),
     ),
-    _rule(rf"{PRE_DUR}fade\s+to\s+black(?:\s+at\s+the\s+{END})?{POST_DUR}", _fade("out")),
     _rule(
-        rf"{PRE_DUR}(?:soft|gentle|smooth|slow|nice|quick|short)?\s*fades{POST_DUR}", _fade("both")
+        rf"{FADE_PRE}fade\s+to\s+black(?:\s+at\s+the\s+(?:very\s+)?{END})?{FADE_POST}",
+        _fade("out"),
     ),
-    _rule(rf"(?:add\s+)?an?\s+fade{POST_DUR}", _fade("both")),
+    # "a 3 second fade at the end" is a fade-out; "a fade at the start" a fade-in.
+    _rule(rf"{FADE_PRE}fade\s+at\s+the\s+(?:very\s+)?{START}{FADE_POST}", _fade("in")),
+    _rule(rf"{FADE_PRE}fade\s+at\s+the\s+(?:very\s+)?{END}{FADE_POST}", _fade("out")),
+    _rule(rf"{FADE_PRE}fades{FADE_POST}", _fade("both")),
+    _rule(rf"(?:add\s+)?{FADE_PRE}fade{FADE_POST}", _fade("both")),
 )
 
+# "it's way too dark", "the video looks too bright", "the audio is too quiet": a complaint
+# asks for the step that fixes it.
+_SUBJECT = (
+    r"(?:(?:the\s+|my\s+|this\s+)?(?:video|picture|image|footage|clip|audio|sound|volume|voices?|"
+    r"speech|dialogue|talking|people|everything)|it)"
+)
+_COMPLAINT = (
+    rf"(?:(?:{_SUBJECT}\s+(?:is|are|looks?|seems?|sounds?)|it'?s|it’s|looks?|sounds?|seems?)\s+)?"
+    r"(?:(?:still\s+)?(?:way|much|a\s+bit|a\s+little|really|very|so|kinda|kind\s+of|far)\s+)?"
+)
 _STABILISE_RULES: tuple[_Rule, ...] = (
     # stabilise
     _rule(
         r"(?:stabili[sz]e[ds]?|stabili[sz]ation|stabili[sz]ing|de-?shake|"
         r"(?:remove|reduce|fix|less|no|smooth\s+out)\s+(?:the\s+)?(?:camera\s+)?"
         r"(?:shake|shakes|shaking|shakiness|jitter|wobble)|fix\s+(?:the\s+)?shaky\s+(?:footage|video|camera)|"
-        r"(?:make\s+(?:it\s+)?)?steady|steadier)",
+        r"(?:make\s+(?:it\s+)?)?steady|steadier|"
+        rf"{_COMPLAINT}(?:too\s+)?(?:shaky|wobbly|jittery|jerky|unstable))",
         lambda _m, d: d.set(stabilize=True),
     ),
 )
@@ -994,6 +1383,12 @@ _FLIP_RULES: tuple[_Rule, ...] = (
 )
 
 _ASPECT_RULES: tuple[_Rule, ...] = (
+    # "no blur": the other two fills are opposites, so which one is asked.
+    _rule(
+        r"(?:no|without)\s+(?:the\s+|any\s+)?blur(?:red|ry)?(?:\s+(?:background|bg|bars|sides|fill|"
+        r"edges|borders))?",
+        _refuse('say how to fill the frame instead: "crop to fill" or "black bars"'),
+    ),
     _rule(
         r"(?:keep\s+)?(?:the\s+|its\s+)?(?:original|source|own)\s+(?:aspect(?:\s+ratio)?|shape|"
         r"frame|orientation)",
@@ -1001,7 +1396,7 @@ _ASPECT_RULES: tuple[_Rule, ...] = (
     ),
     # aspect and platform
     _rule(
-        r"(?:for\s+|on\s+)?(?:youtube\s+|yt\s+)shorts|(?:for\s+|on\s+)?(?:instagram|insta|ig)\s+"
+        r"(?:for\s+|on\s+)?(?:an?\s+)?(?:youtube\s+|yt\s+)shorts?|(?:for\s+|on\s+)?(?:instagram|insta|ig)\s+"
         r"(?:reels?|stor(?:y|ies))|(?:for\s+|on\s+|as\s+)?(?:an?\s+)?(?:tik\s?tok|reels?|shorts|"
         r"stor(?:y|ies)|snapchat|snap)",
         _aspect("9:16"),
@@ -1026,26 +1421,35 @@ _ASPECT_RULES: tuple[_Rule, ...] = (
         _aspect("16:9"),
     ),
     _rule(
-        r"(?:don'?t|do\s+not|no|without)\s+crop(?:ping)?|black\s+bars|letter[\s-]?box(?:ed|ing)?|"
+        r"(?:don'?t|do\s+not|no|without)\s+crop(?:ping)?|(?<!no )(?<!without )black\s+bars"
+        r"(?:\s+(?:on|at)\s+(?:the\s+)?"
+        r"(?:top\s+and\s+(?:the\s+)?bottom|(?:both\s+)?sides|left\s+and\s+(?:the\s+)?right))?|"
+        r"letter[\s-]?box(?:ed|ing)?|"
         r"pillar[\s-]?box(?:ed|ing)?|pad(?:ded)?\s+with\s+black|fit\s+(?:it\s+)?(?:inside|in)\s+"
         r"(?:the\s+)?frame",
         _fill("pad"),
     ),
     _rule(
-        r"blur(?:red|ry)?\s+(?:background|bg|bars|sides|fill|edges|borders)|blur\s+fill",
+        r"(?<!no )(?<!without )blur(?:red|ry)?\s+(?:background|bg|bars|sides|fill|edges|borders)|"
+        r"(?<!no )(?<!without )blur\s+fill",
         _fill("blur"),
     ),
     _rule(
         r"crop(?:ped|ping)?(?:\s+(?:it\s+)?(?:to\s+fill|to|in))?|fill\s+the\s+(?:frame|screen)|"
-        r"zoom\s+(?:in\s+)?to\s+fill|no\s+(?:black\s+|blurred\s+)?bars|full[\s-]?screen",
+        r"zoom\s+(?:in\s+)?to\s+fill|(?:no|without)\s+(?:black\s+|blurred\s+)?bars|full[\s-]?screen",
         _fill("crop"),
     ),
 )
 
+_RES_VERB = (
+    r"(?:(?:upscale|downscale|scale|resize|lower|raise|increase|reduce|change|set|bump|drop)"
+    r"(?:\s+(?:it|the\s+(?:resolution|video|quality)))?(?:\s+(?:up|down))?\s+to\s+)?"
+)
 _RESOLUTION_RULES: tuple[_Rule, ...] = (
     # resolution
     _rule(
-        r"(?P<p>2160|1440|1080|720|540|480|360|240)\s*p", lambda m, d: d.set(resolution=int(m["p"]))
+        rf"{_RES_VERB}(?P<p>2160|1440|1080|720|540|480|360|240)\s*p",
+        lambda m, d: d.set(resolution=int(m["p"])),
     ),
     _rule(r"4\s*k|uhd|ultra\s*hd", lambda _m, d: d.set(resolution=2160)),
     _rule(r"2\s*k|qhd|2\.5\s*k", lambda _m, d: d.set(resolution=1440)),
@@ -1055,24 +1459,54 @@ _RESOLUTION_RULES: tuple[_Rule, ...] = (
     ),
 )
 
+
 SPEED_RULES: tuple[_Rule, ...] = (
     # speed
+    # "speed it up by 20%", "slow it down by 25%"
     _rule(
-        rf"slow(?:[\s-]?mo(?:tion)?|\s+it\s+down|\s+down)(?:\s+(?:at|to)?\s*(?P<f>{NUMBER})\s*[x×])?",
+        r"(?P<pct2>\d+(?:\.\d+)?)\s*(?:%|percent)\s+(?P<dir2>faster|quicker|slower)",
+        lambda m, d: d.set(
+            speed=round(
+                1 + float(m["pct2"]) / 100 * (-1 if m["dir2"].lower() == "slower" else 1), 4
+            )
+        ),
+    ),
+    _rule(
+        r"(?P<dir>speed|slow)(?:\s+(?:it|this|the\s+(?:video|clip)))?\s+(?:up|down)"
+        r"(?:\s+(?:it|this|the\s+(?:video|clip)))?\s+by\s+"
+        r"(?P<pct>\d+(?:\.\d+)?)\s*(?:%|percent)",
+        lambda m, d: d.set(
+            speed=round(1 + float(m["pct"]) / 100 * (1 if m["dir"].lower() == "speed" else -1), 4)
+        ),
+    ),
+    _graded(
+        rf"slow(?:[\s-]?mo(?:tion)?|\s+it\s+down|\s+down)(?:\s+(?:at|to)?\s*"
+        rf"(?P<f>{NUMBER})\s*[x×]|\s+by\s+(?P<half>half))?",
         _fixed_speed(SLOW_MOTION),
     ),
-    _rule(r"half[\s-]speed|half\s+as\s+fast", _fixed_speed(0.5)),
-    _rule(r"double[\s-]speed|twice\s+as\s+fast", _fixed_speed(2.0)),
-    _rule(r"time[\s-]?lapse", _fixed_speed(TIMELAPSE)),
-    _rule(r"fast[\s-]forward(?:ed)?", _fixed_speed(2.0)),
     _rule(
-        rf"(?:speed(?:\s+it)?\s+up|make\s+it\s+faster|faster|speed(?:ed)?[\s-]up)(?:\s+(?:by|to)?"
-        rf"\s*(?P<f>{NUMBER})\s*(?:[x×]|times))?",
-        _fixed_speed(SPEED_UP),
+        r"(?:play\s+(?:it\s+)?(?:at\s+)?)?half[\s-]speed|half\s+as\s+fast|halve\s+the\s+speed",
+        _fixed_speed(0.5),
     ),
     _rule(
-        rf"(?:(?:play|playback|speed)\s+(?:it\s+)?(?:at|to)\s+)?(?P<f>{NUMBER})\s*(?:[x×]|times)"
-        r"(?:\s+(?:speed|faster|as\s+fast|playback))?",
+        r"(?:play\s+(?:it\s+)?(?:at\s+)?)?double[\s-]speed|twice\s+as\s+fast|double\s+the\s+speed",
+        _fixed_speed(2.0),
+    ),
+    _rule(r"time[\s-]?lapse", _fixed_speed(TIMELAPSE)),
+    _rule(r"fast[\s-]forward(?:ed)?", _fixed_speed(2.0)),
+    _graded(
+        rf"(?:(?P<f0>{NUMBER})\s*(?:[x×]|times)\s+(?=faster|quicker))?"
+        rf"(?:speed(?:\s+(?:it|this|the\s+(?:video|clip)))?\s+up|make\s+it\s+(?:faster|"
+        rf"quicker)|faster|quicker|speed(?:ed)?[\s-]up)(?:\s+(?:(?:the\s+video|it)\s+)?(?:by|to)?"
+        rf"\s*(?P<f>{NUMBER})\s*(?:[x×]|times)|\s+[x×]\s*(?P<fx>{NUMBER}))?",
+        _fixed_speed(SPEED_UP),
+    ),
+    # A bare "3 times" is not a speed ("plays 3 times" is a loop): it needs a speed word.
+    _rule(
+        rf"(?:(?:play|playback|speed)\s+(?:it\s+)?(?:at|to)\s+)?(?P<f>{NUMBER})\s*[x×]"
+        r"(?:\s+(?:speed|faster|as\s+fast|playback))?|(?P<f2>\d+(?:\.\d+)?)\s*times\s+(?:the\s+)?"
+        r"(?:speed|faster|as\s+fast)|(?:play|playback|speed)\s+(?:it\s+)?(?:at|to)\s+"
+        rf"(?P<f3>{NUMBER})\s*times(?:\s+(?:speed|faster|as\s+fast))?",
         _speed,
     ),
     _rule(
@@ -1082,8 +1516,58 @@ SPEED_RULES: tuple[_Rule, ...] = (
     ),
 )
 
+_BACK_TO_NORMAL: tuple[_Rule, ...] = (
+    _rule(
+        r"(?:then\s+)?(?:speed\s+(?:it\s+)?back\s+up|(?:go\s+|goes\s+|come\s+)?back\s+to\s+"
+        r"normal(?:\s+speed)?|slow\s+(?:it\s+)?back\s+down|return\s+to\s+normal\s+speed)",
+        _back_to_normal,
+    ),
+)
+
+_TO_LENGTH = (
+    r"(?:trim|trimm|cut|shorten|chop|reduce|edit|bring|get)(?:\s+(?:it|this|the\s+(?:video|clip)))?"
+    r"(?:\s+down)?\s+to\s+(?:about\s+|around\s+|roughly\s+|just\s+|only\s+)?"
+)
 _TRIM_RULES: tuple[_Rule, ...] = (
-    # trims
+    _rule(
+        rf"{CUT}\s+{THE}first\s+and\s+(?:the\s+)?last\s+(?P<t>{TIME}){CLIP_WORDS}",
+        lambda m, d: d.trim(head=_t(m), tail=_t(m)),
+    ),
+    # "remove everything after 2 minutes" keeps up to 2:00; "… before 0:10" keeps from 0:10.
+    _rule(
+        rf"{CUT}\s+(?:everything|anything|all|the\s+rest|whatever\s+comes)\s+after\s+(?P<t>{TIME})",
+        _keep_until,
+    ),
+    _rule(
+        rf"{CUT}\s+(?:everything|anything|all|whatever\s+comes)\s+before\s+(?P<t>{TIME})",
+        _keep_from,
+    ),
+    # "trim it to the first 10 seconds" keeps them; "trim to 15 seconds" caps the length
+    # (what runs past 15 s is cut off the end), which is what `max_duration` does.
+    _rule(
+        rf"{_TO_LENGTH}(?:the\s+)?first\s+(?P<t>{TIME}){CLIP_WORDS}",
+        lambda m, d: d.trim(keep=Span(0.0, _t(m))),
+    ),
+    _rule(
+        rf"{_TO_LENGTH}(?:the\s+)?last\s+(?P<t>{TIME}){CLIP_WORDS}",
+        lambda m, d: d.trim(last=_t(m)),
+    ),
+    _rule(
+        r"(?:(?:make|give|send|create|cut|edit)\s+(?:it\s+|me\s+|us\s+)?|i\s+(?:want|need)\s+)?(?:an?\s+|the\s+)?"
+        rf"(?:short\s+|quick\s+|shorter\s+)?(?P<t>{TIME_WITH_UNIT})[\s-]+(?:long\s+)?(?:short\s+)?"
+        r"(?:clip|version|video|edit|cut)",
+        lambda m, d: d.set(max_duration=_t(m)),
+    ),
+    _rule(
+        rf"(?:make|keep|get)\s+it\s+(?:just\s+|only\s+)?(?P<t>{TIME_WITH_UNIT})"
+        r"(?=\s*(?:$|[,;.!?\x00])|\s+(?:and|then|but|please)\b)",
+        lambda m, d: d.set(max_duration=_t(m)),
+    ),
+    _rule(
+        rf"{_TO_LENGTH}(?P<t>{TIME_WITH_UNIT})(?:\s+(?:long|total|in\s+total|max(?:imum)?|or\s+"
+        rf"(?:less|so)))?(?!\s*(?:-|–|—|to|and)\s*\d)",
+        lambda m, d: d.set(max_duration=_t(m)),
+    ),
     _rule(
         rf"{CUT}\s+(?P<t>{TIME})\s+(?:from|off|at|of)\s+(?:both\s+ends|each\s+end|either\s+end|"
         rf"(?:the\s+)?{START}\s+and\s+(?:the\s+)?{END})",
@@ -1097,18 +1581,30 @@ _TRIM_RULES: tuple[_Rule, ...] = (
         rf"{_KEEP}{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}|{THE}last\s+(?P<t2>{TIME})\s+only",
         lambda m, d: d.trim(last=_t(m)),
     ),
-    _rule(rf"{CUT}\s+{THE}first\s+(?P<t>{TIME}){CLIP_WORDS}", lambda m, d: d.trim(head=_t(m))),
-    _rule(rf"{CUT}\s+{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}", lambda m, d: d.trim(tail=_t(m))),
+    _rule(
+        rf"{CUT}\s+{THE}first\s+(?P<t>{TIME}){CLIP_WORDS}(?:\s+off)?",
+        lambda m, d: d.trim(head=_t(m)),
+    ),
+    _rule(
+        rf"{CUT}\s+{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}(?:\s+off)?",
+        lambda m, d: d.trim(tail=_t(m)),
+    ),
     # "trim the first second": a unit with no number is one of it.
     _rule(
         rf"{CUT}\s+{THE}(?P<which>first|last)\s+(?P<unit>second|minute)",
         lambda m, d: d.trim(
-            **{"head" if m["which"].lower() == "first" else "tail": seconds(f"1 {m['unit']}")}
+            **{"head" if m["which"].lower() == "first" else "tail": _secs(f"1 {m['unit']}")}
         ),
     ),
     # "cut the first 2 s and the last 3 s": the verb is not repeated.
-    _rule(rf"and\s+{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}", lambda m, d: _after_cut(d, tail=_t(m))),
-    _rule(rf"and\s+{THE}first\s+(?P<t>{TIME}){CLIP_WORDS}", lambda m, d: _after_cut(d, head=_t(m))),
+    _rule(
+        rf"(?:and|then|plus|,)(?:\s+then)?\s+{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}",
+        lambda m, d: _after_cut(d, tail=_t(m)),
+    ),
+    _rule(
+        rf"(?:and|then|plus|,)(?:\s+then)?\s+{THE}first\s+(?P<t>{TIME}){CLIP_WORDS}",
+        lambda m, d: _after_cut(d, head=_t(m)),
+    ),
     _rule(
         rf"(?:{CUT}\s+)?(?P<t>{TIME})\s+(?:from|off|at|of)\s+{THE}(?:very\s+)?{START}{CLIP_WORDS}",
         lambda m, d: d.trim(head=_t(m)),
@@ -1134,6 +1630,11 @@ _TRIM_RULES: tuple[_Rule, ...] = (
         _keep_range,
     ),
     _rule(rf"(?:start|begin)(?:\s+(?:it|the\s+video))?\s+(?:at|from)\s+(?P<t>{TIME})", _keep_from),
+    _rule(
+        rf"(?:keep\s+|use\s+)?(?:everything\s+)?(?:from|after)\s+(?P<t>{TIME})\s+(?:onwards?|"
+        r"on|to\s+the\s+end|till\s+the\s+end|until\s+the\s+end)",
+        _keep_from,
+    ),
     _rule(rf"(?:end|stop|finish)(?:\s+(?:it|the\s+video))?\s+at\s+(?P<t>{TIME})", _keep_until),
     _rule(
         rf"(?:(?:keep|make)\s+it\s+)?(?:max(?:imum)?|at\s+most|no\s+(?:longer|more)\s+than|under|"
@@ -1150,14 +1651,20 @@ _MUTE_RULES: tuple[_Rule, ...] = (
     # audio
     _rule(
         r"mute(?:d)?(?:\s+(?:it|the\s+(?:audio|sound|clip|video|original(?:\s+audio)?)))?|"
-        r"(?:remove|drop|strip|kill|delete|cut)\s+(?:the\s+)?(?:original\s+)?(?:audio|sound)(?:\s+track)?|"
-        r"(?:no|without)\s+(?:original\s+)?(?:audio|sound)|(?:turn|switch)\s+off\s+(?:the\s+)?"
+        r"(?:remove|drop|strip|kill|delete|cut|get\s+rid\s+of|take\s+out|lose)\s+(?:the\s+|all\s+(?:the\s+)?)?"
+        r"(?:original\s+)?(?:audio|sound)(?:\s+track)?(?:\s+(?:completely|entirely|altogether))?|"
+        r"(?:no|without)\s+(?:original\s+)?(?:audio|sound)|(?:the\s+)?(?:audio|sound)\s+off|(?:turn|switch)\s+off\s+(?:the\s+)?"
         r"(?:audio|sound)|(?:only\s+(?:the\s+)?music|music\s+only)",
         lambda _m, d: d.set(mute=True),
     ),
 )
 
 _LOUDNESS_RULES: tuple[_Rule, ...] = (
+    _rule(
+        r"(?:with\s+)?(?:the\s+)?(?:audio|sound|loudness|volume|levels?)\s+(?:normali[sz]ed|levell?ed|"
+        r"evened\s+out|balanced)",
+        _loudness,
+    ),
     _rule(
         r"(?:normali[sz]e|level|even\s+out|balance|fix)\s+(?:the\s+)?(?:audio|sound|volume|"
         r"loudness|levels?)(?:\s+levels?)?(?:\s+(?:to|at)\s+(?P<lufs>-?\d+(?:\.\d+)?)\s*lufs)?"
@@ -1183,15 +1690,34 @@ _VOLUME_RULES: tuple[_Rule, ...] = (
         rf"(?P<v2>\d+\s*%)\s+volume|{_VOL_WORDS}\s+(?P<db>[+-]\d+(?:\.\d+)?)\s*db",
         _volume(1.0),
     ),
-    _rule(
-        rf"louder|boost\s+(?:the\s+)?{_VOL_WORDS}|turn\s+(?:it\s+|the\s+{_VOL_WORDS}\s+)?up|"
+    _graded(
+        rf"louder|boost\s+(?:the\s+)?{_VOL_WORDS}|turn\s+(?:it\s+|the\s+{_VOL_WORDS}\s+)?up(?!\s+(?:the\s+)?(?:brightness|contrast|saturation|colou?rs?|speed|music|zoom|heat|lights?))|"
         rf"(?:increase|raise)\s+(?:the\s+)?{_VOL_WORDS}",
         _volume(LOUDER),
     ),
-    _rule(
+    _graded(
         rf"quieter|softer|(?:lower|reduce|decrease)\s+(?:the\s+)?{_VOL_WORDS}|"
-        rf"turn\s+(?:it\s+|the\s+{_VOL_WORDS}\s+)?down",
+        rf"turn\s+(?:it\s+|the\s+{_VOL_WORDS}\s+)?down(?!\s+(?:the\s+)?(?:brightness|contrast|saturation|colou?rs?|speed|music|zoom|heat|lights?))",
         _volume(QUIETER),
+    ),
+)
+
+# "it's a bit dark", "the sound is quite quiet": said of the clip, with a degree word.
+_SAID_OF = (
+    rf"(?:{_SUBJECT}\s+(?:is|are|looks?|seems?|sounds?)|it'?s|it’s)\s+(?:a\s+(?:bit|little)|quite|"
+    r"very|really|so|kinda|kind\s+of|rather|pretty|super)\s+"
+)
+_COMPLAINT_RULES: tuple[_Rule, ...] = (
+    _rule(
+        rf"{_COMPLAINT}too\s+(?:quiet|soft|low)|{_SAID_OF}(?:quiet|soft)|(?:i\s+|we\s+|you\s+)?(?:can'?t|can’t|cannot|"
+        rf"can\s+not|could\s*n[’']?t|barely)\s+hear(?:\s+(?:it|anything|them|him|her|what\s+"
+        rf"(?:they|he|she|we|people)\s+(?:say|says|said)|the\s+\w+))?|{_COMPLAINT}(?:hard|"
+        r"difficult)\s+to\s+hear",
+        lambda _m, d: d.set(volume=LOUDER),
+    ),
+    _rule(
+        rf"{_COMPLAINT}too\s+loud|{_SAID_OF}loud|(?:it\s+)?hurts\s+my\s+ears",
+        lambda _m, d: d.set(volume=QUIETER),
     ),
 )
 
@@ -1202,41 +1728,61 @@ _COLOUR_RULES: tuple[_Rule, ...] = (
         r"no\s+colou?rs?|desaturate\s+(?:completely|fully)",
         lambda _m, d: d.color(grayscale=True),
     ),
-    _rule(r"brightness\s+(?:to\s+|by\s+)?(?P<pct>[+-]?\d+)\s*%", _percent("brightness")),
-    _rule(r"contrast\s+(?:to\s+|by\s+)?(?P<pct>[+-]?\d+)\s*%", _percent("contrast")),
-    _rule(r"saturation\s+(?:to\s+|by\s+)?(?P<pct>[+-]?\d+)\s*%", _percent("saturation")),
     _rule(
-        r"(?P<how>slightly\s+|a\s+(?:bit|little|touch)\s+|much\s+|a\s+lot\s+|way\s+)?"
+        rf"{_PCT_VERB}brightness\s+(?:to\s+|by\s+)?(?P<pct>[+-]?\d+)\s*%", _percent("brightness")
+    ),
+    _rule(rf"{_PCT_VERB}contrast\s+(?:to\s+|by\s+)?(?P<pct>[+-]?\d+)\s*%", _percent("contrast")),
+    _rule(
+        rf"{_PCT_VERB}saturation\s+(?:to\s+|by\s+)?(?P<pct>[+-]?\d+)\s*%", _percent("saturation")
+    ),
+    _graded(
         r"(?:brighter|brighten(?:\s+(?:it|up|the\s+video))*|lighter|lighten(?:\s+it)?(?:\s+up)?)|"
-        r"(?:increase|raise|boost|more)\s+(?:the\s+)?brightness|(?:fix|too)\s+dark",
+        rf"(?:increase|raise|boost|more)\s+(?:the\s+)?brightness|fix\s+(?:the\s+)?dark(?:ness)?|"
+        r"turn\s+(?:the\s+)?brightness\s+up|turn\s+up\s+the\s+brightness|"
+        rf"{_COMPLAINT}(?:too\s+dark|under[\s-]?exposed)|{_SAID_OF}(?:dark|dim|gloomy)",
         _step("brightness", +1),
     ),
-    _rule(
-        r"(?P<how>slightly\s+|a\s+(?:bit|little|touch)\s+|much\s+|a\s+lot\s+|way\s+)?"
+    _graded(
         r"(?:darker|darken(?:\s+it)?)|(?:decrease|lower|reduce|less)\s+(?:the\s+)?brightness|"
-        r"too\s+bright",
+        r"turn\s+(?:the\s+)?brightness\s+down|turn\s+down\s+the\s+brightness|"
+        rf"{_COMPLAINT}(?:too\s+bright|over[\s-]?exposed)|{_SAID_OF}(?:bright|blown\s+out)",
         _step("brightness", -1),
     ),
-    _rule(
-        r"(?P<how>slightly\s+|a\s+(?:bit|little|touch)\s+|much\s+|a\s+lot\s+)?"
-        r"(?:(?:more|increase|boost|raise|higher|add)\s+(?:the\s+|some\s+)?contrast|punchier|punchy)",
+    _graded(
+        r"(?:(?:more|increase|boost|raise|higher|add)\s+(?:the\s+|some\s+)?contrast|punchier|"
+        r"(?:more\s+)?punchy)",
         _step("contrast", +1),
     ),
-    _rule(
+    _graded(
         r"(?:less|reduce|decrease|lower)\s+(?:the\s+)?contrast|flatter|flat\s+look",
         _step("contrast", -1),
     ),
-    _rule(
-        r"(?P<how>slightly\s+|a\s+(?:bit|little|touch)\s+|much\s+|a\s+lot\s+)?"
+    _graded(
         r"(?:(?:more|increase|boost|raise)\s+(?:the\s+)?(?:saturation|colou?rs?)|more\s+"
         r"(?:saturated|colou?rful|vivid|vibrant)|saturate|vivid|vibrant|colou?rful"
-        r"(?:\s+colou?rs)?|(?:make\s+)?(?:the\s+)?colou?rs\s+pop)",
+        r"(?:\s+colou?rs)?|(?:make\s+)?(?:the\s+)?colou?rs\s+pop(?:\s+more)?)",
         _step("saturation", +1),
     ),
-    _rule(
-        r"(?:less|reduce|decrease|lower)\s+(?:the\s+)?(?:saturation|colou?rs?)|desaturated?|"
+    _graded(
+        r"(?:less|reduce|decrease|lower)\s+(?:the\s+)?(?:saturation|colou?rs?)|desaturated?(?:\s+(?:it|the\s+(?:colou?rs|video|image)))?|tone\s+down\s+(?:the\s+)?colou?rs|"
         r"muted\s+colou?rs|less\s+saturated|washed[\s-]out\s+(?:look|style|effect|filter|vibe)",
         _step("saturation", -1),
+    ),
+)
+
+_DEFAULT_RULES: tuple[_Rule, ...] = (
+    # "keep the sound", "keep the original colours": what is done anyway.
+    _rule(
+        r"(?:but\s+)?(?:keep|leave)\s+(?:the\s+|its\s+|my\s+)?(?:original\s+)?(?:sound|audio|voices?|"
+        r"colou?rs?|speed|quality|resolution)(?:\s+(?:as\s+(?:it\s+)?is|on|the\s+same|unchanged|"
+        r"too|as\s+well|intact))?",
+        lambda _m, _d: None,
+    ),
+    # "make it shorter" with a length said elsewhere is that length; without one, ask.
+    _rule(
+        r"(?:make|keep|get)\s+it\s+(?:short|shorter|brief)|shorten\s+it|(?:it'?s|it\s+is)\s+"
+        r"(?:way\s+|much\s+|really\s+|very\s+|a\s+bit\s+)?too\s+long",
+        _shorter,
     ),
 )
 
@@ -1267,17 +1813,23 @@ RULES: tuple[_Rule, ...] = (
     *_FLIP_RULES,
     *_LOUDNESS_RULES,
     *_DENOISE_RULES,
+    *_NOISE_COMPLAINT_RULES,
     *_ASPECT_RULES,
     *_RESOLUTION_RULES,
     *SPEED_RULES,
+    *_BACK_TO_NORMAL,
     *_TRIM_RULES,
     *_MUTE_RULES,
     *_RELATIVE_VOLUME_RULES,
+    *_COMPLAINT_RULES,
     *_VOLUME_RULES,
     *_TEMPERATURE_RULES,
     *_COLOUR_RULES,
+    *_DEFAULT_RULES,
     *_BARE_VERB_RULES,
 )
+
+_ALL_NEEDS = frozenset().union(*(r.needs for r in RULES if r.needs is not None))
 
 _QUOTE_RE = re.compile(r"\"([^\"]*)\"|“([^”]*)”|‘([^’]*)’|(?<![\w])'([^']*)'(?![\w])")
 _CLAUSE_SPLIT = re.compile(
@@ -1296,17 +1848,20 @@ def plan_from(prompt: str, edits: EditsSpec | None = None) -> EditPlan:
     return edits.apply(plan) if edits is not None else plan
 
 
-def parse_prompt(prompt: str) -> EditPlan:
+def parse_prompt(prompt: str, *, prefilter: bool = True) -> EditPlan:
     """Given a prompt, return the EditPlan it describes, with the not-understood clauses
-    in `ignored`."""
-    draft = _Draft()
-    work = _protect_quotes(_TYPO_RE.sub(_fix_typo, _SPACES.sub(" ", prompt)), draft)
-    work = _parse_titles(work, draft)
+    in `ignored`. (`prefilter=False` scans every rule; tests use it to prove the two equal.)"""
+    draft = _Draft(prefilter=prefilter)
+    typed = _AND_A_HALF.sub(_and_a_half, _TYPO_RE.sub(_fix_typo, _SPACES.sub(" ", prompt)))
+    work = _protect_quotes(typed, draft)
+    work = _parse_titles(_bare_text(work, draft), draft)
     work = _DESCRIPTION.sub(lambda m: "\x00" * len(m[0]), work, count=1)
+    work = _MILD.sub(_mild, work)
+    work = _bind_negations(work, draft)
     work = _bind_ranges(work, draft)
-    work = _bind_platforms(work)
-    for rule in RULES:
-        work = _apply(rule, work, draft)
+    work = _guard_vague_ranges(work, draft)
+    work = _bind_platforms(work, prefilter=prefilter)
+    work = _run(RULES, work, draft)
     leftovers = [*draft.refused, *_leftovers(work, draft)]
     return replace(draft.plan, ignored=tuple(dict.fromkeys(leftovers)))
 
@@ -1339,7 +1894,7 @@ _UNRANGED_OPS = re.compile(
     re.I,
 )
 _CLAUSE_BOUNDS = re.compile(
-    rf"\x00+|[,;!?\n]+|\.(?=\s|$)|\s+(?:and|then|but|also|plus|&)\s+(?!white\b|{TIME}(?![\w]))",
+    rf"\x00+|[,;!?\n]+(?!\s*(?:(?:but\s+)?not|except|apart\s+from|other\s+than|excluding)\b)|\.(?=\s|$)|\s+(?:and|then|but|also|plus|&)\s+(?!white\b|not\b|only\b|just\b|{TIME}(?![\w]))",
     re.I,
 )
 
@@ -1366,12 +1921,55 @@ TYPOS = {
     "verticle": "vertical",
     "vertial": "vertical",
     "brigher": "brighter",
+    "brigter": "brighter",
+    "wite": "white",
+    "whtie": "white",
+    "blakc": "black",
+    "speeed": "speed",
+    "spped": "speed",
+    "muisc": "music",
+    "musci": "music",
+    "trasnitions": "transitions",
+    "transtions": "transitions",
+    "quiter": "quieter",
+    "slomo": "slow-mo",
+    "stabilze": "stabilize",
+    "stabilse": "stabilise",
+    "horizonal": "horizontal",
+    "potrait": "portrait",
+    "protrait": "portrait",
+    "saturaion": "saturation",
+    "contrst": "contrast",
+    "motoin": "motion",
+    "moiton": "motion",
+    "remoev": "remove",
+    "silance": "silence",
+    "titel": "title",
+    "tittle": "title",
+    "vert": "vertical",
+    "1st": "first",
 }
 _TYPO_RE = re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, TYPOS)) + r")(?![\w])", re.I)
 
 
 def _fix_typo(m: re.Match[str]) -> str:
     return TYPOS[m[0].lower()]
+
+
+# "a minute and a half", "2 seconds and a half", "one and a half minutes": the shared time
+# grammar reads only the first part, so they are rewritten as 1.5 minutes, 2.5 seconds.
+_AND_A_HALF = re.compile(
+    r"(?<![\w])(?:(?P<n>an?|one|two|three|\d+)\s+(?P<u>hour|minute|min|second|sec)s?\s+and\s+a\s+half|"
+    r"(?P<n2>an?|one|two|three|\d+)\s+and\s+a\s+half\s+(?P<u2>hour|minute|min|second|sec)s?)(?![\w])",
+    re.I,
+)
+_SMALL_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
+
+
+def _and_a_half(m: re.Match[str]) -> str:
+    word = (m["n"] or m["n2"]).lower()
+    value = _SMALL_NUMBERS.get(word) or int(word)
+    return f"{value + 0.5:g} {(m['u'] or m['u2']).lower()}s"
 
 
 # A platform named alone ("for YouTube"), not a frame word ("YouTube Shorts", "vertical").
@@ -1383,7 +1981,7 @@ _PLATFORM = re.compile(
 )
 
 
-def _bind_platforms(work: str) -> str:
+def _bind_platforms(work: str, *, prefilter: bool) -> str:
     """Blank a platform word that qualifies another operation in its clause ("export in
     HD for YouTube", "normalize the loudness for YouTube"): it then sets no frame. A clause
     with nothing else ("for YouTube", "make this a TikTok", "vertical for TikTok") keeps it."""
@@ -1394,12 +1992,12 @@ def _bind_platforms(work: str) -> str:
         if found is None:
             continue
         rest = clause[: found.start()] + " " + clause[found.end() :]
-        scratch = _Draft()
-        for rule in RULES:
-            rest = _apply(rule, rest, scratch)
+        scratch = _Draft(prefilter=prefilter)
+        rest = _run(RULES, rest, scratch)
         # Another operation read words of this clause (even one that changes nothing, such
         # as "HD" = the default 1080p) and none of them was about the frame.
-        if "\x00" in rest and scratch.plan.aspect == _EMPTY.aspect:
+        frame = (scratch.plan.aspect, scratch.plan.fill) != (_EMPTY.aspect, _EMPTY.fill)
+        if "\x00" in rest and not frame:
             taken.append((start + found.start(), start + found.end()))
     return _blank_all(work, taken)
 
@@ -1416,6 +2014,165 @@ def _clauses(work: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if work[a:b].strip()]
 
 
+def _scratch(clause: str, draft: _Draft) -> str:
+    """`clause` as every rule would leave it, read on its own with an empty plan."""
+    return _run(RULES, clause, _Draft(quotes=draft.quotes, prefilter=draft.prefilter))
+
+
+def _asks_for_something(text: str, draft: _Draft) -> bool:
+    """Whether `text` read on its own changes the plan ("square" does; "the music" does not)."""
+    scratch = _Draft(quotes=draft.quotes, prefilter=draft.prefilter)
+    _run(RULES, text, scratch)
+    return scratch.plan != _EMPTY
+
+
+# Words that negate what follows them in a clause.
+_NEGATOR = re.compile(
+    r"(?<![\w'’])(?:don[’']?t|dont|do\s+not|does\s+not|doesn[’']?t|no|not|without|never|w/o)"
+    r"(?![\w'’])",
+    re.I,
+)
+
+
+def _bind_negations(work: str, draft: _Draft) -> str:
+    """A negated request asks for nothing: "don't add music", "no transitions", "without
+    a fade" are blanked, from the negation to the end of its clause, so they are neither
+    done nor reported. A negation that is itself a request ("no sound" = mute, "don't crop",
+    "no black bars", "no more than 30 seconds") is read by a rule, which takes the negating
+    word too; those clauses are left to the rules."""
+    taken: list[tuple[int, int]] = []
+    for start, end in _clauses(work):
+        clause = work[start:end]
+        negation = _NEGATOR.search(clause)
+        if negation is None:
+            continue
+        word = negation[0].lower()
+        if word in ("not", "without") and _RANGE_Q.search(clause, negation.end()):
+            # "mute it but not the last 3 seconds", "… without the first 5 seconds": a part
+            # left out of an operation, which cannot be done; say so rather than guess.
+            draft.refused.append(f"{draft.restore(clause).strip()} ({EXCEPT_RANGE})")
+            taken.append((start, end))
+            continue
+        exception = _EXCEPT.search(clause, negation.end())
+        if exception is not None and word != "not":
+            # "don't change anything except making it vertical": what follows is asked for.
+            taken.append((start + negation.start(), start + exception.end()))
+            continue
+        rest = _scratch(clause, draft)
+        if "\x00" in rest[negation.start() : negation.end()]:
+            continue  # a rule reads the negation as a request of its own
+        read_before = rest[: negation.start()].count("\x00") > clause[: negation.start()].count(
+            "\x00"
+        )
+        if (
+            word == "not"
+            and read_before
+            and not _DEGREE_LIMIT.match(clause, negation.end())
+            and not _asks_for_something(clause[negation.end() :], draft)
+        ):
+            # "mute it but not the music": a part left out of an operation cannot be done.
+            # ("vertical, not square" names another choice instead: that is dropped.)
+            draft.refused.append(f"{draft.restore(clause).strip()} ({EXCEPT_PART})")
+            taken.append((start, end))
+            continue
+        taken.append((start + negation.start(), end))
+    return _blank_all(work, taken)
+
+
+# "quieter but not silent", "warmer but not orange": a limit on how far, which the default
+# step already keeps to.
+_DEGREE_LIMIT = re.compile(
+    r"\s+(?:too|so|overly|completely|entirely|fully|silent|mute[sd]?|orange|blue|black|white|"
+    r"washed|extreme|crazy|over)(?![\w])",
+    re.I,
+)
+
+
+# A time said with a number ("10 seconds", "0:30", "two minutes"; not the "a s" in "as").
+_SOME_TIME = (
+    rf"{CLOCK}|\d+(?:\.\d+)?\s*(?:ms|secs?|seconds?|s|mins?|minutes?|m|hrs?|hours?|h)"
+    r"|(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty|half\s+a)"
+    r"\s+(?:secs?|seconds?|mins?|minutes?|hours?)"
+)
+# Words that limit an operation to some part of the clip without saying which seconds:
+# "the middle part", "that section", "the end bit", "after 10 seconds", "when he talks".
+_VAGUE_RANGE = re.compile(
+    rf"""(?<![\w])(?:
+      (?:the|that|this|those|these)\s+(?:[\w'’-]+\s+){{0,2}}?(?:parts?|bits?|sections?|portions?|
+        segments?|moments?|scenes?|middle|ending|half|end|start|beginning|intro|outro)
+      |halfway(?:\s+through)?|half\s+way(?:\s+through)?|midway
+      |(?:the\s+)?(?:first|second|third|fourth|fifth|last|final|other|next|previous|\d+(?:st|nd|rd|th))
+        \s+(?:clip|video|one|shot|file|take|recording)s?
+      |(?:clip|video|file|shot|take)\s+(?:number\s+|no\.?\s*|\#\s*)?\d+
+      |(?:when|whenever|while|where|after|before|until|till|during)\s+[\w'’]+
+      |for\s+a\s+(?:bit|while|moment)|at\s+some\s+point|here\s+and\s+there|in\s+places
+      |sometimes|occasionally
+      |except|excluding|apart\s+from|other\s+than|besides|but\s+not
+      |{_SOME_TIME}
+    )(?![\w])""",
+    re.I | re.X,
+)
+
+
+# "the second clip", "clip 2": one clip of a combined job.
+_CLIP_PICK = re.compile(
+    r"(?:the\s+)?(?:first|second|third|fourth|fifth|last|final|other|next|previous|\d+(?:st|nd|rd|th))"
+    r"\s+(?:clip|video|one|shot|file|take|recording)s?|(?:clip|video|file|shot|take)\s+"
+    r"(?:number\s+|no\.?\s*|\#\s*)?\d+",
+    re.I,
+)
+# A number no rule read ("speed it up by about 3", "mute 2"): it says how much or where,
+# so the operation next to it cannot be done without it.
+_STRAY_NUMBER = re.compile(
+    r"(?:(?<![\w.\x02])|(?<=[x×]))\d+(?:[.,]\d+)?(?:\s*(?:%|percent|x|×|db|fps|mb))?(?![\w])",
+    re.I,
+)
+_STRAY_COUNT = r"(?<![\w])(?:twice|thrice|three\s+times|two\s+times)(?![\w])"
+_QUALIFIER = re.compile(
+    f"{_VAGUE_RANGE.pattern}|{_STRAY_NUMBER.pattern}|{_STRAY_COUNT}", re.I | re.X
+)
+
+
+def _guard_vague_ranges(work: str, draft: _Draft) -> str:
+    """Refuse whole a clause whose operation is limited by words that name no seconds
+    ("speed up the boring middle part") or by a number no rule read: done without them
+    it would be a misread, and reporting only the qualifier would hide that."""
+    taken: list[tuple[int, int]] = []
+    for start, end in _clauses(work):
+        clause = work[start:end]
+        vague = [m.span() for m in _QUALIFIER.finditer(clause)]
+        if not vague:
+            continue
+        rest = _scratch(clause, draft)
+        if rest.count("\x00") == clause.count("\x00"):
+            continue  # nothing in the clause is an operation: its words are reported as they are
+        unread = [clause[a:b] for a, b in vague if "\x00" not in rest[a:b]]
+        if unread:
+            if _CLIP_PICK.fullmatch(unread[0]):
+                reason = ONE_CLIP
+            elif _VAGUE_RANGE.fullmatch(unread[0]):
+                reason = VAGUE_RANGE
+            else:
+                reason = STRAY_NUMBER
+            draft.refused.append(f"{draft.restore(clause).strip()} ({reason})")
+            taken.append((start, end))
+    return _blank_all(work, taken)
+
+
+# "brighter but not too much", "warmer, though not too warm": the step is read as "a bit";
+# where the operation does not come right before it, "a bit" is reported as not understood.
+_MILD = re.compile(
+    r"\s*,?\s*(?:but|though|although)\s+not\s+(?:too\s+much|too\s+(?:bright|dark|loud|quiet|fast|slow|"
+    r"warm|cold|cool|strong|extreme|drastic|saturated|much|many)|overboard|over\s+the\s+top|a\s+lot|"
+    r"crazy)(?![\w])",
+    re.I,
+)
+
+
+def _mild(_m: re.Match[str]) -> str:
+    return " a bit"
+
+
 def _bind_ranges(work: str, draft: _Draft) -> str:
     """Give a clause's range ("the first 5 seconds") to the clause's operation.
 
@@ -1426,16 +2183,24 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
     for start, end in _clauses(work):
         clause = work[start:end]
         found = _RANGE_Q.search(clause)
-        if found is None or _RANGE_OWNERS.search(clause):
+        if found is not None and _EXCEPT.search(clause):
+            # "speed up everything except the first 5 seconds": the range is the part left
+            # alone, so no rule below may read it as the part to change.
+            draft.refused.append(f"{draft.restore(clause).strip()} ({EXCEPT_RANGE})")
+            taken.append((start, end))
             continue
-        scratch = _Draft(quotes=draft.quotes)
-        for rule in SPEED_RULES:
-            _apply(rule, clause, scratch)
+        # "reverse it but only the first 3 seconds": the range limits the operation before it;
+        # "only"/"just" there is not a keep.
+        owned = _BUT_ONLY.sub(" ", clause)
+        if found is None or _RANGE_OWNERS.search(owned):
+            continue
+        scratch = _Draft(quotes=draft.quotes, prefilter=draft.prefilter)
+        _run(SPEED_RULES, clause, scratch)
         span = _range_span(found, draft)
         if scratch.plan.speed != 1.0 and span is not None:
             ranged = SpeedRange(span, scratch.plan.speed)
             try:
-                draft.set(speed_ranges=(*draft.plan.speed_ranges, ranged))
+                draft.append("speed_ranges", ranged)
             except ValueError as exc:
                 draft.refused.append(f"{draft.restore(clause).strip()} ({exc})")
             taken.append((start, end))
@@ -1445,14 +2210,26 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
     return _blank_all(work, taken)
 
 
+_BUT_ONLY = re.compile(
+    r"(?<![\w])(?:but\s+)?(?:only|just)(?=\s+(?:for\s+|during\s+|in\s+)?(?:the\s+)?(?:first|last|final|"
+    r"from|between|\d))",
+    re.I,
+)
+_EXCEPT = re.compile(
+    r"(?<![\w])(?:except|excluding|apart\s+from|other\s+than|besides|but\s+not|not\s+(?:during|in|for))"
+    r"(?![\w])",
+    re.I,
+)
+
+
 def _range_span(m: re.Match[str], draft: _Draft) -> Span | None:
     """The Span a range phrase names, or None when it cannot be placed."""
     try:
         if m["which"]:
-            length = seconds(m["t"])
+            length = _secs(m["t"])
             return Span(0.0, length) if m["which"].lower() == "first" else Span(-length, None)
         if m["a"] or m["ca"]:
-            a, b = seconds(m["a"] or m["ca"]), seconds(m["b"] or m["cb"])
+            a, b = _secs(m["a"] or m["ca"]), _secs(m["b"] or m["cb"])
             return Span(a, b) if b > a else None
     except ValueError:
         return None
@@ -1508,8 +2285,10 @@ def _leftovers(work: str, draft: _Draft) -> list[str]:
         while lowered.startswith(_CONNECTORS):
             cut = lowered.index(" ") + 1
             text, lowered = text[cut:].lstrip(), lowered[cut:].lstrip()
+        if lowered.strip() in _CONNECTOR_WORDS:
+            continue
         text = _POLITE_TAIL.sub("", text)
-        words = _WORD_RE.findall(lowered)
+        words = _WORD_RE.findall(text.lower())
         if words and not all(w.strip(".'’") in FILLER or w in FILLER for w in words):
             found.append(text)
     return found
