@@ -30,10 +30,11 @@ from daemon.facts import SourceFacts, read_facts
 from daemon.fileio import file_facts, files_open_for_writing, fingerprint
 from daemon.hooks import HookRunner
 from daemon.intake import Decision, Examine, Fingerprint, Intake, Queue, Skip, SkipWhy, Wait
-from daemon.ledger import JobRecord, JobState, Ledger
+from daemon.ledger import JobRecord, JobState, LedgerBackend, open_ledger
 from daemon.media.probe import probe
 from daemon.media.tools import find_ffmpeg
 from daemon.notify import Notifier
+from daemon.pathmap import PathMap
 from daemon.procs import kill_orphans, videofree_alive
 from daemon.scheduler import Runner, spec_rule
 from daemon.sdnotify import Heartbeat, SdNotify, status_text
@@ -53,13 +54,28 @@ LEDGER_POLL_SECONDS = 2.0
 
 
 def queue_job(
-    ledger: Ledger, config: Config, rule: Rule, sources: Sequence[Path], fp: str
+    ledger: LedgerBackend, config: Config, rule: Rule, sources: Sequence[Path], fp: str
 ) -> tuple[JobRecord | None, JobRecord | None]:
     """Record a job for `sources` under `rule`. Return (new job, None), or (None, the
-    earlier job) when this content was already queued for this rule."""
+    earlier job) when this content was already queued for this rule.
+
+    Paths go into the ledger as the other workers name them (`path_map:`)."""
     engine = config.engine_for(rule)
-    snapshot = rule.model_copy(update={"engine": engine, "fallback": config.fallback_for(rule)})
-    record = ledger.add_job(list(sources), fp, rule.name, snapshot.model_dump_json(), engine)
+    paths = PathMap.of(config.path_map)
+    snapshot = rule.model_copy(
+        update={
+            "engine": engine,
+            "fallback": config.fallback_for(rule),
+            "output": paths.to_shared(rule.output),
+        }
+    )
+    if snapshot.original is not None:
+        moved = paths.to_shared(snapshot.original.move_to)
+        snapshot = snapshot.model_copy(
+            update={"original": snapshot.original.model_copy(update={"move_to": moved})}
+        )
+    shared = [paths.to_shared(s) for s in sources]
+    record = ledger.add_job(shared, fp, rule.name, snapshot.model_dump_json(), engine)
     if record is not None:
         return record, None
     return None, ledger.find(fp, rule.name)
@@ -72,7 +88,14 @@ class Daemon:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.ffmpeg = find_ffmpeg(config.ffmpeg)
-        self.ledger = Ledger.in_state_dir(config.state_dir)
+        self.ledger = open_ledger(
+            config.ledger,
+            config.state_dir,
+            engines=tuple(sorted({config.engine_for(r) for r in config.rules})),
+            concurrency=config.concurrency,
+            lease_seconds=config.lease_seconds,
+            worker=True,
+        )
         self.engines = Engines(config, self.ffmpeg)
         # Issue 14: job events go to notifications and hooks; systemd hears how we are.
         self.events = EventBus()
@@ -129,7 +152,7 @@ class Daemon:
             len(self.config.rules),
             self.config.settle_seconds,
             self.config.concurrency,
-            self.ledger.path,
+            self.ledger.location,
         )
         if self.web is not None:
             self.web.start()

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 
 from daemon import __version__
 from daemon.errors import ConfigError, VideofreeError
-from daemon.paths import read_state_dir, resolve_config_path
+from daemon.paths import read_config_mapping, read_state_dir, resolve_config_path
 from daemon.terminal import printable
 
 if TYPE_CHECKING:
     from daemon.config import Config
-    from daemon.ledger import JobRecord, Ledger
+    from daemon.ledger import JobRecord, LedgerBackend
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", parents=[common], help="list jobs")
     p.add_argument("--json", action="store_true", help="print one JSON array")
     p.add_argument("--limit", type=int, default=50, help="newest N jobs (0: all)")
+    p = sub.add_parser("workers", parents=[common], help="list workers on a shared ledger")
+    p.add_argument("--json", action="store_true", help="print one JSON array")
     p = sub.add_parser("retry", parents=[common], help="queue a failed job again")
     p.add_argument("job_id", type=int, metavar="JOB_ID")
     p = sub.add_parser(
@@ -264,13 +266,18 @@ def _report(record: JobRecord) -> int:
     return EXIT_FAIL
 
 
-def _ledger(args: argparse.Namespace) -> Ledger:
-    from daemon.ledger import Ledger  # noqa: PLC0415
+def _ledger(args: argparse.Namespace) -> LedgerBackend:
+    from daemon.ledger import open_ledger  # noqa: PLC0415
 
     path = _config_path(args)
-    # Read leniently and without pydantic; the full config only to say why it cannot be read.
-    state = read_state_dir(path) or _load(args).state_dir
-    return Ledger.in_state_dir(state)
+    data = read_config_mapping(path)
+    if data is not None and "ledger" not in data:
+        # One machine: read leniently and without pydantic; the full config only to say
+        # why it cannot be read.
+        return open_ledger(None, read_state_dir(path) or _load(args).state_dir)
+    from daemon.config import ledger_of, state_dir_of  # noqa: PLC0415
+
+    return open_ledger(ledger_of(path), state_dir_of(path))
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -287,14 +294,42 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not jobs:
         _out("no jobs yet")
         return EXIT_OK
-    _out(f"{'ID':>4}  {'STATE':<8} {'RULE':<16} {'ENGINE':<6} SOURCE → RESULT")
+    # A shared ledger says which worker has (or made) each job.
+    shared = any(j.worker for j in jobs)
+    head = f"{'WORKER':<20} " if shared else ""
+    _out(f"{'ID':>4}  {'STATE':<8} {'RULE':<16} {'ENGINE':<6} {head}SOURCE → RESULT")
     for j in jobs:
         state = f"{j.state}" + (f" {j.progress:.0f}%" if j.state is JobState.RUNNING else "")
         result = printable(str(j.output) if j.output else (j.error or ""))
         name = printable(j.source.name)
-        _out(f"{j.id:>4}  {state:<8} {j.rule[:16]:<16} {j.engine:<6} {name} → {result}")
+        who = f"{(j.worker or '-')[:20]:<20} " if shared else ""
+        _out(f"{j.id:>4}  {state:<8} {j.rule[:16]:<16} {j.engine:<6} {who}{name} → {result}")
         for note in j.notes:
             _out(f"{'':>6}{note}")
+    return EXIT_OK
+
+
+def cmd_workers(args: argparse.Namespace) -> int:
+    from daemon.ledger import utcnow  # noqa: PLC0415
+
+    ledger = _ledger(args)
+    try:
+        if not ledger.shared:
+            _err("this ledger is SQLite on this machine: one worker; set ledger: for several")
+            return EXIT_FAIL
+        workers = ledger.workers()
+    finally:
+        ledger.close()
+    if args.json:
+        _out(json.dumps([w.as_json() for w in workers], indent=2))
+        return EXIT_OK
+    now = utcnow()
+    _out(f"{'WORKER':<24} {'HEARTBEAT':>10} {'SLOTS':>5} {'ENGINES':<12} RUNNING")
+    for w in workers:
+        age = f"{(now - w.heartbeat_at).total_seconds():.0f} s ago"
+        running = ", ".join(str(i) for i in w.running) or "-"
+        engines = ",".join(w.engines)
+        _out(f"{w.id[:24]:<24} {age:>10} {w.concurrency:>5} {engines:<12} {running}")
     return EXIT_OK
 
 
@@ -380,6 +415,7 @@ _COMMANDS = {
     "check": cmd_check,
     "process": cmd_process,
     "status": cmd_status,
+    "workers": cmd_workers,
     "retry": cmd_retry,
     "plan": cmd_plan,
     "credits": cmd_credits,

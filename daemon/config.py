@@ -30,13 +30,14 @@ from pydantic_core import PydanticCustomError
 from daemon import units, yamlines
 from daemon.engines.local.edits import EditsSpec
 from daemon.errors import ConfigError, ConfigErrors
+from daemon.ledger.base import DEFAULT_LEASE_SECONDS, LEDGER_PASSWORD_ENV, LEDGER_SCHEMES
 from daemon.media.encoders import Codec, EncoderChoice
 
 # The light half of the config (paths, the state dir) lives in daemon.paths for `status`;
 # re-exported here for callers of daemon.config.
 from daemon.paths import APP_NAME as APP_NAME  # noqa: PLC0414
 from daemon.paths import CONFIG_ENV as CONFIG_ENV  # noqa: PLC0414
-from daemon.paths import MAX_CONFIG_BYTES, read_state_dir
+from daemon.paths import MAX_CONFIG_BYTES, read_config_mapping, read_state_dir
 from daemon.paths import default_config_path as default_config_path  # noqa: PLC0414
 from daemon.paths import default_state_dir as default_state_dir  # noqa: PLC0414
 from daemon.paths import resolve_config_path as resolve_config_path  # noqa: PLC0414
@@ -107,6 +108,39 @@ def _globs(value: object) -> list[str]:
 
 Seconds = Annotated[float, BeforeValidator(_duration)]
 FolderPath = Annotated[Path, BeforeValidator(_path)]
+
+
+def _ledger_url(value: object) -> str:
+    if not isinstance(value, str) or not value.startswith(LEDGER_SCHEMES):
+        raise PydanticCustomError(
+            "ledger", "expected postgresql://user@host/db [got {got}]", {"got": repr(value)}
+        )
+    userinfo = value.split("://", 1)[1].split("@", 1)
+    if len(userinfo) == 2 and ":" in userinfo[0]:
+        # rules.yaml is not a secret; the env file (0600) is.
+        raise PydanticCustomError(
+            "ledger",
+            "put the password in the env file as {env}, not in the URL",
+            {"env": LEDGER_PASSWORD_ENV},
+        )
+    return value
+
+
+def _path_map(value: object) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and k.startswith("/") and isinstance(v, str) and v.startswith("/")
+        for k, v in value.items()
+    ):
+        raise PydanticCustomError(
+            "path_map",
+            "expected absolute paths, {{shared path: path on this machine}} [got {got}]",
+            {"got": repr(value)},
+        )
+    return {k.rstrip("/") or "/": v.rstrip("/") or "/" for k, v in value.items()}
+
+
+LedgerUrl = Annotated[str, BeforeValidator(_ledger_url)]
+PathMapping = Annotated[dict[str, str], BeforeValidator(_path_map)]
 
 
 # --- issue 12: skip conditions and metadata (sizes, codec names) ------------------------
@@ -373,6 +407,10 @@ class Config(_Strict):
     nemo: NemoSettings = Field(default_factory=NemoSettings)
     rules: list[Rule] = Field(min_length=1)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    # Several workers (issue 16): a shared PostgreSQL ledger instead of jobs.db.
+    ledger: LedgerUrl | None = None
+    path_map: PathMapping = Field(default_factory=dict)
+    lease_seconds: Seconds = Field(default=DEFAULT_LEASE_SECONDS, ge=3, le=600)
     web: Annotated[WebSettings, BeforeValidator(_web)] = Field(default_factory=WebSettings)
 
     # Set by load_config: where this config came from (for messages and reloads).
@@ -533,6 +571,24 @@ def state_dir_of(path: Path) -> Path:
     while the rest of rules.yaml has an error. Raise ConfigError if even that is unreadable."""
     found = read_state_dir(path)
     return found if found is not None else load_config(path).state_dir
+
+
+def ledger_of(path: Path) -> str | None:
+    """The shared ledger URL a config names (None: SQLite), read as leniently as
+    `state_dir_of`. Raise ConfigError if it is unreadable or not a PostgreSQL URL."""
+    try:
+        return load_config(path).ledger
+    except ConfigError as exc:
+        data = read_config_mapping(path)
+        if data is None:
+            raise exc from None
+        raw = data.get("ledger")
+        if raw is None:
+            return None
+        try:
+            return _ledger_url(raw)
+        except PydanticCustomError:
+            raise exc from None
 
 
 def _errors_from(exc: ValidationError, data: Any, file: Path) -> ConfigError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import yaml
 from platformdirs import user_config_path, user_state_path
@@ -41,6 +42,21 @@ def read_state_dir(path: Path) -> Path | None:
     """The state dir the config at `path` names, read leniently (only `state_dir:`, the
     way the full config reads it); None when the file cannot tell (unreadable, not YAML,
     not a mapping, a state_dir that is not text): the full config then says why."""
+    data = read_config_mapping(path)
+    if data is None:
+        return None
+    raw = data.get("state_dir")
+    if raw is None:
+        return default_state_dir()
+    if not isinstance(raw, str):
+        return None
+    folder = Path(os.path.expandvars(raw)).expanduser()
+    return folder if folder.is_absolute() else path.parent / folder
+
+
+def read_config_mapping(path: Path) -> dict[str, Any] | None:
+    """The config at `path` as plain YAML, with no validation; None when it cannot be read
+    as a mapping (unreadable, too large, not UTF-8, not YAML, an alias bomb)."""
     try:
         with path.open("rb") as f:
             text = f.read(MAX_CONFIG_BYTES + 1)
@@ -50,12 +66,4 @@ def read_state_dir(path: Path) -> Path | None:
         data = yamlines.load(text.decode("utf-8"))
     except (OSError, UnicodeDecodeError, RecursionError, yaml.YAMLError):
         return None
-    if not isinstance(data, dict):
-        return None
-    raw = data.get("state_dir")
-    if raw is None:
-        return default_state_dir()
-    if not isinstance(raw, str):
-        return None
-    folder = Path(os.path.expandvars(raw)).expanduser()
-    return folder if folder.is_absolute() else path.parent / folder
+    return data if isinstance(data, dict) else None

@@ -13,7 +13,7 @@ from daemon.config import Config, Rule
 from daemon.engines.registry import Engines
 from daemon.errors import VideofreeError
 from daemon.fileio import fingerprint
-from daemon.ledger import JobRecord, JobState, Ledger
+from daemon.ledger import JobRecord, JobState, open_ledger
 from daemon.media.tools import find_ffmpeg
 from daemon.rules import match_rule, path_in_watch
 from daemon.scheduler import Runner
@@ -73,7 +73,13 @@ def process(config: Config, path: Path, override: Override, cancel: threading.Ev
     if not path.is_file():
         raise ProcessError(f"{path}: no such file")
     rule = rule_for(config, path, override)
-    ledger = Ledger.in_state_dir(config.state_dir)
+    ledger = open_ledger(
+        config.ledger,
+        config.state_dir,
+        concurrency=1,
+        lease_seconds=config.lease_seconds,
+        worker=True,
+    )
     try:
         record, earlier = queue_job(ledger, config, rule, [path], fingerprint(path))
         if record is None:
@@ -85,7 +91,8 @@ def process(config: Config, path: Path, override: Override, cancel: threading.Ev
         runner = Runner(config, ledger, Engines(config, find_ffmpeg(config.ffmpeg)))
         runner.cancel = cancel
         try:
-            final = runner.run_job(record.id)
+            with runner.lease_keeper():  # a shared ledger: others must see this job alive
+                final = runner.run_job(record.id)
         finally:
             runner.engines.close()
         if final is None:

@@ -9,10 +9,12 @@ or ffmpeg.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -35,7 +37,8 @@ from daemon.errors import (
     from_os_error,
 )
 from daemon.events import EventBus, EventKind, JobEvent, credit_link, outcome_events
-from daemon.ledger import JobRecord, JobState, Ledger, file_identity, utcnow
+from daemon.ledger import JobRecord, JobState, LeaseLost, LedgerBackend, file_identity, utcnow
+from daemon.pathmap import PathMap
 from daemon.retag import stamp_output
 from daemon.rules import NameFields, lands_in_watch, output_path
 
@@ -43,6 +46,9 @@ from daemon.rules import NameFields, lands_in_watch, output_path
 Verifier = Callable[[EngineResult, threading.Event], tuple[str, ...]]
 
 JOBS_EXECUTOR = "jobs"
+# Heartbeats get a thread of their own: a long tick or scan must never delay them past
+# a lease (the other workers would take over jobs this one is still running).
+LEASES_EXECUTOR = "leases"
 # First retry after 30 s, doubling, at most 15 min apart: long enough for a network blip
 # or a 5xx storm to pass, short enough that a video is not a day late.
 BACKOFF_FIRST = 30.0
@@ -50,6 +56,8 @@ BACKOFF_MAX = 15 * 60.0
 # An engine that cannot take jobs now (out of credits) is asked again this often.
 UNAVAILABLE_RECHECK = 5 * 60.0
 _PROGRESS_SAVE_EVERY = 2.0
+# Heartbeats per lease: a few may be lost (a slow network) before a lease runs out.
+HEARTBEATS_PER_LEASE = 5
 # A job whose watch folder is offline looks again this often (a share remounting, a
 # folder moved back).
 OFFLINE_RECHECK = 5.0
@@ -82,7 +90,7 @@ class Runner:
     def __init__(
         self,
         config: Config,
-        ledger: Ledger,
+        ledger: LedgerBackend,
         engines: Engines,
         scheduler: BackgroundScheduler | None = None,
         events: EventBus | None = None,
@@ -101,12 +109,23 @@ class Runner:
             executors={
                 "default": ThreadPoolExecutor(2),
                 JOBS_EXECUTOR: ThreadPoolExecutor(config.concurrency),
+                LEASES_EXECUTOR: ThreadPoolExecutor(1),
             },
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone="UTC",
         )
         self._scheduled: set[int] = set()
         self._lock = threading.Lock()
+        self.paths = PathMap.of(config.path_map)
+        # Per job: set on shutdown, or when another worker took the job over (lost lease).
+        self._cancels: dict[int, threading.Event] = {}
+        # Jobs this worker has claimed and whose run has not ended: its concurrency on a
+        # shared ledger, and never claimed again while a run of them is still here (a
+        # fenced run still winding down must not be mistaken for the new claim).
+        self._active: set[int] = set()
+        # One poll at a time (tick, heartbeat, a finished job): two would both see the
+        # same free slots and claim twice as many jobs.
+        self._poll_lock = threading.Lock()
         # Given a source path, the folder path if its watch folder is offline now (the
         # daemon hands in its watcher's live check).
         self.offline_folder: Callable[[Path], Path | None] = lambda _path: None
@@ -117,6 +136,14 @@ class Runner:
 
     def start(self) -> None:
         self.scheduler.start()
+        if self.ledger.shared:
+            self.scheduler.add_job(
+                self.renew_leases,
+                "interval",
+                seconds=self.config.lease_seconds / HEARTBEATS_PER_LEASE,
+                id="leases",
+                executor=LEASES_EXECUTOR,
+            )
 
     def submit(self, job_id: int, delay: float = 0.0) -> None:
         """Run the job on the pool, now or after `delay` seconds (once, however often called)."""
@@ -135,7 +162,12 @@ class Runner:
         )
 
     def submit_queued(self) -> None:
-        """Schedule every queued job not scheduled yet (startup, `videofree retry`)."""
+        """Schedule every queued job not scheduled yet (startup, `videofree retry`).
+
+        On a shared ledger, claim what this worker has room for instead (`poll_shared`)."""
+        if self.ledger.shared:
+            self.poll_shared()
+            return
         now = utcnow()
         for record in self.ledger.jobs(states=[JobState.QUEUED]):
             if record.id in self._scheduled:
@@ -146,6 +178,9 @@ class Runner:
     def shutdown(self) -> None:
         """Stop: running engines are cancelled and their jobs left queued to resume."""
         self.cancel.set()
+        with self._lock:
+            for event in self._cancels.values():
+                event.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
 
@@ -186,9 +221,46 @@ class Runner:
         claimed = self.ledger.claim(job_id, engine_name)
         if claimed is None:
             return self.ledger.get(job_id)
+        return self._run_claimed(claimed, engine_name)
+
+    def _run_claimed(self, claimed: JobRecord, engine_name: str) -> JobRecord | None:
+        """Run a job this worker has claimed to an outcome; return its final record."""
+        job_id = claimed.id
+        log = logger.bind(job=job_id)
+        claimed, rule = self._localize(claimed)
+        with self._lock:
+            self._active.add(job_id)
+            if self.ledger.shared:  # one machine needs only the runner's own cancel
+                self._cancels[job_id] = threading.Event()
+                if self.cancel.is_set():
+                    self._cancels[job_id].set()
+        try:
+            self._run_to_outcome(claimed, rule, engine_name, log)
+        finally:
+            with self._lock:
+                self._cancels.pop(job_id, None)
+                self._active.discard(job_id)
+        return self.ledger.get(job_id)
+
+    def _localize(self, record: JobRecord) -> tuple[JobRecord, Rule]:
+        """The job and its rule with paths as this machine sees them (`path_map:`)."""
+        rule = spec_rule(record)
+        if not self.paths.pairs:
+            return record, rule
+        sources = tuple(self.paths.to_local(s) for s in record.sources)
+        rule = rule.model_copy(update={"output": self.paths.to_local(rule.output)})
+        if rule.original is not None:
+            moved = self.paths.to_local(rule.original.move_to)
+            rule = rule.model_copy(
+                update={"original": rule.original.model_copy(update={"move_to": moved})}
+            )
+        return replace(record, source=sources[0], sources=sources), rule
+
+    def _run_to_outcome(self, claimed: JobRecord, rule: Rule, engine_name: str, log: Any) -> None:
+        job_id = claimed.id
         started = time.monotonic()
         if self._already_delivered(claimed, rule, log):
-            return self.ledger.get(job_id)
+            return
         log.info(
             "started on {} (attempt {}): {}",
             engine_name,
@@ -203,9 +275,90 @@ class Runner:
             self._failed(claimed, rule, exc, log)
         except Exception as exc:
             log.exception("failed with an internal error")  # the traceback, for a bug report
+            if self._fenced(claimed, exc, log):
+                return
             self.ledger.fail(job_id, internal_error(exc))
             self._publish_failed(self.ledger.get(job_id))
-        return self.ledger.get(job_id)
+
+    # --- a shared ledger: claims, leases, takeovers -----------------------------------------
+
+    def poll_shared(self) -> None:
+        """Claim as many due queued jobs as this worker has free slots for, and run them."""
+        if self.cancel.is_set() or not self._poll_lock.acquire(blocking=False):
+            return  # another poll is claiming for this worker right now
+        try:
+            self._poll()
+        finally:
+            self._poll_lock.release()
+
+    def _poll(self) -> None:
+        with self._lock:
+            free = self.config.concurrency - len(self._active)
+        if free <= 0:
+            return
+        engines: dict[int, str] = {}
+
+        def accept(record: JobRecord) -> str | None:
+            engine = self._accept(record)
+            if engine is not None:
+                engines[record.id] = engine
+            return engine
+
+        for record in self.ledger.claim_next(free, accept):
+            with self._lock:
+                self._active.add(record.id)
+            self.scheduler.add_job(
+                self._run_shared,
+                args=[record, engines[record.id]],
+                # One id per claim: a claim must never be mistaken for a run still going.
+                id=f"claim-{record.id}-{record.lease_gen}",
+                executor=JOBS_EXECUTOR,
+            )
+
+    def _accept(self, record: JobRecord) -> str | None:
+        """The engine this worker runs `record` on, or None to leave it to another worker:
+        a source it cannot see, or no engine of the rule's available here."""
+        with self._lock:
+            if record.id in self._active:
+                return None  # an earlier, fenced run of it has not ended here yet
+        try:
+            local, rule = self._localize(record)
+        except ValueError:
+            return None  # an unreadable rule snapshot: a worker that can read it fails it
+        if not all(os.path.exists(s) for s in local.sources):
+            return None
+        return self._pick_engine(local, rule, logger.bind(job=record.id))
+
+    def _run_shared(self, record: JobRecord, engine_name: str) -> None:
+        try:
+            log = logger.bind(job=record.id)
+            log.info("claimed by worker {} (lease {})", record.worker, record.lease_gen)
+            self._run_claimed(record, engine_name)
+        except Exception as exc:  # one bad job must never stop the daemon
+            logger.bind(job=record.id).exception("crashed unexpectedly")
+            self.ledger.fail(record.id, internal_error(exc))
+        finally:
+            with self._lock:
+                self._active.discard(record.id)
+        self.poll_shared()  # fill the slot at once rather than at the next tick
+
+    def renew_leases(self) -> None:
+        """Heartbeat: renew our leases, stop jobs whose lease is lost, and queue again the
+        jobs of workers whose leases expired."""
+        if not self._heartbeat():
+            return
+        try:
+            taken = self.ledger.take_over_expired()
+        except Exception as exc:
+            logger.warning("could not check for expired leases: {}", exc)
+            return
+        for record in taken:
+            logger.bind(job=record.id).warning(
+                "lease takeover: worker {} stopped answering; the job is queued again",
+                record.worker,
+            )
+        if taken:
+            self.poll_shared()
 
     def _wait_for_folder(self, record: JobRecord, count_attempt: bool | None) -> bool:
         """If a source is missing because its watch folder is offline, leave the job
@@ -260,6 +413,7 @@ class Runner:
         path, identity = record.intended_output, record.intended_identity
         if path is None or identity is None:
             return False
+        path = self.paths.to_local(path)
         try:
             if file_identity(path) != identity:
                 return False
@@ -355,7 +509,7 @@ class Runner:
             checkpoint=dict(checkpoints.get(engine_name, {})),
             save_checkpoint=save,
             progress=self._progress_reporter(record.id, log),
-            cancel=self.cancel,
+            cancel=self._cancel_of(record.id),
         )
         spec = JobSpec(job_id=record.id, sources=record.sources, rule=rule, config=self.config)
         try:
@@ -366,6 +520,50 @@ class Runner:
         except BaseException:
             ctx.scratch.unlink(missing_ok=True)
             raise
+
+    def _heartbeat(self) -> bool:
+        """Renew our leases and stop the jobs whose lease is lost. Return False when the
+        database could not be reached (the leases still run for a while)."""
+        try:
+            lost = self.ledger.heartbeat()
+        except Exception as exc:
+            logger.warning("could not renew leases: {}", exc)
+            return False
+        for job_id in lost:
+            logger.bind(job=job_id).warning(
+                "lease lost (another worker has the job now); stopping its render"
+            )
+            with self._lock:
+                event = self._cancels.get(job_id)
+            if event is not None:
+                event.set()
+        return True
+
+    @contextmanager
+    def lease_keeper(self) -> Iterator[None]:
+        """Heartbeats on a thread of their own for as long as the block runs, for a job
+        run without the scheduler (`videofree process`). Nothing on a ledger not shared."""
+        if not self.ledger.shared:
+            yield
+            return
+        stop = threading.Event()
+        every = self.config.lease_seconds / HEARTBEATS_PER_LEASE
+
+        def beat() -> None:
+            while not stop.wait(every):
+                self._heartbeat()
+
+        thread = threading.Thread(target=beat, name="videofree-leases", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def _cancel_of(self, job_id: int) -> threading.Event:
+        with self._lock:
+            return self._cancels.get(job_id, self.cancel)
 
     def _progress_reporter(self, job_id: int, log: Any) -> Callable[[float], None]:
         state = {"step": -1, "saved": 0.0}
@@ -413,17 +611,28 @@ class Runner:
                 log.warning("{}", note)
             result = replace(result, notes=(*result.notes, *checked))
         result = self._stamp(record, rule, result, log)
+        if not self.ledger.holds(record.id):
+            # Fenced: another worker has this job now; it delivers, we do not.
+            result.path.unlink(missing_ok=True)
+            raise LeaseLost(record.id)
         stamped = result
 
         def intend(candidate: Path) -> None:
-            self.ledger.intend(record.id, candidate, file_identity(stamped.path), stamped.notes)
+            # As every worker names it; the identity is the file about to be placed.
+            shared = self.paths.to_shared(candidate)
+            self.ledger.intend(record.id, shared, file_identity(stamped.path), stamped.notes)
 
         try:
             final = place(result.path, target, intend)
         except OSError as exc:
             result.path.unlink(missing_ok=True)
             raise from_os_error(exc, f"cannot deliver to {target.parent}") from exc
-        self._record_done(record.id, final, result.engine, result.notes)
+        try:
+            shared = self.paths.to_shared(final)  # as every worker names it
+            self._record_done(record.id, shared, result.engine, result.notes)
+        except LeaseLost:
+            log.error("lease lost between the check and the end of delivery: {}", final)
+            raise
         log.info("done → {} ({:.0f} s, {})", final, time.monotonic() - started, result.engine)
         self._publish_done(record, rule, result, final)
         self._move_originals(record, rule, log)
@@ -460,7 +669,19 @@ class Runner:
         )
         return replace(result, notes=(*result.notes, *notes)) if notes else result
 
+    def _fenced(self, record: JobRecord, exc: BaseException, log: Any) -> bool:
+        """True (and logged) when another worker has this job now: this one must neither
+        write its outcome nor tell anyone — the worker that has it will."""
+        if not self.ledger.shared or self.cancel.is_set():
+            return False
+        if isinstance(exc, LeaseLost) or not self.ledger.holds(record.id):
+            log.warning("stopped without delivering: the lease was lost to another worker")
+            return True
+        return False
+
     def _failed(self, record: JobRecord, rule: Rule, exc: JobError, log: Any) -> None:
+        if self._fenced(record, exc, log):
+            return
         if self.cancel.is_set() or isinstance(exc, Cancelled):
             log.info("interrupted by shutdown; it will resume at the next start")
             self.ledger.requeue(record.id, count_attempt=False)
@@ -476,7 +697,8 @@ class Runner:
             self.ledger.requeue(
                 record.id, not_before=utcnow() + timedelta(seconds=delay), error=exc.reason
             )
-            self.submit(record.id, delay)
+            if not self.ledger.shared:  # on a shared ledger, whichever worker is free takes it
+                self.submit(record.id, delay)
             return
         log.error("failed: {}", exc.reason)
         self.ledger.fail(record.id, exc.reason)

@@ -19,6 +19,7 @@ _DAEMON_ENV = (
     "WATCHDOG_PID",
     "JOURNAL_STREAM",
     "DBUS_SESSION_BUS_ADDRESS",
+    "VIDEOFREE_LEDGER_PASSWORD",
 )
 # A thread a test started may take a moment to notice it should stop.
 _THREAD_GRACE = 2.0
@@ -44,3 +45,27 @@ def _no_thread_leaks() -> Iterator[None]:
     leaked = _leaked(before)
     if leaked:
         pytest.fail(f"test leaked non-daemon threads: {[t.name for t in leaked]}")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the whole session (skips without PostgreSQL)."""
+    from tests import pgcluster
+
+    if pgcluster.bin_dir() is None:
+        pytest.skip(pgcluster.NO_POSTGRES)
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg is not installed: pip install -e '.[postgres]'")
+    with pgcluster.cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(pg_server: str, request: pytest.FixtureRequest) -> str:
+    """An empty database on the session's cluster, one per test."""
+    from tests import pgcluster
+
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:50].lower()
+    return pgcluster.fresh_database(pg_server, name)

@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from daemon.config import Config, load_config
 from daemon.errors import JobError, VideofreeError
-from daemon.ledger import JobRecord, JobState, Ledger
+from daemon.ledger import JobRecord, JobState, LedgerBackend
 from daemon.media.probe import probe
 from daemon.rules import match_rule, path_in_watch
 from daemon.web import metrics, views
@@ -50,7 +50,7 @@ PLAN_COMMAND_HEADINGS = ("ffmpeg:", "analysis pass")
 class WebContext:
     """What the page reads and the one thing it may change (retry)."""
 
-    ledger: Ledger
+    ledger: LedgerBackend
     config: Callable[[], Config]
     ffmpeg: Callable[[], str]
     thumbs: Path

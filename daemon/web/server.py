@@ -21,7 +21,7 @@ from daemon.config import WEB_PASSWORD_ENV, Config
 from daemon.engines.registry import Engines
 from daemon.errors import ConfigError
 from daemon.events import EventBus
-from daemon.ledger import Ledger
+from daemon.ledger import LedgerBackend
 from daemon.web import metrics
 from daemon.web.app import WebContext, create_app
 from daemon.web.joblog import JobLog
@@ -48,7 +48,7 @@ class WebServer:
     def __init__(
         self,
         config: Callable[[], Config],
-        ledger: Ledger,
+        ledger: LedgerBackend,
         ffmpeg: Callable[[], str],
         events: EventBus,
         *,
@@ -75,7 +75,9 @@ class WebServer:
         self.port: int | None = None
 
     @staticmethod
-    def _render_time(ledger: Ledger) -> Callable[[int], tuple[datetime | None, datetime | None]]:
+    def _render_time(
+        ledger: LedgerBackend,
+    ) -> Callable[[int], tuple[datetime | None, datetime | None]]:
         def times(job_id: int) -> tuple[datetime | None, datetime | None]:
             job = ledger.get(job_id)
             return (job.started_at, job.finished_at) if job else (None, None)

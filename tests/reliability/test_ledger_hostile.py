@@ -40,7 +40,7 @@ def test_a_locked_ledger_says_so_and_is_left_alone(
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("PRAGMA locking_mode=EXCLUSIVE")
     holder.execute("BEGIN EXCLUSIVE")
-    monkeypatch.setattr("daemon.ledger._BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr("daemon.ledger.sqlite._BUSY_TIMEOUT_MS", 100)
     try:
         with pytest.raises(LedgerError) as info:
             Ledger(db)

@@ -20,7 +20,7 @@ from tests.mediagen import make_clip
 def test_a_file_admitted_while_the_ledger_is_locked_is_queued_once_it_frees(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("daemon.ledger._BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr("daemon.ledger.sqlite._BUSY_TIMEOUT_MS", 100)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     config = parse_config(

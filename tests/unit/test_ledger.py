@@ -1,17 +1,19 @@
-"""The SQLite ledger, on a real file: dedupe, claims, checkpoints, recovery, retry."""
+"""The ledger on both backends (a real SQLite file; a real throwaway PostgreSQL): dedupe,
+claims, checkpoints, recovery, retry. Tests of SQLite's own file and pid ownership say so."""
 
 from __future__ import annotations
 
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from daemon.ledger import _SCHEMA, JobState, Ledger
+from daemon.ledger import JobState, Ledger, LedgerBackend
+from daemon.ledger.sqlite import _SCHEMA
 from daemon.procs import Owner
 
 FP = "10-abc"
@@ -22,26 +24,47 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "state" / "jobs.db"
 
 
+Opener = Callable[..., LedgerBackend]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, db_path: Path) -> Opener:
+    """Opens (another handle on) one ledger store, on each backend in turn."""
+    if request.param == "sqlite":
+        return lambda **kw: Ledger(db_path, **kw)
+    url = request.getfixturevalue("pg_url")
+    from daemon.ledger.postgres import PostgresLedger
+
+    return lambda **kw: PostgresLedger(url, **kw)
+
+
 @pytest.fixture
-def ledger(db_path: Path) -> Iterator[Ledger]:
+def ledger(backend: Opener) -> Iterator[LedgerBackend]:
+    led = backend()
+    yield led
+    led.close()
+
+
+@pytest.fixture
+def sqlite_ledger(db_path: Path) -> Iterator[Ledger]:
     led = Ledger(db_path)
     yield led
     led.close()
 
 
-def add(ledger: Ledger, source: str = "/in/a.mov", fp: str = FP, rule: str = "phone") -> int:
+def add(ledger: LedgerBackend, source: str = "/in/a.mov", fp: str = FP, rule: str = "phone") -> int:
     record = ledger.add_job([Path(source)], fp, rule, f'{{"name": "{rule}"}}', "local")
     assert record is not None
     return record.id
 
 
-def test_wal_mode_and_state_dir_created(ledger: Ledger, db_path: Path) -> None:
+def test_wal_mode_and_state_dir_created(sqlite_ledger: Ledger, db_path: Path) -> None:
     assert db_path.is_file()
     with sqlite3.connect(db_path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_add_job_records_a_queued_row(ledger: Ledger) -> None:
+def test_add_job_records_a_queued_row(ledger: LedgerBackend) -> None:
     record = ledger.add_job([Path("/in/a.mov"), Path("/in/b.mov")], FP, "phone", "{}", "nemo")
     assert record is not None
     assert record.state is JobState.QUEUED
@@ -77,9 +100,9 @@ def test_add_job_dedupes_content_per_rule(
     assert found.source == Path("/in/a.mov")
 
 
-def test_claim_is_exclusive(ledger: Ledger, db_path: Path) -> None:
+def test_claim_is_exclusive(ledger: LedgerBackend, backend: Opener) -> None:
     job = add(ledger)
-    other = Ledger(db_path)
+    other = backend()
     try:
         claimed = ledger.claim(job, "nemo")
         assert claimed is not None
@@ -94,14 +117,14 @@ def test_claim_is_exclusive(ledger: Ledger, db_path: Path) -> None:
         other.close()
 
 
-def test_checkpoint_round_trip(ledger: Ledger, db_path: Path) -> None:
+def test_checkpoint_round_trip(ledger: LedgerBackend, backend: Opener) -> None:
     job = add(ledger)
     checkpoint = {"nemo": {"session": "s-1", "task": 42, "uploaded": ["a", "b"]}, "n": 1.5}
     ledger.save_checkpoint(job, checkpoint)
     record = ledger.get(job)
     assert record is not None
     assert record.checkpoint == checkpoint
-    reopened = Ledger(db_path)
+    reopened = backend()
     try:
         again = reopened.get(job)
         assert again is not None
@@ -111,7 +134,7 @@ def test_checkpoint_round_trip(ledger: Ledger, db_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("count_attempt", "attempts"), [(True, 1), (False, 0)])
-def test_requeue(ledger: Ledger, count_attempt: bool, attempts: int) -> None:
+def test_requeue(ledger: LedgerBackend, count_attempt: bool, attempts: int) -> None:
     job = add(ledger)
     assert ledger.claim(job, "local") is not None
     later = datetime(2030, 1, 1, tzinfo=UTC)
@@ -126,7 +149,7 @@ def test_requeue(ledger: Ledger, count_attempt: bool, attempts: int) -> None:
     assert (claimed.attempts, claimed.not_before, claimed.error) == (attempts + 1, None, None)
 
 
-def test_finish_and_fail(ledger: Ledger) -> None:
+def test_finish_and_fail(ledger: LedgerBackend) -> None:
     a, b = add(ledger, fp="1-a"), add(ledger, fp="2-b")
     ledger.claim(a, "local")
     ledger.claim(b, "local")
@@ -154,7 +177,7 @@ def test_finish_and_fail(ledger: Ledger) -> None:
     assert ledger.queued_ids() == []
 
 
-def test_retry_of_failed_starts_from_scratch(ledger: Ledger) -> None:
+def test_retry_of_failed_starts_from_scratch(ledger: LedgerBackend) -> None:
     job = add(ledger)
     ledger.claim(job, "local")
     ledger.save_checkpoint(job, {"local": {"x": 1}})
@@ -172,7 +195,7 @@ def test_retry_of_failed_starts_from_scratch(ledger: Ledger) -> None:
     assert ledger.queued_ids() == [job]
 
 
-def test_retry_refuses_active_and_unknown_jobs(ledger: Ledger) -> None:
+def test_retry_refuses_active_and_unknown_jobs(ledger: LedgerBackend) -> None:
     queued, running = add(ledger, fp="1-a"), add(ledger, fp="2-b")
     ledger.claim(running, "local")
     assert ledger.retry(queued) is None
@@ -183,7 +206,8 @@ def test_retry_refuses_active_and_unknown_jobs(ledger: Ledger) -> None:
     assert record.state is JobState.RUNNING
 
 
-def test_recover_requeues_jobs_of_dead_owners_only(ledger: Ledger) -> None:
+def test_recover_requeues_jobs_of_dead_owners_only(sqlite_ledger: Ledger) -> None:
+    ledger = sqlite_ledger
     dead_job, live_job, queued = add(ledger, fp="1-a"), add(ledger, fp="2-b"), add(ledger, fp="3")
     ledger.claim(dead_job, "local")
     ledger.claim(live_job, "local")
@@ -213,14 +237,15 @@ def test_recover_requeues_jobs_of_dead_owners_only(ledger: Ledger) -> None:
     assert (untouched.state, untouched.attempts) == (JobState.QUEUED, 0)
 
 
-def test_recover_requeues_running_jobs_without_an_owner(ledger: Ledger) -> None:
+def test_recover_requeues_running_jobs_without_an_owner(sqlite_ledger: Ledger) -> None:
+    ledger = sqlite_ledger
     job = add(ledger)
     ledger.claim(job, "local")
     ledger._db.execute("UPDATE jobs SET owner_pid=NULL WHERE id=?", (job,))
     assert [j.id for j in ledger.recover(lambda _owner: True)] == [job]
 
 
-def test_seen_fingerprint_and_remember(ledger: Ledger) -> None:
+def test_seen_fingerprint_and_remember(ledger: LedgerBackend) -> None:
     p = Path("/in/a.mov")
     assert ledger.seen_fingerprint(p, 10, 5) is None
     ledger.remember(p, 10, 5, "fp-1")
@@ -233,8 +258,10 @@ def test_seen_fingerprint_and_remember(ledger: Ledger) -> None:
     assert ledger.seen_fingerprint(p, 10, 5) is None  # one row per path: the newest version
 
 
-def test_two_ledgers_on_one_file_see_each_others_writes(ledger: Ledger, db_path: Path) -> None:
-    other = Ledger(db_path)
+def test_two_ledgers_on_one_store_see_each_others_writes(
+    ledger: LedgerBackend, backend: Opener
+) -> None:
+    other = backend()
     try:
         job = add(ledger)
         seen = other.get(job)
@@ -255,9 +282,9 @@ def test_two_ledgers_on_one_file_see_each_others_writes(ledger: Ledger, db_path:
         other.close()
 
 
-def test_injected_clock_stamps_rows(db_path: Path) -> None:
+def test_injected_clock_stamps_rows(backend: Opener) -> None:
     now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-    led = Ledger(db_path, clock=lambda: now)
+    led = backend(clock=lambda: now)
     try:
         job = add(led)
         led.claim(job, "local")
@@ -270,7 +297,7 @@ def test_injected_clock_stamps_rows(db_path: Path) -> None:
         led.close()
 
 
-def test_as_json_has_the_status_keys(ledger: Ledger) -> None:
+def test_as_json_has_the_status_keys(ledger: LedgerBackend) -> None:
     job = add(ledger)
     record = ledger.get(job)
     assert record is not None
@@ -284,7 +311,7 @@ def test_as_json_has_the_status_keys(ledger: Ledger) -> None:
     )
 
 
-def test_not_before_survives_as_an_aware_datetime(ledger: Ledger) -> None:
+def test_not_before_survives_as_an_aware_datetime(ledger: LedgerBackend) -> None:
     job = add(ledger)
     ledger.claim(job, "local")
     when = datetime.now(UTC) + timedelta(seconds=30)
@@ -296,16 +323,18 @@ def test_not_before_survives_as_an_aware_datetime(ledger: Ledger) -> None:
 
 
 def test_claim_records_the_owner_start_time_and_a_reused_pid_is_not_the_owner(
-    tmp_path: Path,
+    backend: Opener,
 ) -> None:
     """A job claimed by pid P started at T; a process now holding P started at T' is not
     its owner, whatever its command line says."""
-    ledger = Ledger(tmp_path / "jobs.db", owner=Owner(pid=4242, start=1000))
+    ledger = backend(owner=Owner(pid=4242, start=1000))
     try:
         job = add(ledger)
         claimed = ledger.claim(job, "local")
         assert claimed is not None
         assert (claimed.owner_pid, claimed.owner_start) == (4242, 1000)
+        if ledger.shared:
+            return  # a shared ledger recovers other workers' jobs only (test_ledger_shared)
         seen: list[Owner] = []
         ledger.recover(lambda owner: seen.append(owner) or True)
         assert seen == [Owner(4242, 1000)]
@@ -322,3 +351,19 @@ def test_an_old_ledger_gains_the_owner_start_column(tmp_path: Path) -> None:
     Ledger(path).close()
     columns = {row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(jobs)")}
     assert "owner_start" in columns
+
+
+def test_claim_next_takes_due_jobs_the_worker_accepts_oldest_first(
+    ledger: LedgerBackend,
+) -> None:
+    ids = [add(ledger, source=f"/in/{i}.mov", fp=f"{i}-fp") for i in range(4)]
+    ledger.claim(ids[0], "local")
+    ledger.requeue(ids[0], not_before=datetime.now(UTC) + timedelta(hours=1))  # not due yet
+    claimed = ledger.claim_next(2, lambda r: None if r.id == ids[1] else "nemo")
+    assert [(r.id, r.state, r.engine) for r in claimed] == [
+        (ids[2], JobState.RUNNING, "nemo"),
+        (ids[3], JobState.RUNNING, "nemo"),
+    ]
+    rest = ledger.claim_next(5, lambda r: "local")
+    assert [r.id for r in rest] == [ids[1]]  # ids[0] waits for its not_before
+    assert ledger.claim_next(5, lambda r: "local") == []

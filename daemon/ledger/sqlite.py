@@ -1,4 +1,4 @@
-"""The durable job ledger: one SQLite file (WAL) in the state dir.
+"""The durable job ledger on one machine: one SQLite file (WAL) in the state dir.
 
 Every job has a row from the moment it is queued until long after it is done, so that
 nothing is processed twice (UNIQUE fingerprint+rule) and nothing is lost across crashes
@@ -14,13 +14,12 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from daemon.errors import LedgerError
+from daemon.ledger.base import Acceptor, JobRecord, JobState, WorkerRecord, utcnow
 from daemon.procs import Owner, this_process
 
 LEDGER_FILE = "jobs.db"
@@ -64,65 +63,36 @@ CREATE TABLE IF NOT EXISTS seen (
 """
 
 
-class JobState(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
+def _v1_schema(db: sqlite3.Connection) -> None:
+    # One statement at a time (executescript would commit the migration's transaction);
+    # the comments go first, as they contain semicolons.
+    bare = "\n".join(line.split("--")[0] for line in _SCHEMA.splitlines())
+    for statement in bare.split(";"):
+        if statement.strip():
+            db.execute(statement)
 
 
-@dataclass(frozen=True)
-class JobRecord:
-    """One row of the ledger."""
-
-    id: int
-    source: Path
-    sources: tuple[Path, ...]
-    fingerprint: str
-    rule: str
-    rule_json: str
-    engine: str
-    state: JobState
-    attempts: int
-    output: Path | None
-    error: str | None
-    notes: tuple[str, ...]
-    checkpoint: dict[str, Any]
-    progress: float
-    not_before: datetime | None
-    owner_pid: int | None
-    owner_start: int | None
-    # Written just before delivery renames the output into place: after a crash in that
-    # window, a file there with this identity is the job's output (issue 11).
-    intended_output: Path | None
-    intended_identity: str | None
-    created_at: datetime
-    updated_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-
-    def as_json(self) -> dict[str, Any]:
-        """The `status --json` shape."""
-        return {
-            "id": self.id,
-            "source": str(self.source),
-            "sources": [str(s) for s in self.sources],
-            "rule": self.rule,
-            "engine": self.engine,
-            "state": str(self.state),
-            "attempts": self.attempts,
-            "progress": round(self.progress, 1),
-            "output": str(self.output) if self.output else None,
-            "error": self.error,
-            "notes": list(self.notes),
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-        }
+def _v2_owner_start(db: sqlite3.Connection) -> None:
+    # Ledgers from before owner start times were recorded (issue 8).
+    columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+    if "owner_start" not in columns:
+        db.execute("ALTER TABLE jobs ADD COLUMN owner_start INTEGER")
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+def _v3_intended_output(db: sqlite3.Connection) -> None:
+    # Ledgers from before delivery recorded its intended output (issue 11).
+    columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+    for column in ("intended_output", "intended_identity"):
+        if column not in columns:
+            db.execute(f"ALTER TABLE jobs ADD COLUMN {column} TEXT")
+
+
+# Append only: a step's position is its schema version (PRAGMA user_version).
+_MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _v1_schema,
+    _v2_owner_start,
+    _v3_intended_output,
+)
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -148,13 +118,6 @@ def _path_of(value: str | bytes | None) -> Path | None:
     if not value:
         return None
     return Path(os.fsdecode(value) if isinstance(value, bytes) else value)
-
-
-def file_identity(path: Path) -> str:
-    """What makes a placed output recognisable after a crash: the hard link (or rename)
-    that puts it in place keeps its device, inode and size. Raise OSError."""
-    st = path.stat()
-    return f"{st.st_dev}:{st.st_ino}:{st.st_size}"
 
 
 class Ledger:
@@ -189,19 +152,30 @@ class Ledger:
         # NORMAL is durable in WAL mode across application crashes (only an OS crash can
         # lose the last commits), at a fraction of FULL's fsyncs.
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
         self._migrate()
         if self._db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise sqlite3.DatabaseError("database disk image is malformed")
 
     def _migrate(self) -> None:
-        """Bring a ledger written by an older videofree up to this schema."""
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
-        if "owner_start" not in columns:
-            self._db.execute("ALTER TABLE jobs ADD COLUMN owner_start INTEGER")
-        for column in ("intended_output", "intended_identity"):
-            if column not in columns:
-                self._db.execute(f"ALTER TABLE jobs ADD COLUMN {column} TEXT")
+        """Bring a ledger written by an older videofree up to this schema.
+
+        The schema version lives in `PRAGMA user_version`; each step in `_MIGRATIONS` runs
+        once, in order, in one transaction with the version bump. Ledgers from before
+        versioning (version 0) get every step, and each step tolerates what they have.
+        """
+        with self._tx() as db:
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            for number, step in enumerate(_MIGRATIONS[version:], start=version + 1):
+                step(db)
+                db.execute(f"PRAGMA user_version={number}")
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    @property
+    def shared(self) -> bool:
+        return False
 
     @classmethod
     def in_state_dir(cls, state_dir: Path) -> Ledger:
@@ -449,6 +423,36 @@ class Ledger:
                 "INSERT OR REPLACE INTO seen (path, size, mtime_ns, fingerprint) VALUES (?,?,?,?)",
                 (_path_value(path), size, mtime_ns, fingerprint),
             )
+
+    # --- workers and leases: one machine has neither --------------------------------------
+
+    def claim_next(self, limit: int, accept: Acceptor) -> list[JobRecord]:
+        """Claim up to `limit` due queued jobs that `accept` gives an engine, oldest first."""
+        now = self._clock()
+        claimed: list[JobRecord] = []
+        for job_id in self.queued_ids():
+            if len(claimed) >= limit:
+                break
+            record = self.get(job_id)
+            if record is None or (record.not_before and record.not_before > now):
+                continue
+            engine = accept(record)
+            got = self.claim(job_id, engine) if engine else None
+            if got is not None:
+                claimed.append(got)
+        return claimed
+
+    def heartbeat(self) -> list[int]:
+        return []
+
+    def holds(self, job_id: int) -> bool:
+        return True
+
+    def take_over_expired(self) -> list[JobRecord]:
+        return []
+
+    def workers(self) -> list[WorkerRecord]:
+        return []
 
     # --- helpers -------------------------------------------------------------------------
 
