@@ -28,7 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from daemon import units, yamlines
-from daemon.engines.local.edits import EditsSpec
+from daemon.editplan.edits import EditsSpec
 from daemon.errors import ConfigError, ConfigErrors
 from daemon.ledger.base import DEFAULT_LEASE_SECONDS, LEDGER_PASSWORD_ENV, LEDGER_SCHEMES
 from daemon.media.encoders import Codec, EncoderChoice

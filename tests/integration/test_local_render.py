@@ -9,8 +9,8 @@ import pytest
 from loguru import logger
 
 from daemon.config import Config, LocalSettings, Rule
+from daemon.editplan.edits import EditsSpec
 from daemon.engines.base import JobContext, JobSpec
-from daemon.engines.local.edits import EditsSpec
 from daemon.engines.local.engine import LocalEngine
 from daemon.engines.local.ffmpeg import build_render_args
 from daemon.engines.local.prompt import plan_from

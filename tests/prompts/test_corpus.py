@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from daemon.engines.local.edits import EditsSpec
-from daemon.engines.local.plan import EditPlan
+from daemon.editplan.edits import EditsSpec
+from daemon.editplan.plan import EditPlan
 from daemon.engines.local.prompt import parse_prompt
 
 CORPUS = Path(__file__).with_name("corpus.yaml")

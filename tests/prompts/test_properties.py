@@ -6,9 +6,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from daemon.config import LocalSettings
+from daemon.editplan.plan import problems
 from daemon.engines.local.explain import EXAMPLE_CLIP, EXAMPLE_OUTPUT
 from daemon.engines.local.ffmpeg import build_render_args
-from daemon.engines.local.plan import problems
 from daemon.engines.local.prompt import parse_prompt
 from daemon.engines.local.timeline import timeline
 from daemon.errors import PermanentError

@@ -23,7 +23,7 @@ from daemon.config import (
     WebSettings,
     parse_config,
 )
-from daemon.engines.local.edits import EditsSpec
+from daemon.editplan.edits import EditsSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from daemon.config import parse_config
-from daemon.engines.local.edits import EditsSpec
-from daemon.engines.local.plan import Span
+from daemon.editplan.edits import EditsSpec
+from daemon.editplan.plan import Span
 from daemon.errors import ConfigError
 
 RULES = """\

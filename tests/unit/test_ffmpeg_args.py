@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from daemon.config import LocalSettings
+from daemon.editplan.plan import EditPlan, SilenceCut, Span, Transition, Trim
 from daemon.engines.local.ffmpeg import (
     atempo_chain,
     build_highlight_args,
@@ -19,7 +20,6 @@ from daemon.engines.local.ffmpeg import (
     filter_graph,
 )
 from daemon.engines.local.highlights import best_span, boring_spans, parse_analysis, score
-from daemon.engines.local.plan import EditPlan, SilenceCut, Span, Transition, Trim
 from daemon.engines.local.prompt import parse_prompt
 from daemon.engines.local.silence import parse_silences
 from daemon.engines.local.timeline import (

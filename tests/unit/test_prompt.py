@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from daemon.engines.local.edits import EditsSpec
-from daemon.engines.local.plan import (
+from daemon.editplan.edits import EditsSpec
+from daemon.editplan.plan import (
     Color,
     EditPlan,
     Music,

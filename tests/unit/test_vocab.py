@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 
 from daemon.config import Rule, parse_config, parse_duration
-from daemon.engines.local.edits import EditsSpec
-from daemon.engines.local.plan import EditPlan
-from daemon.engines.local.prompt import parse_prompt, plan_from
-from daemon.engines.local.vocab import (
+from daemon.editplan.edits import EditsSpec
+from daemon.editplan.plan import EditPlan
+from daemon.editplan.vocab import (
     ASPECT_NAMES,
     FPS_MODE_NAMES,
     LOUDNESS_NAMES,
@@ -19,6 +18,7 @@ from daemon.engines.local.vocab import (
     TEMPERATURE_NAMES,
     TRANSITION_NAMES,
 )
+from daemon.engines.local.prompt import parse_prompt, plan_from
 from daemon.units import seconds
 
 # How a person would say each name in a prompt.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from daemon.engines.local.plan import EditPlan, Title
+from daemon.editplan.plan import EditPlan, Title
 from daemon.media.probe import MediaInfo
 
 # "27 November 2026": day first, month in words, so no reader mistakes 03/04 for 04/03.

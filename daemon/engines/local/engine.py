@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from daemon.config import LocalSettings
+from daemon.editplan.plan import BYTES_PER_MB, SIZE_ATTEMPTS, EditPlan
 from daemon.engines.base import EngineResult, JobContext, JobSpec
 from daemon.engines.local import datecaption, fonts, highlights
 from daemon.engines.local.ffmpeg import (
@@ -24,7 +25,6 @@ from daemon.engines.local.ffmpeg import (
     music_path,
     transforms_path,
 )
-from daemon.engines.local.plan import BYTES_PER_MB, SIZE_ATTEMPTS, EditPlan
 from daemon.engines.local.prompt import plan_from
 from daemon.engines.local.silence import parse_silences
 from daemon.engines.local.timeline import Timeline, timeline

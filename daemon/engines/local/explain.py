@@ -6,15 +6,15 @@ import shlex
 from pathlib import Path
 
 from daemon.config import LocalSettings
+from daemon.editplan.edits import EditsSpec
+from daemon.editplan.plan import NEUTRAL_KELVIN, REVERSE_MAX_SECONDS, ZOOM_END, EditPlan
 from daemon.engines.local import datecaption, fonts, highlights
-from daemon.engines.local.edits import EditsSpec
 from daemon.engines.local.ffmpeg import (
     build_highlight_args,
     build_render_args,
     build_silence_args,
     build_stabilize_args,
 )
-from daemon.engines.local.plan import NEUTRAL_KELVIN, REVERSE_MAX_SECONDS, ZOOM_END, EditPlan
 from daemon.engines.local.prompt import plan_from
 from daemon.engines.local.timeline import audio_out, timeline
 from daemon.media.probe import MediaInfo, probe

@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from daemon.config import LocalSettings
-from daemon.engines.local import fonts
-from daemon.engines.local.highlights import ANALYSIS_FPS, ANALYSIS_WIDTH
-from daemon.engines.local.plan import (
+from daemon.editplan.plan import (
     BYTES_PER_MB,
     MIN_VIDEO_BITRATE,
     NEUTRAL_KELVIN,
@@ -35,6 +33,8 @@ from daemon.engines.local.plan import (
     Title,
     even,
 )
+from daemon.engines.local import fonts
+from daemon.engines.local.highlights import ANALYSIS_FPS, ANALYSIS_WIDTH
 from daemon.engines.local.timeline import Timeline, audio_out
 from daemon.errors import PermanentError
 from daemon.media.encoders import Encoder, concrete, device_args, encode_args, upload_filter

@@ -14,7 +14,7 @@ from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
-from daemon.engines.local.plan import EditPlan
+from daemon.editplan.plan import EditPlan
 
 BUNDLED_FONT = "DejaVuSans-Bold.ttf"
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from daemon.engines.local.plan import EditPlan, Highlight, Span
+from daemon.editplan.plan import EditPlan, Highlight, Span
 from daemon.media.probe import MediaInfo
 
 BORING_SHARE = 0.25

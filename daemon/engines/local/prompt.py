@@ -33,8 +33,8 @@ from re import _constants as _sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
-from daemon.engines.local.edits import EditsSpec
-from daemon.engines.local.plan import (
+from daemon.editplan.edits import EditsSpec
+from daemon.editplan.plan import (
     BYTES_PER_MB,
     COOLER_KELVIN,
     DEFAULT_FADE,
@@ -67,7 +67,7 @@ from daemon.engines.local.plan import (
     Trim,
     problems,
 )
-from daemon.engines.local.vocab import RESOLUTION_NAMES, SIZE_TARGET_MB, TRANSITION_NAMES
+from daemon.editplan.vocab import RESOLUTION_NAMES, SIZE_TARGET_MB, TRANSITION_NAMES
 from daemon.units import (
     CLOCK,
     NUMBER,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from daemon.engines.local.plan import REVERSE_MAX_SECONDS, EditPlan, Span, Trim, even
+from daemon.editplan.plan import REVERSE_MAX_SECONDS, EditPlan, Span, Trim, even
 from daemon.errors import PermanentError
 from daemon.media.probe import MediaInfo
 

@@ -30,7 +30,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from daemon import units
-from daemon.engines.local.plan import (
+from daemon.editplan.plan import (
     ASPECTS,
     BYTES_PER_MB,
     DEFAULT_LOGO_SHARE,
@@ -67,7 +67,7 @@ from daemon.engines.local.plan import (
     TransitionKind,
     Zoom,
 )
-from daemon.engines.local.vocab import (
+from daemon.editplan.vocab import (
     ASPECT_NAMES,
     FPS_MODE_NAMES,
     LOUDNESS_NAMES,

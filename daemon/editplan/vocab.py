@@ -8,7 +8,7 @@ whether it is typed in a prompt or given as an `edits:` value.
 
 from __future__ import annotations
 
-from daemon.engines.local.plan import (
+from daemon.editplan.plan import (
     COOLER_KELVIN,
     LUFS_PODCAST,
     LUFS_SOCIAL,
