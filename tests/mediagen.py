@@ -31,7 +31,7 @@ def make_clip(
     """Write a testsrc2 (+ sine) H.264/AAC clip. `rotation` sets display-matrix metadata
     the way phones store portrait video (landscape pixels + a rotation). `seed` shifts the
     pitch and tags the stream, so clips differ in content (the ledger de-duplicates)."""
-    args = _testsrc_args(size, rate, duration)
+    args = lavfi_clip_args(size, rate, duration)
     freq = 440 if seed is None else 220 + seed % 500
     if audio:
         args += [
@@ -52,7 +52,7 @@ def make_clip(
     return path
 
 
-def _testsrc_args(
+def lavfi_clip_args(
     size: tuple[int, int], rate: int, duration: float, pattern: str = "testsrc2"
 ) -> list[str]:
     """ffmpeg's start for every generated clip: a moving lavfi pattern as input 0
@@ -177,7 +177,7 @@ def make_phone_clip(
     tags in both the bitstream and the container when `hdr` is "hlg"/"pq"), a display
     rotation, variable frame rate (frames dropped in the middle), 44.1 kHz sound, or a
     silent stretch `silence` = (start, end) inside a tone."""
-    args = _testsrc_args(size, rate, duration, pattern)
+    args = lavfi_clip_args(size, rate, duration, pattern)
     if audio:
         tone = "0.5*sin(440*2*PI*t)"
         if silence is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import av
 
-from tests.mediagen import FFMPEG
+from tests.mediagen import lavfi_clip_args
 
 IPHONE_TIME = datetime(2024, 6, 1, 10, 20, 30, tzinfo=UTC)
 ANDROID_TIME = datetime(2023, 7, 2, 8, 0, 0, tzinfo=UTC)
@@ -49,22 +49,13 @@ def make_tagged_clip(
     hevc: bool = False,
 ) -> Path:
     """Write an H.264 (or HEVC) + AAC clip carrying `tags` as container metadata."""
-    w, h = size
     codec = (
         ["-c:v", "libx265", "-x265-params", "log-level=error", "-tag:v", "hvc1"]
         if hevc
         else ["-c:v", "libx264"]
     )
     args = [
-        FFMPEG,
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
-        "-f",
-        "lavfi",
-        "-i",
-        f"testsrc2=size={w}x{h}:rate={rate}:duration={duration}",
+        *lavfi_clip_args(size, rate, duration),
         "-f",
         "lavfi",
         "-i",

@@ -20,7 +20,14 @@ from daemon.engines.local.prompt import parse_prompt
 from daemon.engines.local.timeline import timeline
 from daemon.errors import PermanentError
 from daemon.media.probe import probe
-from tests.mediagen import FFMPEG, frame_pixels, frame_times, make_clip, make_phone_clip
+from tests.mediagen import (
+    FFMPEG,
+    frame_pixels,
+    frame_times,
+    lavfi_clip_args,
+    make_clip,
+    make_phone_clip,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -34,15 +41,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     noisy = d / "noisy.mp4"
     subprocess.run(
         [
-            FFMPEG,
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=30:duration=2",
+            *lavfi_clip_args((320, 240), 30, 2),
             "-f",
             "lavfi",
             "-i",
