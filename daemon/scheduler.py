@@ -511,7 +511,7 @@ class Runner:
             progress=self._progress_reporter(record.id, log),
             cancel=self._cancel_of(record.id),
         )
-        spec = JobSpec(job_id=record.id, sources=record.sources, rule=rule, config=self.config)
+        spec = JobSpec(job_id=record.id, sources=record.sources, rule=rule)
         try:
             return engine.run(spec, ctx)
         except OSError as exc:

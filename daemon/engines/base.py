@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from loguru import Logger
 
-    from daemon.config import Config, Rule
+    from daemon.config import Rule
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,6 @@ class JobSpec:
     job_id: int
     sources: tuple[Path, ...]
     rule: Rule
-    config: Config
 
     @property
     def source(self) -> Path:

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,14 @@ def settings(api_base: str = "http://nemo.test", **overrides: Any) -> NemoSettin
     return NemoSettings(**values)
 
 
+@dataclass(frozen=True)
+class ConfiguredJob(JobSpec):
+    """A job with the config it was made from: these tests build the engine from it (the
+    daemon builds engines from its own config; a JobSpec carries none)."""
+
+    config: Config
+
+
 def make_job(
     tmp_path: Path,
     sources: list[Path],
@@ -53,7 +62,7 @@ def make_job(
     nemo: NemoSettings | None = None,
     job_id: int = 1,
     **rule: Any,
-) -> JobSpec:
+) -> ConfiguredJob:
     (tmp_path / "inbox").mkdir(exist_ok=True)
     (tmp_path / "out").mkdir(exist_ok=True)
     config = Config.model_validate(
@@ -74,7 +83,7 @@ def make_job(
             ],
         }
     )
-    return JobSpec(job_id=job_id, sources=tuple(sources), rule=config.rules[0], config=config)
+    return ConfiguredJob(job_id=job_id, sources=tuple(sources), rule=config.rules[0], config=config)
 
 
 class Saved:

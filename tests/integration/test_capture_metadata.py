@@ -67,7 +67,7 @@ def rule(tmp_path: Path, **extra: object) -> Rule:
 
 def run_local(tmp_path: Path, r: Rule, *sources: Path) -> Path:
     config = Config.model_validate({"watch": [str(tmp_path / "in")], "rules": [r.model_dump()]})
-    job = JobSpec(job_id=1, sources=sources, rule=config.rules[0], config=config)
+    job = JobSpec(job_id=1, sources=sources, rule=config.rules[0])
     ctx = JobContext(scratch=tmp_path / "scratch.mp4", log=logger)
     return LocalEngine(SETTINGS, FFMPEG).run(job, ctx).path
 

@@ -31,7 +31,7 @@ def _run(tmp_path: Path, clip: Path, **settings: object) -> tuple[Path, JobConte
             "rules": [{"name": "r", "glob": "*", "output": str(tmp_path / "out")}],
         }
     )
-    job = JobSpec(job_id=1, sources=(clip,), rule=config.rules[0], config=config)
+    job = JobSpec(job_id=1, sources=(clip,), rule=config.rules[0])
     ctx = JobContext(scratch=tmp_path / "scratch.mp4", log=logger)
     engine = LocalEngine(
         LocalSettings.model_validate({"preset": "superfast", "crf": 30, **settings}), FFMPEG

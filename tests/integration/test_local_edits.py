@@ -75,7 +75,7 @@ def render(tmp_path: Path, prompt: str, source: Path, name: str = "out.mp4") -> 
         {"name": "r", "glob": "*", "output": str(tmp_path / "out"), "prompt": prompt}
     )
     config = Config.model_validate({"watch": [str(tmp_path / "in")], "rules": [rule.model_dump()]})
-    job = JobSpec(job_id=1, sources=(source,), rule=config.rules[0], config=config)
+    job = JobSpec(job_id=1, sources=(source,), rule=config.rules[0])
     ctx = JobContext(scratch=tmp_path / name, log=logger)
     return LocalEngine(SETTINGS, FFMPEG).run(job, ctx).path
 
@@ -290,7 +290,7 @@ def test_no_recording_date_means_no_caption_and_a_note(tmp_path: Path) -> None:
         {"name": "r", "glob": "*", "output": str(tmp_path / "out"), "prompt": "date in the corner"}
     )
     config = Config.model_validate({"watch": [str(tmp_path / "in")], "rules": [rule.model_dump()]})
-    job = JobSpec(job_id=1, sources=(undated,), rule=config.rules[0], config=config)
+    job = JobSpec(job_id=1, sources=(undated,), rule=config.rules[0])
     ctx = JobContext(scratch=tmp_path / "o.mp4", log=logger)
     result = LocalEngine(SETTINGS, FFMPEG).run(job, ctx)
     assert any("no recording date" in n for n in result.notes)

@@ -93,7 +93,7 @@ def run_engine(
         }
     )
     config = Config.model_validate({"watch": [str(tmp_path / "in")], "rules": [rule.model_dump()]})
-    job = JobSpec(job_id=1, sources=tuple(sources), rule=config.rules[0], config=config)
+    job = JobSpec(job_id=1, sources=tuple(sources), rule=config.rules[0])
     ctx = JobContext(scratch=tmp_path / "scratch.mp4", log=logger)
     result = LocalEngine(SETTINGS, FFMPEG).run(job, ctx)
     return result.path, ctx
@@ -285,7 +285,7 @@ def test_example_rules_local_prompt_does_what_it_says(
     rule = example.rule_named("phone-clips")
     assert rule is not None
     clip = make_phone_clip(tmp_path / "IMG_0042.MOV", duration=3.0, size=(320, 180), rotation=90)
-    job = JobSpec(job_id=1, sources=(clip,), rule=rule, config=example)
+    job = JobSpec(job_id=1, sources=(clip,), rule=rule)
     ctx = JobContext(scratch=tmp_path / "scratch.mp4", log=logger)
     out = LocalEngine(SETTINGS, FFMPEG).run(job, ctx).path
     p = probe_output(out)
