@@ -8,7 +8,6 @@ scheduler's bounded "jobs" pool.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import threading
 import time
@@ -24,15 +23,15 @@ from daemon.config import Config, Rule, load_config
 from daemon.deliver import scratch_marker
 from daemon.engines.base import EngineResult
 from daemon.engines.registry import Engines
-from daemon.errors import ConfigError, JobError
+from daemon.errors import ConfigError
 from daemon.events import EventBus
 from daemon.facts import SourceFacts, read_facts
 from daemon.fileio import file_facts, files_open_for_writing, fingerprint
 from daemon.hooks import HookRunner
 from daemon.intake import Decision, Examine, Fingerprint, Intake, Queue, Skip, SkipWhy, Wait
 from daemon.ledger import JobRecord, JobState, LedgerBackend, open_ledger
-from daemon.media.probe import probe
 from daemon.media.tools import find_ffmpeg
+from daemon.metadata import tagged_capture_time
 from daemon.notify import Notifier
 from daemon.pathmap import PathMap
 from daemon.procs import kill_orphans, videofree_alive
@@ -406,9 +405,10 @@ class Daemon:
 
 
 def _capture_order(path: Path) -> tuple[float, str]:
-    """Capture time from the file's metadata, else none (then the name decides)."""
-    with contextlib.suppress(JobError):
-        created = probe(path).creation_time
-        if created is not None:
-            return created.timestamp(), path.name
-    return float("inf"), path.name
+    """Capture time from the file's tags (the same reading the output's metadata takes),
+    else none (then the name decides). A header read, nothing decoded."""
+    try:
+        created = tagged_capture_time(read_facts(path))
+    except OSError:
+        created = None
+    return (created.timestamp() if created else float("inf")), path.name

@@ -82,14 +82,18 @@ def parse_time(value: str) -> datetime | None:
     return parsed if parsed >= _EARLIEST_REAL else None
 
 
-def capture_time(source: SourceFacts) -> datetime:
-    """When a clip was shot: the movie header, else Apple's creation date, else the
-    file's own modification time."""
+def tagged_capture_time(source: SourceFacts) -> datetime | None:
+    """When a clip was shot, by its tags: the movie header, else Apple's creation date."""
     for key in (CREATION_TIME, APPLE_CREATIONDATE):
         value = source.tags.get(key)
         if value and (when := parse_time(value)) is not None:
             return when
-    return datetime.fromtimestamp(source.mtime, tz=UTC)
+    return None
+
+
+def capture_time(source: SourceFacts) -> datetime:
+    """When a clip was shot: its tags, else the file's own modification time."""
+    return tagged_capture_time(source) or datetime.fromtimestamp(source.mtime, tz=UTC)
 
 
 def earliest(sources: Sequence[SourceFacts]) -> SourceFacts:

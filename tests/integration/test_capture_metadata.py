@@ -137,15 +137,11 @@ def video_packets(path: Path) -> str:
         return digest.hexdigest()
 
 
-def test_cloud_output_is_remuxed_with_the_source_metadata_and_dated(
-    tmp_path: Path, media: dict[str, Path]
-) -> None:
-    out = tmp_path / ".videofree-7-abcd.part.mp4"
-    out.write_bytes(media["plain"].read_bytes())
-    before = video_packets(out)
-    notes = stamp_output(
+def stamp_cloud_output(out: Path, source: Path, tmp_path: Path) -> list[str]:
+    """What delivery does to a NemoVideo output: remux the source's tags in, date it."""
+    return stamp_output(
         out,
-        [media["iphone"]],
+        [source],
         rule(tmp_path),
         engine="nemo",
         writes_metadata=False,
@@ -153,6 +149,15 @@ def test_cloud_output_is_remuxed_with_the_source_metadata_and_dated(
         cancel=threading.Event(),
         log=logger,
     )
+
+
+def test_cloud_output_is_remuxed_with_the_source_metadata_and_dated(
+    tmp_path: Path, media: dict[str, Path]
+) -> None:
+    out = tmp_path / ".videofree-7-abcd.part.mp4"
+    out.write_bytes(media["plain"].read_bytes())
+    before = video_packets(out)
+    notes = stamp_cloud_output(out, media["iphone"], tmp_path)
     assert notes == []
     tags = tags_of(out)
     for key in (
@@ -169,16 +174,7 @@ def test_cloud_output_is_remuxed_with_the_source_metadata_and_dated(
 def test_a_failed_remux_still_delivers_with_a_note(tmp_path: Path, media: dict[str, Path]) -> None:
     out = tmp_path / ".videofree-8-abcd.part.mp4"
     out.write_bytes(b"the engine made something ffmpeg cannot read")
-    notes = stamp_output(
-        out,
-        [media["android"]],
-        rule(tmp_path),
-        engine="nemo",
-        writes_metadata=False,
-        ffmpeg=None,
-        cancel=threading.Event(),
-        log=logger,
-    )
+    notes = stamp_cloud_output(out, media["android"], tmp_path)
     assert len(notes) == 1 and notes[0].startswith("capture metadata not copied:")
     assert out.read_bytes() == b"the engine made something ffmpeg cannot read"
     assert os.stat(out).st_mtime == ANDROID_TIME.timestamp()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from daemon import deliver, scheduler
+from daemon.config import Config
 from daemon.ledger import JobState
 from tests.unit.test_scheduler import World, world  # noqa: F401 - the fixture
 
@@ -42,6 +43,19 @@ WINDOWS: dict[str, Callable[[pytest.MonkeyPatch, World], None]] = {
     # Everything on disk is done; the ledger still says running.
     "before the ledger": lambda mp, w: mp.setattr(w.ledger, "finish", crash_instead),
 }
+
+
+def crash_between_rename_and_ledger(
+    world: World,  # noqa: F811
+    config: Config,
+    job: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Run the job and die after its output is in place, before the ledger says done."""
+    with monkeypatch.context() as mp:
+        mp.setattr(world.ledger, "finish", crash_instead)
+        with pytest.raises(Crash):
+            world.runner(config).run_job(job)
 
 
 @pytest.mark.parametrize("window", list(WINDOWS))
@@ -99,10 +113,7 @@ def test_retry_of_a_failed_but_delivered_job_does_not_duplicate(
 ) -> None:
     config = world.config()
     job = world.queue(config)
-    with monkeypatch.context() as mp:
-        mp.setattr(world.ledger, "finish", crash_instead)
-        with pytest.raises(Crash):
-            world.runner(config).run_job(job)
+    crash_between_rename_and_ledger(world, config, job, monkeypatch)
     # What an old videofree left behind: failed, no output, the file delivered.
     world.ledger.fail(job, "internal error")
     assert world.ledger.retry(job) is not None
@@ -128,10 +139,7 @@ def test_an_output_replaced_by_another_file_is_not_taken_for_the_job(
 ) -> None:
     config = world.config()
     job = world.queue(config)
-    with monkeypatch.context() as mp:
-        mp.setattr(world.ledger, "finish", crash_instead)
-        with pytest.raises(Crash):
-            world.runner(config).run_job(job)
+    crash_between_rename_and_ledger(world, config, job, monkeypatch)
     placed = world.out / "IMG_0042-edited.mp4"
     placed.unlink()
     placed.write_bytes(b"the user's own file with this name")
