@@ -52,11 +52,19 @@ def make_clip(
     return path
 
 
+# Smooth, camera-like colour that is the same on every run (lavfi's "gradients" draws
+# random colours each time, even with a seed, so a colour measurement on it drifts).
+SMOOTH = (
+    "nullsrc=size={w}x{h}:rate={rate}:duration={duration},format=gbrp,"
+    "geq=r='255*X/W':g='255*Y/H':b='128+100*sin(2*PI*(X/W+N/60))'"
+)
+
+
 def lavfi_clip_args(
     size: tuple[int, int], rate: int, duration: float, pattern: str = "testsrc2"
 ) -> list[str]:
     """ffmpeg's start for every generated clip: a moving lavfi pattern as input 0
-    (testsrc2; "gradients" for smooth, camera-like colour)."""
+    (testsrc2; "smooth" for smooth, camera-like colour)."""
     w, h = size
     return [
         FFMPEG,
@@ -67,7 +75,9 @@ def lavfi_clip_args(
         "-f",
         "lavfi",
         "-i",
-        f"{pattern}=size={w}x{h}:rate={rate}:duration={duration}",
+        SMOOTH.format(w=w, h=h, rate=rate, duration=duration)
+        if pattern == "smooth"
+        else f"{pattern}=size={w}x{h}:rate={rate}:duration={duration}",
     ]
 
 
