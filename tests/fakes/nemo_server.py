@@ -296,6 +296,7 @@ class _Handler(BaseHTTPRequestHandler):
                 {
                     "method": method,
                     "path": path,
+                    "peer": self.client_address[1],  # which client connection carried it
                     "headers": {k.lower(): v for k, v in self.headers.items()},
                 }
             )
@@ -493,6 +494,13 @@ class _Handler(BaseHTTPRequestHandler):
             faults.credits_available -= faults.edit_cost
             session.credits_spent += faults.edit_cost
             session.prompts += 1
+            # The service runs the agent once it has taken the prompt, whether or not the
+            # client stays to read the stream: a silent, broken or hung stream's edit
+            # shows in the state `edit_delay` later even if the client hangs up now.
+            if faults.sse in ("broken", "silent", "hang"):
+                session.edit_at = time.monotonic() + faults.edit_delay
+            elif faults.sse != "error":
+                session.edit_at = time.monotonic() + faults.sse_delay * faults.sse_heartbeats
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
@@ -501,9 +509,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._chunk(b": heartbeat\n\n")
             time.sleep(faults.sse_delay)
         self._chunk(b"data:\n\n")  # an empty data line: the other heartbeat form
-        if faults.sse in ("broken", "silent", "hang"):
-            with self.fake.lock:  # the edit shows up in the state only a while later
-                session.edit_at = time.monotonic() + faults.edit_delay
         if faults.sse == "broken":
             self._chunk(b'data: {"content": {"parts": [{"text": "Adding mus')
             self.wfile.flush()
@@ -522,7 +527,8 @@ class _Handler(BaseHTTPRequestHandler):
             events.append({"errorCode": faults.sse_error_code, "errorMessage": "agent error"})
         elif faults.sse != "silent":
             with self.fake.lock:
-                _apply_edit(self.fake, session)
+                if session.edit_at is not None:  # not yet applied by a state read
+                    _apply_edit(self.fake, session)
             events += [
                 {"content": {"parts": [{"text": "Let me think.", "thought": True}]}},
                 {"content": {"parts": [{"functionCall": {"name": "add_bgm", "args": {}}}]}},

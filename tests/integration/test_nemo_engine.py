@@ -216,6 +216,21 @@ def _cancel_once_prompted(fake: FakeNemo, cancel: threading.Event) -> None:
     cancel.set()
 
 
+def test_the_stream_hands_its_connection_back_unharmed(
+    fake: FakeNemo, tmp_path: Path, source: Path, media: dict[str, Path]
+) -> None:
+    # Once the stream is read to its end, httpx pools its connection and the next call
+    # (here: the state read) reuses it. Shutting that socket down after the end broke
+    # whatever request another job had on it (reset reads, a prompt sent twice).
+    result, _ = run_job(fake, tmp_path, source)
+    assert_delivered(result, media)
+    calls = [r for r in fake.requests if not r["path"].startswith("/_fake/")]
+    stream = next(i for i, r in enumerate(calls) if r["path"] == "/run_sse")
+    after = calls[stream + 1]
+    assert after["path"].endswith("/latest"), after
+    assert after["peer"] == calls[stream]["peer"], "the stream's connection was shut down"
+
+
 def test_two_jobs_at_once_share_one_token(
     fake: FakeNemo, tmp_path: Path, source: Path, media: dict[str, Path]
 ) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from httpx_sse import SSEError
+from httpx_sse import EventSource, SSEError
 
 from daemon.engines.nemo import constants as C
 from daemon.errors import Cancelled, JobError
@@ -115,11 +115,15 @@ def one_line(text: str) -> str:
 
 
 class _Tap(httpx.SyncByteStream):
-    """Calls `beat` for every chunk received, comment-only chunks included."""
+    """Calls `beat` for every chunk received, comment-only chunks included, and
+    `closing` before the stream is closed (which hands its connection back to the pool)."""
 
-    def __init__(self, inner: httpx.SyncByteStream, beat: Callable[[], None]) -> None:
+    def __init__(
+        self, inner: httpx.SyncByteStream, beat: Callable[[], None], closing: Callable[[], None]
+    ) -> None:
         self._inner = inner
         self._beat = beat
+        self._closing = closing
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._inner:
@@ -127,6 +131,7 @@ class _Tap(httpx.SyncByteStream):
             yield chunk
 
     def close(self) -> None:
+        self._closing()
         self._inner.close()
 
 
@@ -144,32 +149,52 @@ class _Reader(threading.Thread):
         self._session_id = session_id
         self._prompt = prompt
         self._stop_reading = threading.Event()
+        # The stream's socket while this thread reads it, else None. Once the stream is
+        # read to its end its connection goes back to httpx's pool and may carry another
+        # job's request: `stop` must never shut it down then, so the socket is forgotten
+        # (under the lock) before the response is released.
         self._socket: socket.socket | None = None
+        self._socket_lock = threading.Lock()
 
     def run(self) -> None:
         try:
             with self._client.edit_stream(
                 self._session_id, self._prompt, lambda: self.items.put(("taken", None))
             ) as source:
-                self._socket = _socket_of(source.response)
-                stream = source.response.stream
-                if isinstance(stream, httpx.SyncByteStream):
-                    source.response.stream = _Tap(stream, lambda: self.items.put(("beat", None)))
-                for sse in source.iter_sse():
-                    if self._stop_reading.is_set():
-                        return
-                    self.items.put(("event", sse.data))
+                with self._socket_lock:
+                    self._socket = _socket_of(source.response)
+                try:
+                    self._read(source)
+                finally:
+                    self._forget_socket()
             self.items.put(("end", None))
         except Exception as exc:
             self.items.put(("error", exc))
 
+    def _forget_socket(self) -> None:
+        with self._socket_lock:
+            self._socket = None
+
+    def _read(self, source: EventSource) -> None:
+        stream = source.response.stream
+        if isinstance(stream, httpx.SyncByteStream):
+            # httpx closes the response as soon as the last byte is read, inside
+            # iter_sse: the tap forgets the socket before that close releases it.
+            source.response.stream = _Tap(
+                stream, lambda: self.items.put(("beat", None)), self._forget_socket
+            )
+        for sse in source.iter_sse():
+            if self._stop_reading.is_set():
+                return
+            self.items.put(("event", sse.data))
+
     def stop(self) -> None:
-        """End the read now; wait a moment for the thread to notice."""
+        """End a read still waiting on the server; wait a moment for the thread to notice."""
         self._stop_reading.set()
-        sock = self._socket
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        with self._socket_lock:
+            if self._socket is not None:
+                with contextlib.suppress(OSError):
+                    self._socket.shutdown(socket.SHUT_RDWR)
         self.join(timeout=1.0)
 
 
