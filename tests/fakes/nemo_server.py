@@ -474,6 +474,25 @@ class _Handler(BaseHTTPRequestHandler):
             }
         )
 
+    def _take_prompt(self, session: _Session) -> bool:
+        """Charge the prompt and start the agent; answer 2001 and return False without credits."""
+        faults = self.fake.faults
+        with self.fake.lock:
+            if faults.credits_available < faults.edit_cost:
+                self._json({"code": 2001, "message": "insufficient credits", "data": None})
+                return False
+            faults.credits_available -= faults.edit_cost
+            session.credits_spent += faults.edit_cost
+            session.prompts += 1
+            # The service runs the agent once it has taken the prompt, whether or not the
+            # client stays to read the stream: a silent, broken or hung stream's edit
+            # shows in the state `edit_delay` later even if the client hangs up now.
+            if faults.sse in ("broken", "silent", "hang"):
+                session.edit_at = time.monotonic() + faults.edit_delay
+            elif faults.sse != "error":
+                session.edit_at = time.monotonic() + faults.sse_delay * faults.sse_heartbeats
+        return True
+
     def run_sse(self, _path: str) -> None:
         body = self._body()
         if self.headers.get("Accept") != "text/event-stream":
@@ -486,21 +505,9 @@ class _Handler(BaseHTTPRequestHandler):
         session = self._session(str(body.get("session_id", "")))
         if session is None:
             return
+        if not self._take_prompt(session):
+            return
         faults = self.fake.faults
-        with self.fake.lock:
-            if faults.credits_available < faults.edit_cost:
-                self._json({"code": 2001, "message": "insufficient credits", "data": None})
-                return
-            faults.credits_available -= faults.edit_cost
-            session.credits_spent += faults.edit_cost
-            session.prompts += 1
-            # The service runs the agent once it has taken the prompt, whether or not the
-            # client stays to read the stream: a silent, broken or hung stream's edit
-            # shows in the state `edit_delay` later even if the client hangs up now.
-            if faults.sse in ("broken", "silent", "hang"):
-                session.edit_at = time.monotonic() + faults.edit_delay
-            elif faults.sse != "error":
-                session.edit_at = time.monotonic() + faults.sse_delay * faults.sse_heartbeats
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
