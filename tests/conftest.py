@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Iterator
 
 import pytest
+from loguru import logger
 
 # Variables the daemon reads: a developer's own settings must not leak into a test.
 _DAEMON_ENV = (
@@ -45,6 +47,31 @@ def _no_thread_leaks() -> Iterator[None]:
     leaked = _leaked(before)
     if leaked:
         pytest.fail(f"test leaked non-daemon threads: {[t.name for t in leaked]}")
+
+
+def _to_current_stderr(message: str) -> None:
+    sys.stderr.write(message)
+
+
+def reset_loguru() -> None:
+    """Loguru as a test starts: one sink, the stderr of the moment, no patcher.
+
+    A test that runs `main([...])` in-process gets the daemon's setup(), whose sink is the
+    sys.stderr pytest captured for that test only; left in place, every later log line
+    (from the next test's threads too) fails with "I/O operation on closed file".
+    """
+    logger.remove()
+    logger.configure(patcher=None, extra={})
+    logger.add(_to_current_stderr)
+
+
+reset_loguru()  # loguru's own default sink is the stderr of import time
+
+
+@pytest.fixture(autouse=True)
+def _fresh_loguru() -> Iterator[None]:
+    yield
+    reset_loguru()
 
 
 @pytest.fixture(scope="session")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from collections.abc import Iterator
 
 import pytest
 from loguru import logger
 
 from daemon.log import REDACTED, journal_prefix, redact, setup
+from tests.conftest import reset_loguru
 
 TOKEN = "nmv_usr_Zx81kQ0aB7cD9eF1"
 
@@ -21,9 +21,7 @@ def restore_logger() -> Iterator[None]:
     yield
     logging.root.handlers[:] = handlers
     logging.root.setLevel(level)
-    logger.remove()
-    logger.configure(patcher=None, extra={})
-    logger.add(sys.stderr)
+    reset_loguru()
 
 
 @pytest.mark.parametrize(
