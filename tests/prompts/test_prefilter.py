@@ -9,7 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from daemon.engines.local import prompt
 from daemon.engines.local.prompt import RULES, fold, parse_prompt
+from daemon.engines.local.prompt_needs import NEEDS
 from tests.prompts.test_corpus import ENTRIES
 from tests.prompts.test_properties import PROMPTS
 
@@ -49,3 +51,25 @@ def test_fold_covers_what_ignorecase_matches() -> None:
         c = chr(cp)
         if re.fullmatch("[a-z]", c, re.I):
             assert fold(c) in "abcdefghijklmnopqrstuvwxyz", hex(cp)
+
+
+def test_the_stored_words_are_the_rules_words() -> None:
+    """prompt_needs.py (read at start instead of parsing ~140 patterns) is current."""
+    assert prompt.needs_table() == NEEDS, "rules changed: run python -m daemon.engines.local.prompt"
+
+
+def test_a_pattern_missing_from_the_table_is_read_from_its_parse_tree() -> None:
+    source = r"(?<![\w])(?:zebra\s+(?:crossing|stripes?))(?![\w])"
+    assert prompt.needs_key(source) not in NEEDS
+    # Every match has "zebra" and one of these; the longer words make the better filter.
+    assert prompt._stored_needs(source) == frozenset({"crossing", "stripe"})
+
+
+def test_rules_compile_only_when_a_prompt_needs_them() -> None:
+    """A prompt about speed compiles few rules: the rest stay source text until used."""
+    fresh = tuple(prompt._Rule(r.source, r.handler, r.needs) for r in RULES)
+    draft = prompt._Draft()
+    assert prompt._run(fresh, "speed it up 2x", draft).strip(" \x00") == ""
+    assert draft.plan.speed == 2.0
+    compiled = [r for r in fresh if "pattern" in vars(r)]
+    assert 0 < len(compiled) < len(fresh) / 3

@@ -26,9 +26,13 @@ transitions" is not a fade-in), flips before aspect ("flip vertically" is not 9:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
 from re import _constants as _sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any
@@ -68,6 +72,7 @@ from daemon.editplan.plan import (
     problems,
 )
 from daemon.editplan.vocab import RESOLUTION_NAMES, SIZE_TARGET_MB, TRANSITION_NAMES
+from daemon.engines.local.prompt_needs import NEEDS
 from daemon.units import (
     CLOCK,
     NUMBER,
@@ -217,11 +222,17 @@ Handler = Callable[[re.Match[str], _Draft], bool | None]
 
 @dataclass(frozen=True)
 class _Rule:
-    pattern: re.Pattern[str]
+    source: str
     handler: Handler
     # Words one of which every match contains (lower case), or None when the pattern has
     # no such words; a text without any of them is not scanned at all (see _needs).
     needs: frozenset[str] | None = None
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """Compiled on first use: compiling all ~140 rules took ~90 ms of every `plan`
+        start, and the prefilter skips most rules for any one prompt."""
+        return re.compile(self.source, re.I)
 
 
 # Readings of the shared time grammar that are English words here: "as" (a s), "am", "ah",
@@ -659,8 +670,8 @@ def _rule(pattern: str, handler: Handler, needs: frozenset[str] | None = None) -
     one of those words (the pattern alone cannot say so)."""
     # The group matters: without it the word boundaries bind only to the first and last
     # alternatives, and "piano sound" read as "no sound".
-    compiled = re.compile(rf"(?<![\w])(?:{pattern})(?![\w])", re.I)
-    return _Rule(compiled, handler, needs or _needs(compiled))
+    source = rf"(?<![\w])(?:{pattern})(?![\w])"
+    return _Rule(source, handler, needs or _stored_needs(source))
 
 
 # --- the keyword prefilter -----------------------------------------------------------------
@@ -681,9 +692,34 @@ def fold(text: str) -> str:
     return text.translate(_CASE_EXTRA).lower()
 
 
-def _needs(pattern: re.Pattern[str]) -> frozenset[str] | None:
-    """Given a compiled pattern, return words one of which every match contains, or None."""
-    return _seq_needs(list(_parser.parse(pattern.pattern, pattern.flags)))
+def needs_key(source: str) -> str:
+    """The key of a rule's pattern in prompt_needs.NEEDS."""
+    return hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
+
+
+def _stored_needs(source: str) -> frozenset[str] | None:
+    """A rule's words from the table written ahead (prompt_needs.py): reading them from the
+    pattern's parse tree took ~60 ms of every start. A pattern changed since the table was
+    written is read here instead: still right, only slower (and a test says to rewrite it)."""
+    key = needs_key(source)
+    if key in NEEDS:
+        words = NEEDS[key]
+        return None if words is None else frozenset(words)
+    return needs_of(source)
+
+
+def needs_of(source: str) -> frozenset[str] | None:
+    """Given a rule's pattern, return words one of which every match contains, or None."""
+    return _seq_needs(list(_parser.parse(source, re.I)))
+
+
+def needs_table() -> dict[str, tuple[str, ...] | None]:
+    """What prompt_needs.NEEDS should hold: every rule's words, read from its pattern."""
+    table: dict[str, tuple[str, ...] | None] = {}
+    for rule in RULES:
+        words = needs_of(rule.source)
+        table[needs_key(rule.source)] = None if words is None else tuple(sorted(words))
+    return table
 
 
 def _seq_needs(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
@@ -2292,3 +2328,35 @@ def _leftovers(work: str, draft: _Draft) -> list[str]:
         if words and not all(w.strip(".'’") in FILLER or w in FILLER for w in words):
             found.append(text)
     return found
+
+
+def write_needs_table(path: Path | None = None) -> None:
+    """Write prompt_needs.py (in the layout `ruff format` keeps) from the rules as they are."""
+    path = path or Path(__file__).with_name("prompt_needs.py")
+    lines = [
+        '"""Each prompt rule\'s prefilter words, keyed by its pattern (see prompt.needs_key).',
+        "",
+        "Written by `python -m daemon.engines.local.prompt` after a rule changes; do not edit.",
+        "tests/prompts/test_prefilter.py fails when it no longer matches the rules.",
+        '"""',
+        "",
+        "NEEDS: dict[str, tuple[str, ...] | None] = {",
+    ]
+    for key, words in needs_table().items():
+        if words is None:
+            lines.append(f'    "{key}": None,')
+            continue
+        items = [json.dumps(w, ensure_ascii=False) for w in words]
+        one = f'    "{key}": ({", ".join(items)}{"," if len(items) == 1 else ""}),'
+        if len(one) <= _LINE:
+            lines.append(one)
+        else:
+            lines += [f'    "{key}": (', *(f"        {i}," for i in items), "    ),"]
+    lines.append("}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+_LINE = 100  # pyproject's ruff line-length
+
+if __name__ == "__main__":
+    write_needs_table()
