@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+from pathlib import Path
 
 from daemon.errors import ConfigError
 
@@ -26,9 +28,35 @@ def find_ffmpeg(configured: str | None) -> str:
     on_path = shutil.which("ffmpeg")
     if on_path:
         return on_path
+    bundled = None if os.environ.get(_IMAGEIO_ENV) else _bundled_ffmpeg()
+    if bundled is not None:
+        return bundled
     try:
         import imageio_ffmpeg  # noqa: PLC0415 - only needed when no ffmpeg is on PATH
 
         return str(imageio_ffmpeg.get_ffmpeg_exe())
     except (ImportError, RuntimeError) as exc:
         raise ConfigError(f"no ffmpeg found ({exc}): {FFMPEG_HELP}") from None
+
+
+_IMAGEIO_ENV = "IMAGEIO_FFMPEG_EXE"  # imageio-ffmpeg's own override; it reads it first
+
+
+def _bundled_ffmpeg() -> str | None:
+    """The one ffmpeg binary the imageio-ffmpeg wheel ships, found without importing it.
+
+    Importing imageio_ffmpeg and its get_ffmpeg_exe() (which runs `ffmpeg -version` to
+    vet the binary) cost ~90 ms of every `process` and `plan`. A failed run says what is
+    wrong just as well. Anything unusual (no binary, several, not executable, a zipped
+    install) returns None and the library decides as before.
+    """
+    spec = importlib.util.find_spec("imageio_ffmpeg")
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        found = [
+            p
+            for p in (Path(root) / "binaries").glob("ffmpeg-*")
+            if p.is_file() and os.access(p, os.X_OK)
+        ]
+        if len(found) == 1:
+            return str(found[0])
+    return None
