@@ -11,7 +11,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from loguru import logger
 
-from daemon.config import Config, Rule, load_config
+from daemon.config import Config, load_config
 from daemon.deliver import scratch_marker
 from daemon.engines.base import EngineResult
 from daemon.engines.registry import Engines
@@ -29,12 +28,12 @@ from daemon.facts import SourceFacts, read_facts
 from daemon.fileio import file_facts, files_open_for_writing, fingerprint
 from daemon.hooks import HookRunner
 from daemon.intake import Decision, Examine, Fingerprint, Intake, Queue, Skip, SkipWhy, Wait
-from daemon.ledger import JobRecord, JobState, LedgerBackend, open_ledger
+from daemon.ledger import JobState, open_ledger
 from daemon.media.tools import find_ffmpeg
 from daemon.metadata import tagged_capture_time
 from daemon.notify import Notifier
-from daemon.pathmap import PathMap
 from daemon.procs import kill_orphans, videofree_alive
+from daemon.queue import queue_job
 from daemon.scheduler import Runner, spec_rule
 from daemon.sdnotify import Heartbeat, SdNotify, status_text
 from daemon.verify import Expected, verify_output
@@ -50,34 +49,6 @@ TICK_SECONDS = 0.25
 INLINE_HASH_BYTES = 64 * 1024 * 1024
 # `videofree retry` from another process is noticed within this.
 LEDGER_POLL_SECONDS = 2.0
-
-
-def queue_job(
-    ledger: LedgerBackend, config: Config, rule: Rule, sources: Sequence[Path], fp: str
-) -> tuple[JobRecord | None, JobRecord | None]:
-    """Record a job for `sources` under `rule`. Return (new job, None), or (None, the
-    earlier job) when this content was already queued for this rule.
-
-    Paths go into the ledger as the other workers name them (`path_map:`)."""
-    engine = config.engine_for(rule)
-    paths = PathMap.of(config.path_map)
-    snapshot = rule.model_copy(
-        update={
-            "engine": engine,
-            "fallback": config.fallback_for(rule),
-            "output": paths.to_shared(rule.output),
-        }
-    )
-    if snapshot.original is not None:
-        moved = paths.to_shared(snapshot.original.move_to)
-        snapshot = snapshot.model_copy(
-            update={"original": snapshot.original.model_copy(update={"move_to": moved})}
-        )
-    shared = [paths.to_shared(s) for s in sources]
-    record = ledger.add_job(shared, fp, rule.name, snapshot.model_dump_json(), engine)
-    if record is not None:
-        return record, None
-    return None, ledger.find(fp, rule.name)
 
 
 class Daemon:

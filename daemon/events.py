@@ -22,12 +22,9 @@ from typing import Protocol
 from loguru import logger
 
 from daemon.config import Rule
-from daemon.engines.nemo.constants import REGISTER_URL
 
 # The local engine records each phrase it could not use as a note with this prefix.
 IGNORED_NOTE_PREFIX = "ignored: "
-# Where a user gets more credits when an engine pauses for lack of them.
-CREDIT_LINKS = {"nemo": REGISTER_URL}
 
 
 class EventKind(StrEnum):
@@ -127,4 +124,11 @@ def outcome_events(
 
 
 def credit_link(engine: str) -> str | None:
-    return CREDIT_LINKS.get(engine)
+    """Where a user gets more credits when `engine` pauses for lack of them."""
+    if engine == "nemo":
+        # Here, not at the top: importing the NemoVideo package brings httpx (~50 ms of
+        # every `process`), and only a paused cloud engine needs the link.
+        from daemon.engines.nemo.constants import REGISTER_URL  # noqa: PLC0415
+
+        return REGISTER_URL
+    return None

@@ -8,13 +8,13 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from daemon.app import queue_job
 from daemon.config import Config, Rule
 from daemon.engines.registry import Engines
 from daemon.errors import VideofreeError
 from daemon.fileio import fingerprint
 from daemon.ledger import JobRecord, JobState, open_ledger
 from daemon.media.tools import find_ffmpeg
+from daemon.queue import queue_job
 from daemon.rules import match_rule, path_in_watch
 from daemon.scheduler import Runner
 

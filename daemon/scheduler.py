@@ -18,10 +18,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
 from loguru import logger
 
 from daemon import diskguard
@@ -41,6 +39,9 @@ from daemon.ledger import JobRecord, JobState, LeaseLost, LedgerBackend, file_id
 from daemon.pathmap import PathMap
 from daemon.retag import stamp_output
 from daemon.rules import NameFields, lands_in_watch, output_path
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
 
 # Given a finished result and the cancel flag, return notes; raise JobError if unfit.
 Verifier = Callable[[EngineResult, threading.Event], tuple[str, ...]]
@@ -105,15 +106,7 @@ class Runner:
         self.ledger = ledger
         self.engines = engines
         self.cancel = threading.Event()
-        self.scheduler = scheduler or BackgroundScheduler(
-            executors={
-                "default": ThreadPoolExecutor(2),
-                JOBS_EXECUTOR: ThreadPoolExecutor(config.concurrency),
-                LEASES_EXECUTOR: ThreadPoolExecutor(1),
-            },
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-            timezone="UTC",
-        )
+        self._scheduler = scheduler
         self._scheduled: set[int] = set()
         self._lock = threading.Lock()
         self.paths = PathMap.of(config.path_map)
@@ -133,6 +126,25 @@ class Runner:
         self.free_bytes: Callable[[Path], int] = diskguard.free_bytes
 
     # --- scheduling ----------------------------------------------------------------------
+
+    @property
+    def scheduler(self) -> BackgroundScheduler:
+        """The job pool, made on first use: `videofree process` runs its one job on its own
+        thread and never needs it (APScheduler costs ~20 ms of its start)."""
+        if self._scheduler is None:
+            from apscheduler.executors.pool import ThreadPoolExecutor  # noqa: PLC0415
+            from apscheduler.schedulers.background import BackgroundScheduler  # noqa: PLC0415
+
+            self._scheduler = BackgroundScheduler(
+                executors={
+                    "default": ThreadPoolExecutor(2),
+                    JOBS_EXECUTOR: ThreadPoolExecutor(self.config.concurrency),
+                    LEASES_EXECUTOR: ThreadPoolExecutor(1),
+                },
+                job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+                timezone="UTC",
+            )
+        return self._scheduler
 
     def start(self) -> None:
         self.scheduler.start()
@@ -181,8 +193,8 @@ class Runner:
         with self._lock:
             for event in self._cancels.values():
                 event.set()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
 
     def _run_scheduled(self, job_id: int) -> None:
         with self._lock:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from daemon.app import queue_job
 from daemon.config import Config, parse_config
 from daemon.engines.base import JobContext, JobSpec
 from daemon.events import EventBus, JobEvent
 from daemon.ledger import JobState
+from daemon.queue import queue_job
 from daemon.scheduler import Runner
 from tests.unit.test_scheduler import FakeEngine, FakeEngines
 

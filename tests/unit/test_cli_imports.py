@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-HEAVY = ("httpx", "av", "apscheduler", "pydantic", "loguru", "watchdog")
+from tests.mediagen import make_clip
+
+HEAVY = ("httpx", "av", "apscheduler", "pydantic", "loguru", "watchdog", "daemon.app")
 
 
 def _loaded(code: str) -> set[str]:
@@ -44,3 +47,23 @@ def test_each_command_loads_only_what_it_needs(
         f"    assert main([*shlex.split({command!r}), '--config', {config!r}]) == 0\n"
     )
     assert _loaded(code) <= allowed
+
+
+def test_process_runs_a_local_job_without_the_daemon_s_machinery(tmp_path: Path) -> None:
+    """One local job needs no folder watcher, job pool or HTTP client (each cost start-up)."""
+    clip = make_clip(tmp_path / "clip.mp4", duration=1.0, size=(160, 120))
+    config = tmp_path / "rules.yaml"
+    config.write_text(
+        f"state_dir: {tmp_path}/state\nwatch: [{tmp_path}/in]\n"
+        f'rules: [{{name: r, glob: "*", output: {tmp_path}/out}}]\n',
+        encoding="utf-8",
+    )
+    code = (
+        "import contextlib, io\n"
+        "from daemon.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main(['process', {str(clip)!r}, '--prompt', 'speed up 2x',"
+        f" '--config', {str(config)!r}]) == 0\n"
+    )
+    assert _loaded(code) <= {"pydantic", "loguru", "av"}
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["clip-edited.mp4"]

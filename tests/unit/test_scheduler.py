@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from daemon.app import queue_job
 from daemon.config import Config, parse_config
 from daemon.engines.base import EngineResult, JobContext, JobSpec
 from daemon.errors import Cancelled, PermanentError, TransientError
 from daemon.ledger import JobRecord, JobState, Ledger, utcnow
+from daemon.queue import queue_job
 from daemon.scheduler import BACKOFF_FIRST, Runner, backoff
 
 # What an engine does on one call: None makes a video; a callable may save checkpoints,
