@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -10,6 +12,7 @@ import imageio_ffmpeg
 import pytest
 
 from daemon.errors import Cancelled, PermanentError, TransientError
+from daemon.media import render
 from daemon.media.render import parse_progress, progress_args, run_ffmpeg
 from daemon.media.tools import FFMPEG_HELP
 
@@ -169,3 +172,32 @@ def test_a_missing_ffmpeg_is_a_permanent_error_that_says_how_to_fix_it(tmp_path:
         run_ffmpeg([str(gone), "-version"], expected_duration=1.0, timeout=10)
     assert caught.value.reason.startswith(f"cannot run {gone} (No such file or directory): ")
     assert FFMPEG_HELP in caught.value.reason
+
+
+@pytest.mark.parametrize("kind", ["pidfd", "poll"])
+def test_the_exit_waiter_says_when_the_process_ended(kind: str) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE, text=True
+    )
+    waiter = render._PidfdWait(proc) if kind == "pidfd" else render._PollWait(proc)
+    try:
+        assert waiter.wait(0.05) is False  # still running
+        assert proc.stdin is not None
+        proc.stdin.close()  # now it ends
+        assert waiter.wait(10.0) is True
+        assert waiter.wait(0.0) is True  # and stays ended
+    finally:
+        waiter.close()
+        proc.wait()
+    assert proc.returncode == 0
+
+
+def test_the_pidfd_is_used_on_linux() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"], text=True)
+    waiter = render._exit_waiter(proc)
+    try:
+        assert isinstance(waiter, render._PidfdWait)
+        assert waiter.wait(10.0)
+    finally:
+        waiter.close()
+        proc.wait()
