@@ -294,3 +294,25 @@ def test_example_rules_local_prompt_does_what_it_says(
     assert p.display_size == (1080, 1920)  # upright portrait 1080p
     assert mean_luma(out) < 10  # "fade in": the first frame is dark
     assert_delivery_format(p, audio=True)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "frames"),
+    [
+        ("export", 60),
+        ("cut the first second", 30),
+        ("speed up 2x", 30),
+        ("slow it down to half speed", 120),
+        ("cut the first 0.5 seconds, add a crossfade", 45),
+    ],
+)
+def test_every_frame_the_edit_keeps_is_rendered(
+    tmp_path: Path, media: dict[str, Path], prompt: str, frames: int
+) -> None:
+    """A 2 s clip at 30 fps is 60 frames: the edit's length in frames, exactly (the trims
+    once lost the last frame to a half-frame margin written to 6 decimals)."""
+    probed, expected, out = render(tmp_path, prompt, media["plain"])
+    times = frame_times(out)
+    assert len(times) == frames
+    assert len(times) == round(expected * 30)
+    assert abs(probed.duration - frames / 30) < TOLERANCE

@@ -301,13 +301,15 @@ def _piece_chains(
         for k in own:
             p = tl.pieces[k]
             a, b, length = p.start - w0, p.end - w0, p.length
-            half = 0.5 / float(tl.rate)
             speed = f"setpts=PTS/{_num(p.speed)},fps={tl.rate}," if p.speed != 1.0 else ""
-            # Half-frame margins keep the frame count exact whatever the float rounding.
+            # No margins: after fps= the time base is one frame, and trim rounds its
+            # times to the nearest frame, so `end` keeps round(end x rate) frames. (A
+            # half-frame margin, written to 6 decimals, fell just under the .5 and lost
+            # the last frame: 60 frames in, 59 out.)
             chains.append(
-                f"[vs{k}]trim=start={_num(max(0.0, a - half))}:end={_num(b - half)},"
+                f"[vs{k}]trim=start={_num(max(0.0, a))}:end={_num(b)},"
                 f"setpts=PTS-STARTPTS,{speed}tpad=stop_mode=clone:stop_duration=1,"
-                f"trim=end={_num(length - half)}[pv{k}]"
+                f"trim=end={_num(length)}[pv{k}]"
             )
             if with_audio:
                 tempo = "".join(f"{f}," for f in atempo_chain(p.speed))
@@ -420,7 +422,7 @@ def _video_finish(tl: Timeline, plan: EditPlan, stabilize: Path | None) -> list[
     chain: list[str] = []
     if plan.speed != 1.0:
         chain += [f"setpts=PTS/{_num(plan.speed)}", f"fps={tl.rate}"]
-    chain.append(f"trim=end={_num(tl.total - 0.5 / float(tl.rate))}")
+    chain.append(f"trim=end={_num(tl.total)}")
     if stabilize is not None:
         chain += [f"{STABILIZE_TRANSFORM}:input={escape_value(str(stabilize))}", STABILIZE_SHARPEN]
     if plan.reverse:
@@ -527,7 +529,7 @@ def filter_graph(
         if plan.speed != 1.0:
             steps += [f"setpts=PTS/{_num(plan.speed)}", f"fps={tl.rate}"]
         steps += [
-            f"trim=end={_num(tl.total - 0.5 / float(tl.rate))}",
+            f"trim=end={_num(tl.total)}",
             f"{STABILIZE_DETECT}:result={escape_value(str(detect))}",
         ]
         chains.append(f"[joinv]{','.join(steps)}[vout]")
