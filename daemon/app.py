@@ -8,7 +8,6 @@ scheduler's bounded "jobs" pool.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -277,7 +276,7 @@ class Daemon:
             return None
         try:
             self.ledger.remember(need.path, need.size, need.mtime_ns, fp)
-        except sqlite3.OperationalError as exc:  # a cache: hashed again next time
+        except self.ledger.busy as exc:  # a cache: hashed again next time
             logger.warning("{}: the ledger is busy ({}); carrying on", need.path.name, exc)
         return fp
 
@@ -310,7 +309,7 @@ class Daemon:
             record, earlier = queue_job(
                 self.ledger, self.config, rule, sources, decision.fingerprint
             )
-        except sqlite3.OperationalError as exc:
+        except self.ledger.busy as exc:
             # Locked longer than the busy timeout (a backup, the CLI): not handled yet, so
             # look at the files again rather than dropping them until the next start.
             logger.warning("{}: the ledger is busy ({}); will try again", names, exc)

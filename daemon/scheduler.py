@@ -10,7 +10,6 @@ or ffmpeg.
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -447,9 +446,9 @@ class Runner:
             try:
                 self.ledger.finish(job_id, output, engine, notes)
                 return
-            except sqlite3.OperationalError as exc:
+            except self.ledger.busy as exc:
                 if attempt + 1 == LEDGER_WRITE_TRIES:
-                    raise TransientError(f"the job ledger stayed locked ({exc})") from exc
+                    raise TransientError(f"the job ledger stayed busy ({exc})") from exc
                 self.cancel.wait(1.0)
 
     def _pick_engine(self, record: JobRecord, rule: Rule, log: Any) -> str | None:

@@ -160,6 +160,11 @@ class LedgerBackend(Protocol):
         """True when several workers may use this ledger at once (leases apply)."""
         ...
 
+    # What a write raises while the ledger cannot take it for now (a lock held by another
+    # process; a database server restarting or out of reach): callers wait and try again
+    # rather than failing a job, whichever backend it is.
+    busy: tuple[type[Exception], ...]
+
     def close(self) -> None: ...
 
     # --- jobs

@@ -127,6 +127,10 @@ def redact(url: str) -> str:
 class PostgresLedger:
     """The ledger on PostgreSQL, for several workers. Implements LedgerBackend."""
 
+    # Connection lost or refused, server shutting down, serialization failures and
+    # deadlocks (SQLSTATE class 40): all OperationalError in psycopg.
+    busy: tuple[type[Exception], ...] = (psycopg.OperationalError,)
+
     def __init__(
         self,
         url: str,

@@ -123,6 +123,8 @@ def _path_of(value: str | bytes | None) -> Path | None:
 class Ledger:
     """Thread-safe access to the jobs database. One connection, one lock."""
 
+    busy: tuple[type[Exception], ...] = (sqlite3.OperationalError,)  # "database is locked"
+
     def __init__(
         self, path: Path, clock: Callable[[], datetime] = utcnow, owner: Owner | None = None
     ) -> None:

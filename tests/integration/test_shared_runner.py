@@ -151,3 +151,30 @@ def test_lease_keeper_keeps_a_long_job_alive_without_the_scheduler(
     finally:
         a.close()
         b.close()
+
+
+def test_a_connection_dropped_while_recording_done_is_retried_not_failed(
+    share: Path, ledgers: tuple[PostgresLedger, PostgresLedger], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server restarting as a job finishes is a busy ledger, as a SQLite lock is: the
+    write is tried again. (Only SQLite's error was caught: this job failed as an
+    "internal error" with its output already delivered.)"""
+    a, _ = ledgers
+    cfg = config(share)
+    job = queue(a, cfg, share / "Inbox" / "IMG_9.mov")
+    real_finish = a.finish
+    tries: list[int] = []
+
+    def dropped_once(*args: object) -> None:
+        tries.append(job)
+        if len(tries) == 1:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        real_finish(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(a, "finish", dropped_once)
+    runner = Runner(cfg, a, FakeEngines(FakeEngine("local")))  # type: ignore[arg-type]
+    final = runner.run_job(job)
+    assert final is not None
+    assert final.state is JobState.DONE, final.error
+    assert len(tries) == 2
+    assert [p.name for p in (share / "Edited").iterdir()] == ["IMG_9-edited.mp4"]
