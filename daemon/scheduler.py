@@ -35,6 +35,7 @@ from daemon.errors import (
 )
 from daemon.events import EventBus, EventKind, JobEvent, credit_link, outcome_events
 from daemon.ledger import JobRecord, JobState, LeaseLost, LedgerBackend, file_identity, utcnow
+from daemon.outage import Outage
 from daemon.pathmap import PathMap
 from daemon.retag import stamp_output
 from daemon.rules import NameFields, lands_in_watch, output_path
@@ -109,6 +110,8 @@ class Runner:
         self._scheduled: set[int] = set()
         self._lock = threading.Lock()
         self.paths = PathMap.of(config.path_map)
+        # The shared ledger out of reach: said once, not on every poll and heartbeat.
+        self.reach = Outage(f"the job ledger ({ledger.location})")
         # Per job: set on shutdown, or when another worker took the job over (lost lease).
         self._cancels: dict[int, threading.Event] = {}
         # Jobs this worker has claimed and whose run has not ended: its concurrency on a
@@ -315,7 +318,13 @@ class Runner:
                 engines[record.id] = engine
             return engine
 
-        for record in self.ledger.claim_next(free, accept):
+        try:
+            claimed = self.ledger.claim_next(free, accept)
+        except self.ledger.busy as exc:
+            self.reach.failed("claiming jobs", exc)
+            return
+        self.reach.ok()
+        for record in claimed:
             with self._lock:
                 self._active.add(record.id)
             self.scheduler.add_job(
@@ -360,8 +369,8 @@ class Runner:
             return
         try:
             taken = self.ledger.take_over_expired()
-        except Exception as exc:
-            logger.warning("could not check for expired leases: {}", exc)
+        except Exception as exc:  # a heartbeat must never stop: say it and try next time
+            self.reach.failed("checking for expired leases", exc)
             return
         for record in taken:
             logger.bind(job=record.id).warning(
@@ -537,9 +546,10 @@ class Runner:
         database could not be reached (the leases still run for a while)."""
         try:
             lost = self.ledger.heartbeat()
-        except Exception as exc:
-            logger.warning("could not renew leases: {}", exc)
+        except Exception as exc:  # a heartbeat must never stop: say it and try next time
+            self.reach.failed("renewing leases", exc)
             return False
+        self.reach.ok()
         for job_id in lost:
             logger.bind(job=job_id).warning(
                 "lease lost (another worker has the job now); stopping its render"

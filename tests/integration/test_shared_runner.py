@@ -178,3 +178,33 @@ def test_a_connection_dropped_while_recording_done_is_retried_not_failed(
     assert final.state is JobState.DONE, final.error
     assert len(tries) == 2
     assert [p.name for p in (share / "Edited").iterdir()] == ["IMG_9-edited.mp4"]
+
+
+def test_a_ledger_out_of_reach_is_said_once_not_on_every_poll(
+    share: Path, ledgers: tuple[PostgresLedger, PostgresLedger], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loguru import logger
+
+    a, _ = ledgers
+    cfg = config(share)
+    runner = Runner(cfg, a, FakeEngines(FakeEngine("local")))  # type: ignore[arg-type]
+    down = psycopg.OperationalError("connection refused")
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise down
+
+    lines: list[str] = []
+    sink = logger.add(lambda m: lines.append(str(m)), level="WARNING", format="{message}")
+    try:
+        monkeypatch.setattr(a, "claim_next", refused)
+        monkeypatch.setattr(a, "heartbeat", refused)
+        for _ in range(30):  # polls and heartbeats for a while: nothing raised
+            runner.poll_shared()
+            runner.renew_leases()
+    finally:
+        logger.remove(sink)
+    assert len(lines) == 1, lines
+    assert "out of reach" in lines[0] and "connection refused" in lines[0]
+    monkeypatch.undo()
+    runner.poll_shared()
+    assert not runner.reach.ongoing
