@@ -1198,6 +1198,14 @@ _RELATIVE_VOLUME_RULES: tuple[_Rule, ...] = (
         rf"{_VOL}\s+(?P<dir2>down|up)\s+(?:by\s+)?(?P<n3>\d+(?:\.\d+)?)\s*(?P<u3>%|percent|db)",
         _relative_volume,
     ),
+    # "make the audio louder", "make the voices a bit quieter": the clip's own sound. The
+    # object is read here (the next rule reads the level), so it is not reported as
+    # "not understood" although the request was done.
+    _rule(
+        r"(?:make|get)\s+(?:the\s+|its\s+|my\s+|our\s+)?(?:audio|sound|volume|voices?|speech|"
+        r"talking|dialogue)(?=(?:\s+[\w'’]+){0,3}?\s+(?:louder|quieter|softer)(?![\w]))",
+        lambda _m, _d: None,
+    ),
     _graded(
         r"(?P<w>quieter|softer|louder)",
         lambda m, d: d.set(

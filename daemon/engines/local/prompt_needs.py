@@ -248,6 +248,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
         "turn",
         "up",
     ),
+    "fb7ad4626324b10f": ("audio", "dialogue", "sound", "speech", "talking", "voice", "volume"),
     "af003af87b6bb83d": ("louder", "quieter", "softer"),
     "1a9b59e4c5232642": ("hear", "quiet", "soft", "too"),
     "b350f57676362146": ("hurts", "loud"),
