@@ -68,6 +68,8 @@ class Faults:
     render_fail_first: int = 0
     # Answers queued per path prefix, used up one per matching request (see the docstring).
     fail: dict[str, list[Any]] = field(default_factory=dict)
+    # Seconds the fake waits between 64 KiB reads of an upload (a slow link).
+    upload_read_delay: float = 0.0
     # An upload puts the clip on the draft at once, as a real upload does.
     upload_fills_draft: bool = True
     # The upload answer lists data.files (False: `{"code": 0, "data": {}}`).
@@ -438,7 +440,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._drain()
             return
         try:
-            part = _read_multipart(self)
+            part = _read_multipart(self, delay=self.fake.faults.upload_read_delay)
         except ValueError as exc:
             self._json({"code": 4001, "message": f"bad upload: {exc}"}, status=400)
             return
@@ -719,7 +721,7 @@ def _bad_render(body: dict[str, Any]) -> str:
     return ""
 
 
-def _read_multipart(handler: BaseHTTPRequestHandler) -> dict[str, Any]:
+def _read_multipart(handler: BaseHTTPRequestHandler, delay: float = 0.0) -> dict[str, Any]:
     """Parse a multipart body with one file part as it streams in, keeping only a hash.
 
     Return the field name, filename, size and sha256 of the part's bytes. Raise
@@ -735,6 +737,8 @@ def _read_multipart(handler: BaseHTTPRequestHandler) -> dict[str, Any]:
 
     def read(n: int) -> bytes:
         nonlocal remaining
+        if delay:
+            time.sleep(delay)
         data = handler.rfile.read(min(n, remaining)) if remaining > 0 else b""
         remaining -= len(data)
         return data

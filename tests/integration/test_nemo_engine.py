@@ -210,6 +210,30 @@ def test_a_restart_during_the_edit_stream_never_resends(
     assert_one_prompt_one_render(fake)
 
 
+def test_a_shutdown_ends_a_long_upload_at_once(
+    fake: FakeNemo, tmp_path: Path, source: Path
+) -> None:
+    """A 16 MB clip on a slow link (the fake reads 64 KiB every 50 ms: ~13 s): a shutdown
+    a moment in stops the upload at the next read, not when it is done."""
+    with source.open("ab") as grow:  # bytes after the MP4's boxes: still the same video
+        grow.write(bytes(16 * 1024 * 1024))
+    fake.faults.upload_read_delay = 0.05
+    job = make_job(tmp_path, [source], nemo=settings(fake.url))
+    cancel = threading.Event()
+    engine = create_nemo_engine(job.config)
+    ctx, saved = make_ctx(tmp_path, cancel=cancel)
+    timer = threading.Timer(1.0, cancel.set)
+    timer.start()
+    try:
+        with pytest.raises(TransientError, match="shutdown"):
+            engine.run(job, ctx)
+    finally:
+        timer.cancel()
+        engine.close()
+    assert fake.stats()["uploads"] == []  # it never finished
+    assert not saved.last.get("prompt_sent")
+
+
 def _cancel_once_prompted(fake: FakeNemo, cancel: threading.Event) -> None:
     while not cancel.is_set() and not fake.stats()["prompts"]:
         cancel.wait(0.02)

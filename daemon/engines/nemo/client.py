@@ -137,6 +137,8 @@ class NemoClient:
         )
         url = C.UPLOAD_PATH.format(session_id=session_id)
         with _LargeReads(path, "rb") as handle:
+            # Read as the link drains: a shutdown ends a long upload at its next read.
+            handle.cancel = getattr(self._local, "cancel", None)
             data = self._call("POST", url, files={"files": (path.name, handle, content_type)})
         return models.parse_upload(data)
 
@@ -501,7 +503,13 @@ class _LargeReads(io.FileIO):
     overhead of 64 KiB reads caps an upload at about half of what curl sends (measured
     by bench/upload.py); 1 MiB keeps memory flat and the link full."""
 
+    # The job's cancel flag: set, the next read raises Cancelled and httpx drops the
+    # request (an upload of a long clip on a slow link took minutes to notice a shutdown).
+    cancel: threading.Event | None = None
+
     def read(self, size: int | None = -1) -> bytes:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled
         if size is not None and size > 0:
             size = max(size, C.UPLOAD_READ_BYTES)
         return super().read(size)
