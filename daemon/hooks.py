@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,6 +21,11 @@ from daemon.rules import NameFields
 
 # A hook that uploads a large video over a slow line may take a while, but not forever.
 HOOK_TIMEOUT = 30 * 60.0
+# At shutdown a running hook gets this long to finish (well inside the unit's
+# TimeoutStopSec=30), then is stopped.
+HOOK_STOP_GRACE = 10.0
+_HOOK_KILL_GRACE = 3.0
+_HOOK_POLL = 0.2
 
 
 def hook_argv(template: tuple[str, ...], fields: NameFields, output: Path) -> tuple[str, ...]:
@@ -33,36 +39,64 @@ def last_line(text: bytes) -> str:
     return lines[-1].strip() if lines else ""
 
 
-def run_hook(argv: tuple[str, ...], job_id: int, timeout: float) -> int | None:
-    """Run one hook; log how it ended. Return its exit status (None if it did not finish)."""
+def run_hook(
+    argv: tuple[str, ...], job_id: int, timeout: float, stop: threading.Event | None = None
+) -> int | None:
+    """Run one hook; log how it ended. Return its exit status (None if it did not finish).
+
+    When `stop` is set (the daemon is shutting down) the hook gets HOOK_STOP_GRACE seconds
+    to finish, then is stopped: a 30-minute upload must not hold `systemctl stop`.
+    """
     log = logger.bind(job=job_id)
     try:
-        done = subprocess.run(
-            argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
+        # stdout is not read (only stderr's last line is logged): DEVNULL, so a chatty
+        # hook never blocks on a full pipe.
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-    except subprocess.TimeoutExpired as exc:
-        tail = last_line(exc.stderr or b"")
-        log.warning(
-            "on_done hook {} timed out after {:g} s{}",
-            argv[0],
-            timeout,
-            f": {tail}" if tail else "",
-        )
-        return None
     except OSError as exc:
         log.warning("on_done hook {} could not start: {}", argv[0], exc.strerror or exc)
         return None
-    tail = last_line(done.stderr)
-    if done.returncode == 0:
-        log.info("on_done hook {} finished{}", argv[0], f": {tail}" if tail else "")
+    why, err = _wait_hook(proc, timeout, stop or threading.Event())
+    tail = last_line(err)
+    said = f": {tail}" if tail else ""
+    if why == "timeout":
+        log.warning("on_done hook {} timed out after {:g} s{}", argv[0], timeout, said)
+        return None
+    if why == "shutdown":
+        log.warning("on_done hook {} stopped by shutdown; it is not run again{}", argv[0], said)
+        return None
+    if proc.returncode == 0:
+        log.info("on_done hook {} finished{}", argv[0], said)
     else:
-        log.warning(
-            "on_done hook {} failed (exit status {}){}",
-            argv[0],
-            done.returncode,
-            f": {tail}" if tail else "",
-        )
-    return done.returncode
+        log.warning("on_done hook {} failed (exit status {}){}", argv[0], proc.returncode, said)
+    return proc.returncode
+
+
+def _wait_hook(
+    proc: subprocess.Popen[bytes], timeout: float, stop: threading.Event
+) -> tuple[str, bytes]:
+    """Wait for the hook, reading its stderr meanwhile; stop it at its timeout or a
+    shutdown's grace. Return what ended it ("exited", "timeout" or "shutdown") and its
+    stderr. (communicate may be called again after its timeout without losing output.)"""
+    deadline = time.monotonic() + timeout
+    stop_at: float | None = None
+    while True:
+        try:
+            return "exited", proc.communicate(timeout=_HOOK_POLL)[1]
+        except subprocess.TimeoutExpired:
+            pass
+        now = time.monotonic()
+        if stop.is_set() and stop_at is None:
+            stop_at = now + HOOK_STOP_GRACE
+        if now >= deadline or (stop_at is not None and now >= stop_at):
+            proc.terminate()
+            try:
+                err = proc.communicate(timeout=_HOOK_KILL_GRACE)[1]
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                err = proc.communicate()[1]
+            return ("timeout" if now >= deadline else "shutdown"), err
 
 
 class HookRunner:
@@ -74,6 +108,7 @@ class HookRunner:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="videofree-hook")
         self._lock = threading.Lock()
         self._closed = False
+        self._stop = threading.Event()
 
     def __call__(self, event: JobEvent) -> None:
         template = event.rule.on_done
@@ -89,10 +124,12 @@ class HookRunner:
         argv = hook_argv(template, fields, event.output)
         with self._lock:
             if not self._closed:
-                self._pool.submit(run_hook, argv, event.job_id, self.timeout)
+                self._pool.submit(run_hook, argv, event.job_id, self.timeout, self._stop)
 
     def close(self) -> None:
-        """Wait for a running hook; hooks not started yet are dropped."""
+        """Give a running hook HOOK_STOP_GRACE seconds, then stop it; hooks not started
+        yet are dropped."""
         with self._lock:
             self._closed = True
+        self._stop.set()
         self._pool.shutdown(wait=True, cancel_futures=True)

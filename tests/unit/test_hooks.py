@@ -4,6 +4,8 @@ failures and timeouts never raised."""
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 from loguru import logger
 
+from daemon import hooks
 from daemon.config import parse_config
 from daemon.events import EventKind, JobEvent
 from daemon.hooks import HookRunner, hook_argv, run_hook
@@ -85,3 +88,63 @@ rules:
                         output=Path(f"/out/{n}-edited.mp4")))  # fmt: skip
     runner.close()
     assert marker.read_text() == "/out/2-edited.mp4\n"
+
+
+def test_a_shutdown_stops_a_long_hook_after_its_grace(
+    lines: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hooks, "HOOK_STOP_GRACE", 0.3)
+    stop = threading.Event()
+    threading.Timer(0.2, stop.set).start()
+    code = "import sys, time; print('uploading', file=sys.stderr, flush=True); time.sleep(60)"
+    assert run_hook((sys.executable, "-c", code), 7, timeout=120, stop=stop) is None
+    assert lines == [
+        f"WARNING on_done hook {sys.executable} stopped by shutdown; it is not run again: "
+        "uploading\n"
+    ]
+
+
+def test_a_hook_that_finishes_within_the_grace_is_left_to_finish(
+    lines: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hooks, "HOOK_STOP_GRACE", 30.0)
+    stop = threading.Event()
+    stop.set()  # shutting down already
+    code = "import time; time.sleep(0.5)"
+    assert run_hook((sys.executable, "-c", code), 7, timeout=120, stop=stop) == 0
+    assert lines == [f"INFO on_done hook {sys.executable} finished\n"]
+
+
+def test_a_chatty_hook_never_blocks_on_its_output(lines: list[str]) -> None:
+    code = (
+        "import sys; sys.stdout.write('x' * 4_000_000); sys.stderr.write('y' * 300_000 + '\\ndone')"
+    )
+    assert run_hook((sys.executable, "-c", code), 7, timeout=60) == 0
+    assert lines == [f"INFO on_done hook {sys.executable} finished: done\n"]
+
+
+def test_closing_the_runner_stops_the_running_hook(
+    tmp_path: Path, lines: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hooks, "HOOK_STOP_GRACE", 0.2)
+    started = tmp_path / "started"
+    runner = HookRunner()
+    code = f"import pathlib, time; pathlib.Path({str(started)!r}).touch(); time.sleep(60)"
+    event = JobEvent(
+        kind=EventKind.DONE,
+        job_id=3,
+        rule=parse_config(
+            f"watch: [{tmp_path}]\nrules: [{{name: r, glob: '*', output: {tmp_path / 'o'}, "
+            f"on_done: [{sys.executable!r}, -c, {code!r}]}}]\n",
+            tmp_path / "rules.yaml",
+        ).rules[0],
+        sources=(tmp_path / "a.mov",),
+        output=tmp_path / "o" / "a-edited.mp4",
+        engine="local",
+        when=WHEN,
+    )
+    runner(event)
+    while not started.exists():
+        time.sleep(0.02)
+    runner.close()
+    assert any("stopped by shutdown" in line for line in lines), lines
