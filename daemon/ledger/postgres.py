@@ -21,6 +21,7 @@ is reopened at the next call.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -255,8 +256,8 @@ class PostgresLedger:
                 " created_at, updated_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)"
                 " ON CONFLICT (fingerprint, rule) DO NOTHING RETURNING *",
                 (
-                    str(sources[0]),
-                    json.dumps([str(s) for s in sources]),
+                    _text(sources[0]),
+                    json.dumps([str(s) for s in sources]),  # JSON escapes any byte
                     fingerprint,
                     rule,
                     rule_json,
@@ -383,7 +384,7 @@ class PostgresLedger:
         done = self._update(
             job_id,
             state=JobState.DONE.value,
-            output=str(output),
+            output=_text(output),
             engine=engine,
             notes=json.dumps(list(notes)),
             progress=100.0,
@@ -402,7 +403,7 @@ class PostgresLedger:
         sqlite.Ledger.intend). Raise LeaseLost if another worker has the job now."""
         if not self._update(
             job_id,
-            intended_output=str(output),
+            intended_output=_text(output),
             intended_identity=identity,
             notes=json.dumps(list(notes)),
         ):
@@ -490,7 +491,7 @@ class PostgresLedger:
         with self._tx() as db:
             row = db.execute(
                 "SELECT fingerprint FROM seen WHERE path=%s AND size=%s AND mtime_ns=%s",
-                (str(path), size, mtime_ns),
+                (_text(path), size, mtime_ns),
             ).fetchone()
         return str(row["fingerprint"]) if row else None
 
@@ -500,7 +501,7 @@ class PostgresLedger:
                 "INSERT INTO seen (path, size, mtime_ns, fingerprint) VALUES (%s,%s,%s,%s)"
                 " ON CONFLICT (path) DO UPDATE SET size=EXCLUDED.size,"
                 " mtime_ns=EXCLUDED.mtime_ns, fingerprint=EXCLUDED.fingerprint",
-                (str(path), size, mtime_ns, fingerprint),
+                (_text(path), size, mtime_ns, fingerprint),
             )
 
     # --- workers and leases ---------------------------------------------------------------
@@ -633,7 +634,7 @@ class PostgresLedger:
 def _record(row: dict[str, Any]) -> JobRecord:
     return JobRecord(
         id=int(row["id"]),
-        source=Path(row["source"]),
+        source=_path(row["source"]),
         sources=tuple(Path(s) for s in json.loads(row["sources"])),
         fingerprint=row["fingerprint"],
         rule=row["rule"],
@@ -641,7 +642,7 @@ def _record(row: dict[str, Any]) -> JobRecord:
         engine=row["engine"],
         state=JobState(row["state"]),
         attempts=int(row["attempts"]),
-        output=Path(row["output"]) if row["output"] else None,
+        output=_path(row["output"]) if row["output"] else None,
         error=row["error"],
         notes=tuple(json.loads(row["notes"] or "[]")),
         checkpoint=json.loads(row["checkpoint"] or "{}"),
@@ -655,6 +656,28 @@ def _record(row: dict[str, Any]) -> JobRecord:
         finished_at=row["finished_at"],
         worker=row["worker"],
         lease_gen=int(row["lease_gen"]),
-        intended_output=Path(row["intended_output"]) if row["intended_output"] else None,
+        intended_output=_path(row["intended_output"]) if row["intended_output"] else None,
         intended_identity=row["intended_identity"],
     )
+
+
+# A name that is not valid UTF-8 (a camera or an old Samba share wrote it in Latin-1)
+# cannot go into a TEXT column as it is: it goes in as its bytes in base64 behind this
+# prefix, which no absolute path starts with. (SQLite stores such names as BLOBs.)
+_RAW_PATH = "raw64:"
+
+
+def _text(path: Path) -> str:
+    """A path as a TEXT value: itself, or its raw bytes when it is not valid UTF-8."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _RAW_PATH + base64.b64encode(os.fsencode(path)).decode("ascii")
+    return text
+
+
+def _path(value: str) -> Path:
+    if value.startswith(_RAW_PATH):
+        return Path(os.fsdecode(base64.b64decode(value.removeprefix(_RAW_PATH))))
+    return Path(value)

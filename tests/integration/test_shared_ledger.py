@@ -3,6 +3,7 @@ with SKIP LOCKED, leases, takeover, fencing, one job per fingerprint, migrations
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -268,3 +269,31 @@ def test_a_job_given_up_here_is_not_renewed_so_it_expires(open_worker: Opener, p
     expire(pg_url, ids[1])
     a.heartbeat()
     assert [r.id for r in b.take_over_expired()] == [ids[0]]
+
+
+def test_names_that_are_not_utf8_go_in_and_come_back_byte_for_byte(
+    open_worker: Opener,
+) -> None:
+    """A Latin-1 name from a camera or an old Samba share (SQLite keeps such names as
+    BLOBs; a TEXT column refused them and the file could not be queued)."""
+    led = open_worker("a")
+    source = Path(os.fsdecode(b"/share/in/caf\xe9 \xff.mov"))
+    output = Path(os.fsdecode(b"/share/out/caf\xe9 \xff-edited.mp4"))
+    record = led.add_job([source], "fp-latin1", "clips", "{}", "local")
+    assert record is not None
+    assert os.fsencode(record.source) == b"/share/in/caf\xe9 \xff.mov"
+    assert record.sources == (source,)
+    claimed = led.claim_next(1, take_all)
+    assert [r.id for r in claimed] == [record.id]
+    led.intend(record.id, output, "1:2:3", [])
+    led.finish(record.id, output, "local", [])
+    done = led.get(record.id)
+    assert done is not None
+    assert done.state is JobState.DONE
+    assert os.fsencode(done.output or Path()) == b"/share/out/caf\xe9 \xff-edited.mp4"
+    assert done.intended_output == output
+    led.remember(source, 10, 20, "fp-latin1")
+    assert led.seen_fingerprint(source, 10, 20) == "fp-latin1"
+    plain = Path("/share/in/raw64:odd but valid.mov")  # a real name that looks like the prefix
+    assert led.add_job([plain], "fp-plain", "clips", "{}", "local") is not None
+    assert led.find("fp-plain", "clips").source == plain  # type: ignore[union-attr]
