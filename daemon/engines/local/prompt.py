@@ -258,14 +258,26 @@ def _dur(m: re.Match[str], default: float) -> float:
 # --- titles --------------------------------------------------------------------------------
 
 _TITLE_COLOURS = r"white|black|red|yellow|green|blue|orange|pink|purple|gr[ae]y"
+# Words that start the next instruction after unquoted title words: "add title: Summer
+# 2026 and trim the first 2 seconds" is a title and a trim, not one long title (which
+# dropped the trim without a word). "Tom and Jerry" stays one title.
+_NEXT_ORDER = (
+    r"trim|cut|remove|delete|drop|add|make|speed|slow|fade|crop|rotate|flip|mirror|mute|"
+    r"export|put|stabili[sz]e|zoom|turn|keep|loop|reverse|normali[sz]e|boost|increase|"
+    r"decrease|lower|raise|reduce|brighten|darken|denoise|use|set|change|convert|compress|"
+    r"shrink|resize|scale|play|insert|overlay|blur|sharpen|include|show|write|end|start|"
+    r"finish|begin|skip|get\s+rid|take\s+out|go|give"
+)
 _TITLE_HEAD = re.compile(
     r"(?<![\w])(?:(?:add|put|show|with|overlay|write|display|include)\s+)?(?:an?\s+|the\s+|some\s+)?"
     r"(?P<size>big|large|huge|small|little|tiny|medium)?\s*"
     rf"(?:(?P<tcolor>{_TITLE_COLOURS})\s+)?"
     r"(?P<kind>title|caption|subtitle|text|heading|headline|label|words?)"
     r"(?:(?:\s+(?:saying|that\s+says|which\s+says|reading|of|with))?\s*:?\s*"
-    rf"{QUOTED}|\s*:\s*(?P<raw>[^,;.\n\x00\x02]+?)"
-    r"(?=\s*(?:[,;.\n\x00]|$)|\s+(?:for|at|on|in|from)\s))",
+    rf"{QUOTED}|(?:\s*:|\s+(?:saying|that\s+says|which\s+says|reading))\s*"
+    r"(?P<raw>[^,;.\n\x00\x02]+?)"
+    r"(?=\s*(?:[,;.\n\x00]|$)|\s+(?:for|at|on|in|from)\s|"
+    rf"\s+(?:and|then|plus|also|&)\s+(?:then\s+|also\s+)?(?:{_NEXT_ORDER})(?![\w])))",
     re.I,
 )
 _TITLE_MODS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -958,6 +970,13 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         r"(?:\s+status)?)?",
         lambda m, d: d.set(max_bytes=size_bytes(f"{m['n']}{m['u']}")),
     ),
+    # "compress it so I can email it", "small enough to whatsapp it": the target is the verb.
+    _rule(
+        r"(?:(?:make\s+it\s+)?(?:small\s+enough|smaller)\s+|(?:compress(?:ed)?|shrink)(?:\s+(?:it|this|"
+        r"the\s+(?:file|video)))?\s+)(?:so\s+(?:that\s+)?(?:i|we|you)\s+can\s+|to\s+)"
+        r"(?P<where>e-?mail|whatsapp|discord)\s+(?:it|this)(?:\s+to\s+\w+)?",
+        lambda m, d: d.set(max_bytes=int(SIZE_TARGET_MB[m["where"].lower()] * BYTES_PER_MB)),
+    ),
     _rule(
         r"(?:(?:make\s+it\s+)?(?:small\s+enough|smaller)\s+|(?:compress(?:ed)?|shrink)(?:\s+(?:it|this|the\s+"
         r"(?:file|video)))?\s+)?(?:for|to\s+send\s+(?:on|via|by|over)|on|via|over|by|to)\s+"
@@ -1390,6 +1409,8 @@ _STABILISE_RULES: tuple[_Rule, ...] = (
         r"(?:remove|reduce|fix|less|no|smooth\s+out)\s+(?:the\s+)?(?:camera\s+)?"
         r"(?:shake|shakes|shaking|shakiness|jitter|wobble)|fix\s+(?:the\s+)?shaky\s+(?:footage|video|camera)|"
         r"(?:make\s+(?:it\s+)?)?steady|steadier|"
+        r"(?:make\s+(?:it|the\s+(?:video|footage|clip))\s+)?(?:less|not\s+so)\s+"
+        r"(?:shaky|wobbly|jittery|jerky)|"
         rf"{_COMPLAINT}(?:too\s+)?(?:shaky|wobbly|jittery|jerky|unstable))",
         lambda _m, d: d.set(stabilize=True),
     ),

@@ -31,6 +31,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
         "trailer",
     ),
     "f5271a2777c622f6": ("byte", "gb", "gib", "gigabyte", "mb", "megabyte", "mib"),
+    "e1677b84cf00883a": ("compress", "shrink", "small"),
     "ff72b95609b09e5c": ("discord", "gmail", "mail", "whatsapp"),
     "8be4cf86b5ff558a": (
         "compress",
@@ -79,7 +80,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "66688513e828879d": ("fade",),
     "da4af610bfa21a0a": ("zoom",),
     "c44c8a6fd5c0d0ad": ("burns", "gently", "gradually", "push", "slowly", "zoom"),
-    "41982ed3ac099505": (
+    "097d6e0f9bc9a104": (
         "jerky",
         "jitter",
         "jittery",
