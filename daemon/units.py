@@ -57,7 +57,9 @@ _UNIT_SECONDS = {
 CLOCK = r"\d{1,2}(?::\d{1,2}){1,2}(?:\.\d+)?"
 UNIT = r"(?:ms|milliseconds?|secs?|seconds?|s|mins?|minutes?|m|hrs?|hours?|h)\b"
 NUMBER = rf"(?:\d+(?:\.\d+)?|\.\d+|{_NUMBER_WORD_RE})"
-TIME = rf"(?:{CLOCK}|{NUMBER}\s*-?\s*{UNIT}|{NUMBER})"
+# A bare number is a time in seconds, but never a percentage: "the first 10% of the video"
+# cut 10 seconds. (The digit check stops "10%" matching as "1".)
+TIME = rf"(?:{CLOCK}|{NUMBER}\s*-?\s*{UNIT}|{NUMBER}(?![\d.]|\s*(?:%|percent|per\s+cent)))"
 TIME_WITH_UNIT = rf"(?:{CLOCK}|{NUMBER}\s*-?\s*{UNIT})"
 
 _TIME_FULL = re.compile(

@@ -963,6 +963,10 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         _highlight,
     ),
     _rule(
+        # "reduce the file size to 50 MB", "compress it to 50 MB": the verb is part of it
+        # (left over, it was reported as "say how small" beside the size it had set).
+        r"(?:(?:(?:reduce|lower|shrink|cut|get)\s+(?:the\s+)?(?:file\s+)?size(?:\s+down)?|"
+        r"(?:compress|shrink)(?:\s+(?:it|this|the\s+(?:file|video)))?)\s+)?"
         r"(?:(?:make\s+it\s+|keep\s+it\s+|get\s+it\s+)?(?:under|below|less\s+than|smaller\s+than|"
         r"max(?:imum)?|at\s+most|no\s+(?:bigger|larger|more)\s+than|fit\s+(?:in|into|under)|within|"
         rf"to)\s+)?(?P<n>\d+(?:\.\d+)?)\s*(?P<u>{SIZE})(?:\s+(?:file\s+size|or\s+less|max(?:imum)?))?"
@@ -2257,7 +2261,7 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
         # "reverse it but only the first 3 seconds": the range limits the operation before it;
         # "only"/"just" there is not a keep.
         owned = _BUT_ONLY.sub(" ", clause)
-        if found is None or _RANGE_OWNERS.search(owned):
+        if found is None or (_RANGE_OWNERS.search(owned) and not _CUT_NOT_TIME.search(clause)):
             continue
         scratch = _Draft(quotes=draft.quotes, prefilter=draft.prefilter)
         _run(SPEED_RULES, clause, scratch)
@@ -2275,6 +2279,13 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
     return _blank_all(work, taken)
 
 
+# "remove the audio from 0:10 to 0:20" cuts sound, not time: its range is no cut's. (It was
+# read as "keep 0:10-0:20" plus "mute everything".)
+_CUT_NOT_TIME = re.compile(
+    r"(?<![\w])(?:remove|cut|drop|delete|kill|strip|take\s+out|get\s+rid\s+of)\s+"
+    r"(?:the\s+|all\s+(?:the\s+)?)?(?:audio|sound|music|noise|volume|voices?|colou?rs?)(?![\w])",
+    re.I,
+)
 _BUT_ONLY = re.compile(
     r"(?<![\w])(?:but\s+)?(?:only|just)(?=\s+(?:for\s+|during\s+|in\s+)?(?:the\s+)?(?:first|last|final|"
     r"from|between|\d))",
