@@ -646,8 +646,8 @@ def _silence(m: re.Match[str], d: _Draft) -> None:
 
 # How much: "a bit brighter", "lower the volume a little", "much darker", "boost it a lot".
 _MILD_WORDS = (
-    r"slightly|a\s+(?:little\s+)?(?:bit|little|touch|tad)|a\s+little\s+bit|"
-    r"just\s+a\s+(?:bit|little|touch)"
+    r"slightly|a\s+(?:little\s+|tiny\s+|wee\s+|teeny\s+)?(?:bit|little|touch|tad)|a\s+little\s+bit|"
+    r"just\s+a\s+(?:(?:little|tiny)\s+)?(?:bit|little|touch)"
 )
 _STRONG_WORDS = r"much|a\s+lot|way|far|loads|lots"
 _DEG_PRE = rf"(?:(?P<how>{_MILD_WORDS}|{_STRONG_WORDS})\s+)?"
