@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-# The default export: 1080p, i.e. long side 1920 for the source's own aspect ratio.
+# The default export: 1080p, i.e. the source's own shape fitted into 1920x1080 turned its way.
 DEFAULT_RESOLUTION = 1080
 DEFAULT_FADE = 1.0
 DEFAULT_TRANSITION = 0.5

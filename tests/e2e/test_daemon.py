@@ -299,4 +299,4 @@ def test_combine_joins_clips_that_arrive_together(
     assert [Path(s).name for s in job["sources"]] == ["b-earlier.mp4", "a-later.mp4"]
     probed = probe_output(Path(job["output"]))
     assert abs(probed.duration - (2 + 3 - 0.5)) < 0.1
-    assert (probed.width, probed.height) == (1920, 1440)
+    assert (probed.width, probed.height) == (1440, 1080)

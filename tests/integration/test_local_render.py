@@ -111,14 +111,14 @@ def assert_delivery_format(p: Probed, *, audio: bool) -> None:
 
 def test_plain_export_keeps_shape_at_1080p(tmp_path: Path, media: dict[str, Path]) -> None:
     p, expected, _ = render(tmp_path, "export 1080p MP4 for free", media["plain"])
-    assert (p.width, p.height) == (1920, 1440)
+    assert (p.width, p.height) == (1440, 1080)  # 4:3 in the 1080p box
     assert abs(p.duration - 2.0) < TOLERANCE and abs(expected - 2.0) < 1e-6
     assert_delivery_format(p, audio=True)
 
 
 def test_clip_without_audio_stays_silent(tmp_path: Path, media: dict[str, Path]) -> None:
     p, _, _ = render(tmp_path, "720p", media["mute"])
-    assert (p.width, p.height) == (960, 1280)
+    assert (p.width, p.height) == (720, 960)  # 3:4 portrait: 720 columns at 720p
     assert_delivery_format(p, audio=False)
 
 
@@ -178,7 +178,7 @@ def test_other_transitions_render(tmp_path: Path, media: dict[str, Path], kind: 
 
 def test_portrait_phone_clip_comes_out_upright(tmp_path: Path, media: dict[str, Path]) -> None:
     p, _, _ = render(tmp_path, "", media["portrait"])
-    assert (p.width, p.height, p.rotation) == (1440, 1920, 0)  # 240x320 as displayed
+    assert (p.width, p.height, p.rotation) == (1080, 1440, 0)  # 240x320 as displayed
     assert_delivery_format(p, audio=True)
 
 
@@ -243,7 +243,7 @@ def test_title_with_awkward_characters_is_drawn(tmp_path: Path, media: dict[str,
 
 def test_rotate_and_flip(tmp_path: Path, media: dict[str, Path]) -> None:
     p, _, _ = render(tmp_path, "rotate 90 clockwise, flip horizontally, 240p", media["plain"])
-    assert (p.width, p.height) == (320, 426)  # 240p: long side 426 (240 * 16 / 9)
+    assert (p.width, p.height) == (240, 320)  # 240p: the 4:3 clip turned, 240 wide
 
 
 def test_engine_removes_silence(tmp_path: Path, media: dict[str, Path]) -> None:
@@ -258,7 +258,7 @@ def test_engine_notes_ignored_words_and_strict_fails(
 ) -> None:
     out, ctx = run_engine(tmp_path, "make it cinematic, 240p", media["plain"])
     assert ctx.notes == ['ignored: "make it cinematic"']
-    assert (probe_output(out).width, probe_output(out).height) == (426, 320)
+    assert (probe_output(out).width, probe_output(out).height) == (320, 240)
     with pytest.raises(PermanentError, match="cinematic"):
         run_engine(tmp_path, "make it cinematic", media["plain"], strict=True)
 

@@ -188,6 +188,25 @@ def test_frame_sizes(prompt: str, size: tuple[int, int]) -> None:
     assert frame_size(parse_prompt(prompt), [clip()]) == size
 
 
+@pytest.mark.parametrize(
+    ("width", "height", "prompt", "size"),
+    [
+        (1920, 1080, "", (1920, 1080)),
+        (3840, 2160, "", (1920, 1080)),
+        (640, 480, "", (1440, 1080)),  # 4:3: 1080 lines, not 1920x1440
+        (480, 640, "", (1080, 1440)),
+        (720, 720, "", (1080, 1080)),  # square: as "1:1" gives, not 1920x1920
+        (2560, 1080, "", (1920, 810)),  # ultra-wide: the long side bounds it
+        (640, 480, "720p", (960, 720)),
+        (1280, 720, "4k", (3840, 2160)),
+    ],
+)
+def test_the_clip_s_own_shape_fits_the_resolution_s_box(
+    width: int, height: int, prompt: str, size: tuple[int, int]
+) -> None:
+    assert frame_size(parse_prompt(prompt), [clip(width=width, height=height)]) == size
+
+
 def test_fill_modes() -> None:
     assert "boxblur" in graph_of(argv("vertical"))
     # A 1920x1080 source cut to 9:16: crop the middle 608x1080 first, then scale up.

@@ -71,15 +71,18 @@ class Timeline:
 # --- sizes and rates -------------------------------------------------------------------------
 
 
-def target_size(info: MediaInfo, long_side: int, rotate: int = 0) -> tuple[int, int]:
-    """Given an input and the output's long side, return (width, height), both even,
-    keeping the displayed orientation and aspect ratio (after an extra `rotate`)."""
+def target_size(info: MediaInfo, box: tuple[int, int], rotate: int = 0) -> tuple[int, int]:
+    """Given an input and the output's box (long side, short side), return (width, height),
+    both even: the displayed shape (after an extra `rotate`) as large as fits the box turned
+    the clip's way. At 1080p a landscape clip fits 1920x1080 and a portrait one 1080x1920,
+    so a 4:3 clip is 1440x1080 and a square one 1080x1080, as "1:1" gives. (The long side
+    alone made a 4:3 clip 1920x1440 and a square one 1920x1920: more than 1080p.)"""
     w, h = info.display_width, info.display_height
     if rotate in (90, 270):
         w, h = h, w
-    if w >= h:
-        return long_side, even(long_side * h / w)
-    return even(long_side * w / h), long_side
+    long_side, short_side = box
+    scale = min(long_side / max(w, h), short_side / min(w, h))
+    return even(w * scale), even(h * scale)
 
 
 def frame_size(plan: EditPlan, inputs: Sequence[MediaInfo]) -> tuple[int, int]:
@@ -87,7 +90,7 @@ def frame_size(plan: EditPlan, inputs: Sequence[MediaInfo]) -> tuple[int, int]:
     resolution (9:16 at 1080p is 1080x1920; 1:1 is 1080x1080)."""
     short, long = even(plan.resolution), plan.long_side
     if plan.aspect == "source":
-        return target_size(inputs[0], long, plan.rotate)
+        return target_size(inputs[0], (long, short), plan.rotate)
     return {
         "9:16": (short, long),
         "16:9": (long, short),
