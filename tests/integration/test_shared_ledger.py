@@ -12,6 +12,7 @@ import pytest
 
 from daemon.ledger import JobRecord, JobState, LeaseLost
 from daemon.procs import Owner
+from tests.fakes.clock import FakeClock
 
 pytestmark = pytest.mark.integration
 
@@ -19,14 +20,6 @@ psycopg = pytest.importorskip("psycopg")
 from daemon.ledger.postgres import MIGRATIONS, PostgresLedger  # noqa: E402
 
 Opener = Callable[..., PostgresLedger]
-
-
-class FakeMonotonic:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -114,7 +107,7 @@ def test_concurrent_claims_never_overlap(open_worker: Opener) -> None:
 def test_expired_lease_is_taken_over_and_the_old_worker_is_fenced(
     open_worker: Opener, pg_url: str
 ) -> None:
-    clock_a = FakeMonotonic()
+    clock_a = FakeClock()
     a, b = open_worker("a", monotonic=clock_a), open_worker("b")
     (job,) = add(a, 1)
     (mine,) = a.claim_next(1, take_all)
@@ -177,7 +170,7 @@ def test_heartbeat_reports_a_lease_lost_to_another_worker(open_worker: Opener, p
 
 
 def test_a_cut_off_worker_stops_trusting_its_leases(open_worker: Opener, pg_url: str) -> None:
-    clock = FakeMonotonic()
+    clock = FakeClock()
     a = open_worker("a", monotonic=clock, lease_seconds=10)
     (job,) = add(a, 1)
     a.claim_next(1, take_all)

@@ -8,14 +8,7 @@ import pytest
 from loguru import logger
 
 from daemon.outage import Outage
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fakes.clock import FakeClock
 
 
 @pytest.fixture
@@ -29,7 +22,7 @@ def said() -> Iterator[list[str]]:
 
 
 def test_a_long_outage_is_said_once_then_reminded_then_its_end(said: list[str]) -> None:
-    clock = Clock()
+    clock = FakeClock()
     outage = Outage("the job ledger", remind=600, clock=clock)
     down = ConnectionRefusedError("connection refused")
     for _ in range(100):  # a tick a second for 100 s

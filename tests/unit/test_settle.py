@@ -7,16 +7,9 @@ from pathlib import Path
 import pytest
 
 from daemon.settle import SettleTracker
+from tests.fakes.clock import FakeClock
 
 A, B = Path("/in/a.mov"), Path("/in/b.mov")
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
