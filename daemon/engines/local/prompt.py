@@ -515,7 +515,19 @@ def _fixed_speed(factor: float) -> Handler:
         # "speed it up a bit" goes half way: 1.25x; "slow it down a bit" 0.75x.
         if gd.get("half"):
             value = "0.5"
-        d.set(speed=number(value) if value else round(_scaled(factor, _degree(m)), 3))
+        if not value:
+            d.set(speed=round(_scaled(factor, _degree(m)), 3))
+            return
+        given = number(value)
+        if factor < 1 and given > 1:
+            # "slow it down 2x" is half the speed, not twice it.
+            given = round(1 / given, 4)
+        elif (factor < 1) != (given < 1):
+            # "speed it up 0.5x", "slow it down 1x": the words and the number disagree, so
+            # neither is done (the number alone would have been read as a speed).
+            d.refused.append(f"{d.restore(m[0]).strip()} ({SPEED_DISAGREES})")
+            return
+        d.set(speed=given)
 
     return handle
 
@@ -813,6 +825,7 @@ _VOL_WORDS = r"(?:volume|audio|sound)"
 
 # --- refusals: things asked for that cannot be done here, each with its reason -----------
 
+SPEED_DISAGREES = 'the speed word and its number disagree; say e.g. "2x faster" or "half speed"'
 NO_MUSIC_FILE = 'no music file was given: name one, e.g. "add music ~/Music/song.mp3 at 30%"'
 NO_SPEECH_MODEL = (
     "captions from speech need a speech-to-text model, which the local engine does not "
@@ -1221,6 +1234,13 @@ _RELATIVE_VOLUME_RULES: tuple[_Rule, ...] = (
         rf"{_VOL}\s+(?P<dir2>down|up)\s+(?:by\s+)?(?P<n3>\d+(?:\.\d+)?)\s*(?P<u3>%|percent|db)",
         _relative_volume,
     ),
+    # "louder by 50%", "quieter by 20 percent"
+    _rule(
+        r"(?P<w>louder|quieter|softer)\s+by\s+(?P<n>\d+(?:\.\d+)?)\s*(?:%|percent)",
+        lambda m, d: d.set(
+            volume=round(1 + float(m["n"]) / 100 * (1 if m["w"].lower() == "louder" else -1), 3)
+        ),
+    ),
     # "make the audio louder", "make the voices a bit quieter": the clip's own sound. The
     # object is read here (the next rule reads the level), so it is not reported as
     # "not understood" although the request was done.
@@ -1548,6 +1568,23 @@ SPEED_RULES: tuple[_Rule, ...] = (
             speed=round(1 + float(m["pct"]) / 100 * (1 if m["dir"].lower() == "speed" else -1), 4)
         ),
     ),
+    # Before the looser speed rules below: "speed it up to 150%" is one request, and
+    # "3x slower" is a third of the speed (the bare "3x" rule read it as 3x faster).
+    _rule(
+        r"(?:(?:play|playback|speed)\s+(?:it\s+)?(?:up\s+)?(?:at|to)\s+|speed\s+)"
+        r"(?P<pct>\d+(?:\.\d+)?)\s*(?:%|percent)(?:\s+speed)?|(?P<pct2>\d+)\s*%\s+speed",
+        lambda m, d: d.set(speed=float(m["pct"] or m["pct2"]) / 100),
+    ),
+    # "play at 0.75 speed", "at 1.25x speed"
+    _rule(
+        r"(?:play(?:back)?\s+(?:it\s+)?)?at\s+(?P<f>\d*\.\d+|\d+)\s*[x×]?\s+speed",
+        lambda m, d: d.set(speed=float(m["f"])),
+    ),
+    # "2 times slower", "3x slower": a third of the speed.
+    _rule(
+        r"(?:make\s+it\s+|play\s+(?:it\s+)?)?(?P<n>\d+(?:\.\d+)?)\s*(?:[x×]|times)\s+slower",
+        lambda m, d: d.set(speed=round(1 / float(m["n"]), 4)) if float(m["n"]) > 1 else False,
+    ),
     _graded(
         rf"slow(?:[\s-]?mo(?:tion)?|\s+it\s+down|\s+down)(?:\s+(?:at|to)?\s*"
         rf"(?P<f>{NUMBER})\s*[x×]|\s+by\s+(?P<half>half))?",
@@ -1577,11 +1614,6 @@ SPEED_RULES: tuple[_Rule, ...] = (
         r"(?:speed|faster|as\s+fast)|(?:play|playback|speed)\s+(?:it\s+)?(?:at|to)\s+"
         rf"(?P<f3>{NUMBER})\s*times(?:\s+(?:speed|faster|as\s+fast))?",
         _speed,
-    ),
-    _rule(
-        r"(?:(?:play|playback|speed)\s+(?:it\s+)?(?:at|to)\s+)(?P<pct>\d+(?:\.\d+)?)\s*%"
-        r"(?:\s+speed)?|(?P<pct2>\d+)\s*%\s+speed",
-        lambda m, d: d.set(speed=float(m["pct"] or m["pct2"]) / 100),
     ),
 )
 
