@@ -54,12 +54,14 @@ _UNIT_SECONDS = {
 
 # A clock time (1:30, 0:01:05.5) or a number with an optional unit (2s, 2 sec, 1.5 minutes,
 # two seconds). Used inside bigger patterns, so it has no anchors and one named group.
-CLOCK = r"\d{1,2}(?::\d{1,2}){1,2}(?:\.\d+)?"
+# Minutes and seconds take two digits after a colon ("1:05"): "4:3" is an aspect ratio, and
+# reading it as 4 min 3 s made "make it 4:3" a 4-minute length limit.
+CLOCK = r"\d{1,2}(?::\d{2}){1,2}(?:\.\d+)?(?!\d)"
 UNIT = r"(?:ms|milliseconds?|secs?|seconds?|s|mins?|minutes?|m|hrs?|hours?|h)\b"
 NUMBER = rf"(?:\d+(?:\.\d+)?|\.\d+|{_NUMBER_WORD_RE})"
 # A bare number is a time in seconds, but never a percentage: "the first 10% of the video"
 # cut 10 seconds. (The digit check stops "10%" matching as "1".)
-TIME = rf"(?:{CLOCK}|{NUMBER}\s*-?\s*{UNIT}|{NUMBER}(?![\d.]|\s*(?:%|percent|per\s+cent)))"
+TIME = rf"(?:{CLOCK}|{NUMBER}\s*-?\s*{UNIT}|{NUMBER}(?![\d.:]|\s*(?:%|percent|per\s+cent)))"
 TIME_WITH_UNIT = rf"(?:{CLOCK}|{NUMBER}\s*-?\s*{UNIT})"
 
 _TIME_FULL = re.compile(

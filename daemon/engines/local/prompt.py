@@ -508,6 +508,15 @@ def _speed(m: re.Match[str], d: _Draft) -> None:
     d.set(speed=number(m["f"] or m["f2"] or m["f3"]))
 
 
+def _louder_by(m: re.Match[str], d: _Draft) -> None:
+    up = m["w"].lower() == "louder"
+    amount = float(m["n"])
+    if m["db"]:
+        d.set(volume=round(10 ** ((amount if up else -amount) / 20), 3))
+    else:
+        d.set(volume=round(1 + amount / 100 * (1 if up else -1), 3))
+
+
 def _fixed_speed(factor: float) -> Handler:
     def handle(m: re.Match[str], d: _Draft) -> None:
         gd = m.groupdict()
@@ -825,6 +834,9 @@ _VOL_WORDS = r"(?:volume|audio|sound)"
 
 # --- refusals: things asked for that cannot be done here, each with its reason -----------
 
+ASPECT_NOT_MADE = (
+    "the frame can be 16:9, 9:16, 1:1 or 4:5, or the clip's own shape; this one was not made"
+)
 SPEED_DISAGREES = 'the speed word and its number disagree; say e.g. "2x faster" or "half speed"'
 NO_MUSIC_FILE = 'no music file was given: name one, e.g. "add music ~/Music/song.mp3 at 30%"'
 NO_SPEECH_MODEL = (
@@ -1234,12 +1246,10 @@ _RELATIVE_VOLUME_RULES: tuple[_Rule, ...] = (
         rf"{_VOL}\s+(?P<dir2>down|up)\s+(?:by\s+)?(?P<n3>\d+(?:\.\d+)?)\s*(?P<u3>%|percent|db)",
         _relative_volume,
     ),
-    # "louder by 50%", "quieter by 20 percent"
+    # "louder by 50%", "quieter by 20 percent", "quieter by 3 dB"
     _rule(
-        r"(?P<w>louder|quieter|softer)\s+by\s+(?P<n>\d+(?:\.\d+)?)\s*(?:%|percent)",
-        lambda m, d: d.set(
-            volume=round(1 + float(m["n"]) / 100 * (1 if m["w"].lower() == "louder" else -1), 3)
-        ),
+        r"(?P<w>louder|quieter|softer)\s+by\s+(?P<n>\d+(?:\.\d+)?)\s*(?:%|percent|(?P<db>db))",
+        _louder_by,
     ),
     # "make the audio louder", "make the voices a bit quieter": the clip's own sound. The
     # object is read here (the next rule reads the level), so it is not reported as
@@ -1472,6 +1482,15 @@ _FLIP_RULES: tuple[_Rule, ...] = (
 )
 
 _ASPECT_RULES: tuple[_Rule, ...] = (
+    # Shapes the engine does not make ("4:3", "21:9"): refused with the ones it does.
+    _rule(
+        r"(?:(?:make\s+it|crop(?:\s+it)?\s+to|convert(?:\s+it)?\s+to|change(?:\s+it)?\s+to|set\s+it\s+"
+        r"to|in|to)\s+)?(?:an?\s+)?(?:4\s*:\s*3|3\s*:\s*4|3\s*:\s*2|2\s*:\s*3|21\s*:\s*9|9\s*:\s*21|"
+        r"5\s*:\s*4|2\s*:\s*1|1\s*:\s*2|18\s*:\s*9|9\s*:\s*18|16\s*:\s*10|10\s*:\s*16|"
+        r"2\.35\s*:\s*1|2\.39\s*:\s*1|1\.85\s*:\s*1)(?![\d.])(?:\s+(?:aspect(?:\s+ratio)?|ratio|"
+        r"format|frame|shape))?",
+        _refuse(ASPECT_NOT_MADE),
+    ),
     # "no blur": the other two fills are opposites, so which one is asked.
     _rule(
         r"(?:no|without)\s+(?:the\s+|any\s+)?blur(?:red|ry)?(?:\s+(?:background|bg|bars|sides|fill|"
@@ -1787,6 +1806,8 @@ _LOUDNESS_RULES: tuple[_Rule, ...] = (
 
 _VOLUME_RULES: tuple[_Rule, ...] = (
     _rule(
+        # "set the volume to 120%", "reduce the volume to 50%": the verb is part of it.
+        r"(?:(?:set|put|change|turn|bring|reduce|lower|drop|raise|increase|boost)\s+(?:the\s+)?)?"
         rf"{_VOL_WORDS}\s+(?:to\s+|at\s+|by\s+)?(?P<v>\d+(?:\.\d+)?\s*(?:%|percent))|"
         rf"(?P<v2>\d+\s*%)\s+volume|{_VOL_WORDS}\s+(?P<db>[+-]\d+(?:\.\d+)?)\s*db",
         _volume(1.0),
@@ -2296,7 +2317,10 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
         if found is None or (_RANGE_OWNERS.search(owned) and not _CUT_NOT_TIME.search(clause)):
             continue
         scratch = _Draft(quotes=draft.quotes, prefilter=draft.prefilter)
-        _run(SPEED_RULES, clause, scratch)
+        # The speed words are read without the range between them: in "speed up the last
+        # 5 seconds by 3 times" the factor comes after the range (read with it, the
+        # default 1.5x was used and "by 3 times" vanished with the clause).
+        rest = _run(SPEED_RULES, f"{clause[: found.start()]} {clause[found.end() :]}", scratch)
         span = _range_span(found, draft)
         if scratch.plan.speed != 1.0 and span is not None:
             ranged = SpeedRange(span, scratch.plan.speed)
@@ -2304,6 +2328,9 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
                 draft.append("speed_ranges", ranged)
             except ValueError as exc:
                 draft.refused.append(f"{draft.restore(clause).strip()} ({exc})")
+            else:
+                # Whatever else the clause said is reported, never dropped with it.
+                draft.refused.extend(scratch.refused + _leftovers(rest, scratch))
             taken.append((start, end))
         elif scratch.plan.speed != 1.0 or _UNRANGED_OPS.search(clause):
             draft.refused.append(f"{draft.restore(clause).strip()} ({RANGE_ONLY_SPEED})")
