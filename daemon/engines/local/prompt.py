@@ -147,7 +147,12 @@ _POLITE_TAIL = re.compile(
 _Q = r"\x02(?P<{name}>\d+)\x03"
 QUOTED = _Q.format(name="q")
 _AUDIO_EXT = r"(?:mp3|m4a|aac|wav|flac|ogg|opus|wma|aiff?)"
-PATH = rf"(?:\x02(?P<qpath>\d+)\x03|(?P<path>(?:~|\.{{1,2}})?/?[^\s,;\"'\x00]+\.{_AUDIO_EXT}\b))"
+# A file named from ~/ or / may have spaces in it ("~/songs/track 1.mp3"); it runs to the
+# first audio extension. (Without spaces, "track 1.mp3" was read as a file "1.mp3".)
+PATH = (
+    rf"(?:\x02(?P<qpath>\d+)\x03|(?P<path>(?:~|\.{{1,2}})?/[^,;\"'\x00\n]*?\.{_AUDIO_EXT}\b|"
+    rf"(?:~|\.{{1,2}})?/?[^\s,;\"'\x00]+\.{_AUDIO_EXT}\b))"
+)
 CUT = (
     # Common slips of the keyboard are read as the word they miss ("cutt", "trimm").
     r"(?:cut|cutt|trim|trimm|remove|remvoe|rmeove|drop|delete|skip|chop|lose|get\s+rid\s+of|"
@@ -938,7 +943,10 @@ _MUSIC_ADJ = (
 )
 _SIZE_WORDS = r"(?:whatsapp|discord|e-?mail|gmail|telegram|messenger|imessage|slack|signal)"
 
-_IMAGE = r"(?:\x02(?P<q>\d+)\x03|(?P<p>(?:~|\.{1,2})?/?[^\s,;\"'\x00]+\.(?:png|jpe?g|webp)))"
+_IMAGE = (
+    r"(?:\x02(?P<q>\d+)\x03|(?P<p>(?:~|\.{1,2})?/[^,;\"'\x00\n]*?\.(?:png|jpe?g|webp)\b|"
+    r"(?:~|\.{1,2})?/?[^\s,;\"'\x00]+\.(?:png|jpe?g|webp)))"
+)
 _CORNER = (
     r"(?:,?\s+(?:(?:in|at|on|to)\s+the\s+)?(?:(?P<v>top|bottom|lower|upper)(?:[\s-]+(?P<h>left|right))?|"
     r"(?P<h2>left|right)|(?=corner))(?:[\s-]hand)?(?:[\s-]*corner)?)?"
@@ -1296,8 +1304,9 @@ _TEMPERATURE_RULES: tuple[_Rule, ...] = (
 _MUSIC_RULES: tuple[_Rule, ...] = (
     # music: "add music ~/Music/lofi.mp3 at 35%", "use 'My Song.mp3' as background music"
     _rule(
-        r"(?:(?:add|with|use|put|play|include)\s+)?(?:some\s+|the\s+)?(?:background\s+|bg\s+)?"
-        rf"(?:music|song|track|soundtrack|audio\s+track)\s+(?:from\s+|file\s+)?{PATH}{MUSIC_VOL}",
+        # Not inside a path: in "~/songs/track 1.mp3" the word "track" is part of the name.
+        r"(?<![/~])(?:(?:add|with|use|put|play|include)\s+)?(?:some\s+|the\s+)?(?:background\s+|"
+        rf"bg\s+)?(?:music|song|track|soundtrack|audio\s+track)\s+(?:from\s+|file\s+)?{PATH}{MUSIC_VOL}",
         _music,
     ),
     _rule(

@@ -5,8 +5,8 @@ tests/prompts/test_prefilter.py fails when it no longer matches the rules.
 """
 
 NEEDS: dict[str, tuple[str, ...] | None] = {
-    "2f915ad85c2c58a5": ("audio", "music", "song", "soundtrack", "track"),
-    "324104e6d1ad7aca": ("music", "song", "soundtrack", "track"),
+    "ae759065d6ab9701": ("audio", "music", "song", "soundtrack", "track"),
+    "bdb26a0557ea8cb3": ("music", "song", "soundtrack", "track"),
     "93cbfd576bd3ad7f": ("music",),
     "a040ab3e2eb015b6": ("music",),
     "f1f9e122cdf7c780": ("music",),
@@ -50,7 +50,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
         "whatsapp",
     ),
     "706016aee652a716": None,
-    "b9f1df76fc1df2c8": ("logo", "watermark"),
+    "94fd31edb4e3410a": ("logo", "watermark"),
     "579c063debd93b34": ("remove",),
     "4d656fe8348039e1": ("logo", "watermark"),
     "f580c0f8c90dfdfb": ("backward", "boomerang", "gif", "ping", "thumbnail"),
