@@ -275,9 +275,14 @@ _NEXT_ORDER = (
 )
 _TITLE_HEAD = re.compile(
     r"(?<![\w])(?:(?:add|put|show|with|overlay|write|display|include)\s+)?(?:an?\s+|the\s+|some\s+)?"
+    # "a 5 second intro title", "an outro that says …": where and how long, said first.
+    rf"(?:(?P<tlen>{TIME_WITH_UNIT})[\s-]+(?:long\s+)?)?"
+    r"(?:(?P<where>intro|opening|outro|closing|end(?:ing)?)\s+(?=title|caption|text|card|heading))?"
     r"(?P<size>big|large|huge|small|little|tiny|medium)?\s*"
     rf"(?:(?P<tcolor>{_TITLE_COLOURS})\s+)?"
-    r"(?P<kind>title|caption|subtitle|text|heading|headline|label|words?)"
+    r"(?P<kind>title|caption|subtitle|text|heading|headline|label|words?|(?:intro|outro)(?:\s+card)?|"
+    r"(?:title|end)\s+card)(?:s(?=\s*[:\x02]|\s+(?:saying|"
+    r"that\s+says|which\s+says|reading)))?"
     r"(?:(?:\s+(?:saying|that\s+says|which\s+says|reading|of|with))?\s*:?\s*"
     rf"{QUOTED}|(?:\s*:|\s+(?:saying|that\s+says|which\s+says|reading))\s*"
     r"(?P<raw>[^,;.\n\x00\x02]+?)"
@@ -350,6 +355,10 @@ def _bare_text(work: str, draft: _Draft) -> str:
     return _BARE_TEXT.sub(add_kind, work)
 
 
+_INTRO = ("intro", "opening")
+_OUTRO = ("outro", "closing", "end", "ending")
+
+
 def _parse_titles(work: str, draft: _Draft) -> str:
     """Find titles and the modifiers that follow each; return `work` with them blanked."""
     pos = 0
@@ -357,7 +366,10 @@ def _parse_titles(work: str, draft: _Draft) -> str:
     taken: list[tuple[int, int]] = []
     while (m := _TITLE_HEAD.search(work, pos)) is not None:
         text = draft.quoted(m["q"]) if m["q"] else (m["raw"] or "").strip()
-        caption = m["kind"].lower() not in ("title", "heading", "headline")
+        kind = m["kind"].lower()
+        where = (m["where"] or kind).split()[0]
+        card = where in _INTRO or where in _OUTRO or kind.endswith("card")
+        caption = not card and kind not in ("title", "heading", "headline")
         title = Title(
             text=text,
             end=None if caption else DEFAULT_TITLE_SECONDS,
@@ -365,6 +377,12 @@ def _parse_titles(work: str, draft: _Draft) -> str:
             size=_SIZES[m["size"].lower()] if m["size"] else ("medium" if caption else "large"),
             color=(m["tcolor"] or "white").lower().replace("grey", "gray"),
         )
+        length = _secs(m["tlen"]) if m["tlen"] else None
+        if where in _OUTRO or kind == "end card":
+            length = length or DEFAULT_TITLE_SECONDS
+            title = replace(title, start=-length, end=None)
+        elif length is not None:
+            title = replace(title, start=0.0, end=length)
         end = m.end()
         progressed = True
         while progressed:
@@ -967,6 +985,15 @@ def _logo(m: re.Match[str], d: _Draft) -> None:
 
 
 _REFUSAL_RULES: tuple[_Rule, ...] = (
+    # "fix the audio sync": not a loudness fix (it was read as "fix the audio").
+    _rule(
+        r"(?:(?:fix|correct|adjust|repair|sort\s+out)\s+(?:the\s+)?)?(?:audio|sound|lip|a/?v)[\s-]?"
+        r"sync(?:hroni[sz]ation)?(?:\s+(?:issues?|problems?|delay|offset))?|(?:the\s+)?(?:audio|sound|"
+        r"voices?)\s+(?:is\s+|are\s+)?(?:out\s+of|off)\s+sync|out\s+of\s+sync",
+        _refuse(
+            "the local engine cannot move the sound against the picture; nothing was changed for it"
+        ),
+    ),
     _rule(
         rf"(?:(?:add|with|use|put|play|include|plus)\s+)?(?:only\s+)?{_MUSIC_ADJ}"
         r"(?:music|song|soundtrack|tune)s?(?:\s+(?:volume\s+)?(?:at|with|to)\s+\d+(?:\.\d+)?\s*"
@@ -1371,6 +1398,14 @@ _SILENCE_RULES: tuple[_Rule, ...] = (
 
 _TRANSITION_RULES: tuple[_Rule, ...] = (
     # transitions: "fade transitions", "crossfade between clips", "0.5 s dissolve"
+    # "join all clips with 0.5s fades": a fade that joins clips is a transition, not a
+    # fade in and out (which is how it was read).
+    _rule(
+        r"(?:join|combine|merge|stitch|connect|link|put)\s+(?:them|(?:the\s+|all\s+(?:the\s+)?|"
+        r"each\s+)?(?:clips?|videos?|shots?|parts?))(?:\s+together)?\s+(?:with|using)\s+"
+        rf"(?:an?\s+)?{PRE_DUR}{_TRANSITION_KIND}{_BETWEEN}{POST_DUR}",
+        _transition,
+    ),
     _rule(rf"{PRE_DUR}{_TRANSITION_KIND}\s+transitions?{_BETWEEN}{POST_DUR}", _transition),
     _rule(
         rf"{PRE_DUR}transitions?\s+(?:with\s+|using\s+|of\s+)?(?:an?\s+)?{_TRANSITION_KIND}"
@@ -2232,6 +2267,7 @@ _VAGUE_RANGE = re.compile(
       (?:the|that|this|those|these)\s+(?:[\w'’-]+\s+){{0,2}}?(?:parts?|bits?|sections?|portions?|
         segments?|moments?|scenes?|middle|ending|half|end|start|beginning|intro|outro)
       |halfway(?:\s+through)?|half\s+way(?:\s+through)?|midway
+      |ending|intro|outro|beginning|middle
       |(?:the\s+)?(?:first|second|third|fourth|fifth|last|final|other|next|previous|\d+(?:st|nd|rd|th))
         \s+(?:clip|video|one|shot|file|take|recording)s?
       |(?:clip|video|file|shot|take)\s+(?:number\s+|no\.?\s*|\#\s*)?\d+

@@ -14,6 +14,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "14505c155310e20d": ("duck", "music"),
     "d79d17b43a4736bd": ("loop",),
     "6d3612ad70d6bfa2": ("music",),
+    "1055497fc5182711": ("audio", "sound", "sync", "voice"),
     "9f326705e2996ad0": ("music", "song", "soundtrack", "tune"),
     "62121b71a4db04b5": ("caption", "cc", "speech", "subs", "subtitle", "transcri"),
     "802c4474124e95ea": (
@@ -63,6 +64,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "4ab96a734be7f5e1": ("dead", "pauses", "silence", "silent"),
     "96f619f4687fc4b4": ("awkward", "dead", "gap", "pause", "quiet", "silen", "where"),
     "392f6e4174ff4525": ("dead", "jump", "pause", "silence"),
+    "87514f7214378769": ("using", "with"),
     "251567aeb1fa43df": ("transition",),
     "9a55db905aa4c501": ("transition",),
     "049a73273a491950": ("cross", "dissolve"),
