@@ -1228,7 +1228,8 @@ _REVERSE_RULES: tuple[_Rule, ...] = (
 )
 _FPS_RULES: tuple[_Rule, ...] = (
     _rule(
-        r"(?P<smooth>smooth(?:er)?\s+(?:it\s+)?(?:out\s+)?(?:to\s+)?)?(?:(?:convert|change|set)\s+(?:it\s+|the\s+frame\s*rate\s+)?"
+        r"(?P<smooth>smooth(?:er)?\s+(?:it\s+)?(?:out\s+)?(?:to\s+)?)?(?:(?:convert|change|set|reduce|lower|"
+        r"drop|raise|increase|bump)\s+(?:it\s+|the\s+frame\s*rate\s+)?"
         r"to\s+|(?:make\s+(?:it\s+)?)|(?:at|in)\s+|frame\s*rate\s+(?:of\s+|to\s+)?)?"
         r"(?P<fps>\d+(?:\.\d+)?)\s*(?:fps|frames?\s+(?:per|a)\s+second|frame\s*rate|hz)"
         r"(?:\s+(?:with|using|by)\s+(?P<mode>(?:motion\s+|frame\s+)?interpolation|frame\s+blending|"
@@ -1593,18 +1594,32 @@ _ASPECT_RULES: tuple[_Rule, ...] = (
     ),
 )
 
+
+def _resolution_and_rate(m: re.Match[str], d: _Draft) -> None:
+    d.set(resolution=2160 if m["k"] else int(m["p"]), fps=float(m["fps"]))
+
+
 _RES_VERB = (
     r"(?:(?:upscale|downscale|scale|resize|lower|raise|increase|reduce|change|set|bump|drop)"
     r"(?:\s+(?:it|the\s+(?:resolution|video|quality)))?(?:\s+(?:up|down))?\s+to\s+)?"
 )
 _RESOLUTION_RULES: tuple[_Rule, ...] = (
     # resolution
+    # "1080p60", "4k60": a resolution and a frame rate in one word.
     _rule(
-        rf"{_RES_VERB}(?P<p>2160|1440|1080|720|540|480|360|240)\s*p",
-        lambda m, d: d.set(resolution=int(m["p"])),
+        rf"{_RES_VERB}(?:(?P<p>2160|1440|1080|720|540|480|360|240)\s*p|(?P<k>4)\s*k)"
+        r"(?P<fps>24|25|30|48|50|60)(?:\s*fps)?",
+        _resolution_and_rate,
     ),
-    _rule(r"4\s*k|uhd|ultra\s*hd", lambda _m, d: d.set(resolution=2160)),
-    _rule(r"2\s*k|qhd|2\.5\s*k", lambda _m, d: d.set(resolution=1440)),
+    _rule(
+        # "downscale to 720": after a scaling verb, a bare number of lines is a resolution.
+        rf"{_RES_VERB}(?P<p>2160|1440|1080|720|540|480|360|240)\s*p|"
+        r"(?:upscale|downscale|scale|resize)(?:\s+(?:it|the\s+video))?(?:\s+(?:up|down))?\s+to\s+"
+        r"(?P<p2>2160|1440|1080|720|540|480|360|240)",
+        lambda m, d: d.set(resolution=int(m["p"] or m["p2"])),
+    ),
+    _rule(rf"{_RES_VERB}(?:4\s*k|uhd|ultra\s*hd)", lambda _m, d: d.set(resolution=2160)),
+    _rule(rf"{_RES_VERB}(?:2\s*k|qhd|2\.5\s*k)", lambda _m, d: d.set(resolution=1440)),
     _rule(
         r"full\s*hd|fhd|hd",
         lambda m, d: d.set(resolution=RESOLUTION_NAMES[re.sub(r"full\s*", "full ", m[0].lower())]),
