@@ -43,6 +43,7 @@ from daemon.editplan.plan import (
     COOLER_KELVIN,
     DEFAULT_FADE,
     DEFAULT_LOGO_SHARE,
+    DEFAULT_MUSIC_FADE_OUT,
     DEFAULT_TITLE_SECONDS,
     DEFAULT_TRANSITION,
     LUFS_PODCAST,
@@ -466,6 +467,16 @@ def _music_option(m: re.Match[str], d: _Draft, **option: bool) -> None:
         d.set(music=replace(d.plan.music, **option))  # type: ignore[arg-type]
 
 
+def _music_fade(m: re.Match[str], d: _Draft) -> None:
+    said = d.restore(m.group(0)).strip()
+    if d.plan.music is None:
+        d.refused.append(f"{said} ({NO_MUSIC_FILE})")
+    elif (m["dir"] or m["dir2"] or m["dir3"]).lower() == "in":
+        d.refused.append(f"{said} ({MUSIC_FADES_OUT_ONLY})")
+    else:
+        d.set(music=replace(d.plan.music, fade_out=_dur(m, DEFAULT_MUSIC_FADE_OUT)))
+
+
 def _music_level(m: re.Match[str], d: _Draft) -> None:
     word = (m["dir"] or m["verb"]).lower()
     louder = word in ("louder", "up", "raise", "increase", "boost")
@@ -690,7 +701,7 @@ def _silence(m: re.Match[str], d: _Draft) -> None:
 
 # How much: "a bit brighter", "lower the volume a little", "much darker", "boost it a lot".
 _MILD_WORDS = (
-    r"slightly|a\s+(?:little\s+|tiny\s+|wee\s+|teeny\s+)?(?:bit|little|touch|tad)|a\s+little\s+bit|"
+    r"slight(?:ly)?|a\s+(?:little\s+|tiny\s+|wee\s+|teeny\s+)?(?:bit|little|touch|tad)|a\s+little\s+bit|"
     r"just\s+a\s+(?:(?:little|tiny)\s+)?(?:bit|little|touch)"
 )
 _STRONG_WORDS = r"much|a\s+lot|way|far|loads|lots"
@@ -860,6 +871,7 @@ _VOL_WORDS = r"(?:volume|audio|sound)"
 ASPECT_NOT_MADE = (
     "the frame can be 16:9, 9:16, 1:1 or 4:5, or the clip's own shape; this one was not made"
 )
+MUSIC_FADES_OUT_ONLY = "added music starts at its level and fades out at the end; no fade-in"
 SPEED_DISAGREES = 'the speed word and its number disagree; say e.g. "2x faster" or "half speed"'
 NO_MUSIC_FILE = 'no music file was given: name one, e.g. "add music ~/Music/song.mp3 at 30%"'
 NO_SPEECH_MODEL = (
@@ -1341,6 +1353,16 @@ _MUSIC_RULES: tuple[_Rule, ...] = (
         rf"(?:add|use|play|put)\s+{PATH}\s+(?:as\s+)?(?:the\s+|a\s+)?(?:background\s+|bg\s+)?"
         rf"(?:music|soundtrack|song|track)(?:\s+in\s+the\s+background)?{MUSIC_VOL}",
         _music,
+    ),
+    # "fade the music out over 3 seconds", "fade in the music": the added music's fade, never
+    # the picture's ("fade in the music" faded the video in).
+    _rule(
+        r"(?:fade\s+(?P<dir>in|out)\s+(?:the\s+)?(?:background\s+)?music|fade\s+(?:the\s+)?"
+        r"(?:background\s+)?music\s+(?P<dir2>in|out)|(?:the\s+)?(?:background\s+)?music\s+(?:should\s+)?"
+        r"fades?\s+(?P<dir3>in|out))"
+        rf"(?:\s+(?:over|for|of|in|during)?\s*(?:the\s+)?(?:last\s+|first\s+)?(?P<d2>{TIME_WITH_UNIT}))?"
+        r"(?:\s+at\s+the\s+(?:very\s+)?(?:end|start|beginning))?",
+        _music_fade,
     ),
     # "turn the music down", "make the music quieter": the added music's level.
     _rule(
