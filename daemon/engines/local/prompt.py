@@ -894,6 +894,10 @@ ONE_CLIP = (
 )
 STRAY_NUMBER = "a number here was not understood; nothing was done for this"
 HOW_SHORT = 'say how long, e.g. "trim it to 30 seconds"; what runs past it is cut off the end'
+MUSIC_NOT_REMOVABLE = (
+    "music in the clip's own sound cannot be taken out of it, only all sound muted with "
+    '"mute"; music this rule adds is left out by not asking for it'
+)
 OWN_MUSIC_KEPT = (
     "music already in the clip's sound cannot be kept apart from its other sound; whatever "
     "is done to the sound is done to it too"
@@ -1363,6 +1367,14 @@ _MUSIC_RULES: tuple[_Rule, ...] = (
         rf"(?:\s+(?:over|for|of|in|during)?\s*(?:the\s+)?(?:last\s+|first\s+)?(?P<d2>{TIME_WITH_UNIT}))?"
         r"(?:\s+at\s+the\s+(?:very\s+)?(?:end|start|beginning))?",
         _music_fade,
+    ),
+    # "mute the music", "remove the background music": music in the clip's own sound cannot
+    # be taken out of it ("mute the music" muted everything). Added music is the rule's own
+    # choice: asking to mute it as well is a contradiction, refused.
+    _rule(
+        r"(?:mute|silence|remove|delete|turn\s+off|kill|drop|get\s+rid\s+of|take\s+out|cut(?:\s+out)?)"
+        r"\s+(?:the\s+|all\s+(?:the\s+)?|any\s+)?(?:background\s+|bg\s+)?(?:music|song|soundtrack)",
+        _refuse(MUSIC_NOT_REMOVABLE),
     ),
     # "turn the music down", "make the music quieter": the added music's level.
     _rule(

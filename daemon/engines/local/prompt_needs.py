@@ -8,6 +8,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "ae759065d6ab9701": ("audio", "music", "song", "soundtrack", "track"),
     "bdb26a0557ea8cb3": ("music", "song", "soundtrack", "track"),
     "3c79e72ad04ede02": ("music",),
+    "ea58508957982041": ("music", "song", "soundtrack"),
     "93cbfd576bd3ad7f": ("music",),
     "a040ab3e2eb015b6": ("music",),
     "f1f9e122cdf7c780": ("music",),
