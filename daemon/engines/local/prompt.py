@@ -663,6 +663,14 @@ def _remove_range(m: re.Match[str], d: _Draft) -> None:
     d.plan = replace(d.plan, trim=replace(d.plan.trim, remove=(*d.plan.trim.remove, span)))
 
 
+_LISTED_RANGE = re.compile(rf"(?P<a>{TIME}){RANGE_SEP}(?P<b>{TIME})", re.I)
+
+
+def _remove_listed_ranges(m: re.Match[str], d: _Draft) -> None:
+    for one in _LISTED_RANGE.finditer(m[0]):
+        _remove_range(one, d)
+
+
 def _keep_range(m: re.Match[str], d: _Draft) -> None:
     d.trim(keep=Span(_secs(m["a"]), _secs(m["b"])))
 
@@ -1832,6 +1840,13 @@ _TRIM_RULES: tuple[_Rule, ...] = (
         rf"{CUT}\s+(?:out\s+)?{THE}(?:part\s+|bit\s+|section\s+|portion\s+)?(?:from\s+|between\s+)?"
         rf"(?P<a>{TIME}){RANGE_SEP}(?P<b>{TIME})",
         _remove_range,
+    ),
+    # "cut 0:05 to 0:10 and 0:20 to 0:25": the ranges listed after a cut are cut too (the
+    # second was read as "keep 0:20-0:25"). The cut itself was blanked by the rule above.
+    _rule(
+        rf"(?<=\x00)(?:(?:\s*,)?\s*(?:and|&|plus|,)\s+(?:also\s+)?(?:(?:from|between)\s+)?"
+        rf"{TIME}{RANGE_SEP}{TIME})+",
+        _remove_listed_ranges,
     ),
     _rule(
         rf"(?:{_KEEP}{THE}(?:part\s+|bit\s+|section\s+|portion\s+)?(?:from\s+|between\s+)?|"

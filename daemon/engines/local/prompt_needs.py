@@ -235,6 +235,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
         "trim",
         "trimm",
     ),
+    "6664ef7ad24927c9": ("&", ",", "and", "plus"),
     "c979db6a996fe000": ("between", "from", "just", "keep", "need", "only", "use", "want"),
     "16ba6c6631d11dfb": (":",),
     "7e22e06192f5a834": ("begin", "start"),
