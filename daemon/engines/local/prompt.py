@@ -80,6 +80,7 @@ from daemon.units import (
     SIZE,
     TIME,
     TIME_WITH_UNIT,
+    UNIT,
     fraction,
     number,
     seconds,
@@ -277,7 +278,8 @@ _NEXT_ORDER = (
 _TITLE_HEAD = re.compile(
     r"(?<![\w])(?:(?:add|put|show|with|overlay|write|display|include)\s+)?(?:an?\s+|the\s+|some\s+)?"
     # "a 5 second intro title", "an outro that says …": where and how long, said first.
-    rf"(?:(?P<tlen>{TIME_WITH_UNIT})[\s-]+(?:long\s+)?)?"
+    # Digits only: "as" reads as a time ("a s") and made "as title" a title length.
+    rf"(?:(?P<tlen>\d+(?:\.\d+)?\s*-?\s*{UNIT})[\s-]+(?:long\s+)?)?"
     r"(?:(?P<where>intro|opening|outro|closing|end(?:ing)?)\s+(?=title|caption|text|card|heading))?"
     r"(?P<size>big|large|huge|small|little|tiny|medium)?\s*"
     rf"(?:(?P<tcolor>{_TITLE_COLOURS})\s+)?"
@@ -2082,7 +2084,8 @@ def parse_prompt(prompt: str, *, prefilter: bool = True) -> EditPlan:
     """Given a prompt, return the EditPlan it describes, with the not-understood clauses
     in `ignored`. (`prefilter=False` scans every rule; tests use it to prove the two equal.)"""
     draft = _Draft(prefilter=prefilter)
-    typed = _AND_A_HALF.sub(_and_a_half, _TYPO_RE.sub(_fix_typo, _SPACES.sub(" ", prompt)))
+    typed = _DECIMAL_COMMA.sub(".", _SPACES.sub(" ", prompt))
+    typed = _AND_A_HALF.sub(_and_a_half, _TYPO_RE.sub(_fix_typo, typed))
     work = _protect_quotes(typed, draft)
     work = _parse_titles(_bare_text(work, draft), draft)
     work = _DESCRIPTION.sub(lambda m: "\x00" * len(m[0]), work, count=1)
@@ -2189,15 +2192,21 @@ def _fix_typo(m: re.Match[str]) -> str:
 # "a minute and a half", "2 seconds and a half", "one and a half minutes": the shared time
 # grammar reads only the first part, so they are rewritten as 1.5 minutes, 2.5 seconds.
 _AND_A_HALF = re.compile(
-    r"(?<![\w])(?:(?P<n>an?|one|two|three|\d+)\s+(?P<u>hour|minute|min|second|sec)s?\s+and\s+a\s+half|"
+    r"(?<![\w])(?:(?:(?P<n>an?|one|two|three|\d+)\s+|(?<=first\s)|(?<=last\s))"
+    r"(?P<u>hour|minute|min|second|sec)s?\s+and\s+a\s+half|"
     r"(?P<n2>an?|one|two|three|\d+)\s+and\s+a\s+half\s+(?P<u2>hour|minute|min|second|sec)s?)(?![\w])",
     re.I,
 )
 _SMALL_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
+# "2,5 seconds" is 2.5 seconds where a comma is the decimal mark (it trimmed 2 s and reported
+# "5 seconds"). Only one or two digits before a unit: "1,000 seconds" stays a thousand.
+_DECIMAL_COMMA = re.compile(
+    r"(?<=\d),(?=\d{1,2}\s*(?:s|secs?|seconds?|mins?|minutes?|x|fps|db)(?![\w])|\d{1,2}\s*%)", re.I
+)
 
 
 def _and_a_half(m: re.Match[str]) -> str:
-    word = (m["n"] or m["n2"]).lower()
+    word = (m["n"] or m["n2"] or "one").lower()  # "the first minute and a half"
     value = _SMALL_NUMBERS.get(word) or int(word)
     return f"{value + 0.5:g} {(m['u'] or m['u2']).lower()}s"
 
