@@ -674,7 +674,12 @@ def _remove_listed_ranges(m: re.Match[str], d: _Draft) -> None:
 
 
 def _keep_range(m: re.Match[str], d: _Draft) -> None:
-    d.trim(keep=Span(_secs(m["a"]), _secs(m["b"])))
+    span = Span(_secs(m["a"]), _secs(m["b"]))
+    if d.plan.trim.keep is not None and d.plan.trim.keep != span:
+        # One part can be kept; a second would silently replace the first ("keep 0:05-0:10
+        # and 0:20-0:25" kept only the second): left to be reported instead.
+        raise ValueError("only one part can be kept")
+    d.trim(keep=span)
 
 
 def _keep_from(m: re.Match[str], d: _Draft) -> None:
@@ -1838,16 +1843,12 @@ _TRIM_RULES: tuple[_Rule, ...] = (
     ),
     _rule(rf"{CUT}\s+{THE}{START}\s+by\s+(?P<t>{TIME})", lambda m, d: d.trim(head=_t(m))),
     _rule(rf"{CUT}\s+{THE}{END}\s+by\s+(?P<t>{TIME})", lambda m, d: d.trim(tail=_t(m))),
+    # "cut 0:05 to 0:10 and 0:20 to 0:25": the ranges listed after a cut are cut too (the
+    # second was read as "keep 0:20-0:25").
     _rule(
         rf"{CUT}\s+(?:out\s+)?{THE}(?:part\s+|bit\s+|section\s+|portion\s+)?(?:from\s+|between\s+)?"
-        rf"(?P<a>{TIME}){RANGE_SEP}(?P<b>{TIME})",
-        _remove_range,
-    ),
-    # "cut 0:05 to 0:10 and 0:20 to 0:25": the ranges listed after a cut are cut too (the
-    # second was read as "keep 0:20-0:25"). The cut itself was blanked by the rule above.
-    _rule(
-        rf"(?<=\x00)(?:(?:\s*,)?\s*(?:and|&|plus|,)\s+(?:also\s+)?(?:(?:from|between)\s+)?"
-        rf"{TIME}{RANGE_SEP}{TIME})+",
+        rf"(?P<a>{TIME}){RANGE_SEP}(?P<b>{TIME})(?:(?:\s*,)?\s*(?:and|&|plus|,)\s+(?:also\s+)?"
+        rf"(?:(?:from|between)\s+)?{TIME}{RANGE_SEP}{TIME})*",
         _remove_listed_ranges,
     ),
     _rule(
@@ -2420,9 +2421,22 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
     left to those rules. Any other operation limited to a range is refused whole, so it is
     never done to the entire clip by mistake."""
     taken: list[tuple[int, int]] = []
+    last_speed: float | None = None  # the speed of the last clause that set one for a range
     for start, end in _clauses(work):
         clause = work[start:end]
         found = _RANGE_Q.search(clause)
+        if found is not None and last_speed is not None and _only_a_range(clause, found):
+            # "slow motion from 0:02 to 0:04 and from 0:06 to 0:08": a range listed after a
+            # ranged speed gets that speed (alone it was read as "keep 0:06-0:08").
+            span = _range_span(found, draft)
+            if span is not None:
+                try:
+                    draft.append("speed_ranges", SpeedRange(span, last_speed))
+                except ValueError as exc:
+                    draft.refused.append(f"{draft.restore(clause).strip()} ({exc})")
+                taken.append((start, end))
+                continue
+        last_speed = None
         if found is not None and _EXCEPT.search(clause):
             # "speed up everything except the first 5 seconds": the range is the part left
             # alone, so no rule below may read it as the part to change.
@@ -2449,6 +2463,7 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
             else:
                 # Whatever else the clause said is reported, never dropped with it.
                 draft.refused.extend(scratch.refused + _leftovers(rest, scratch))
+                last_speed = scratch.plan.speed
             taken.append((start, end))
         elif scratch.plan.speed != 1.0 or _UNRANGED_OPS.search(clause):
             draft.refused.append(f"{draft.restore(clause).strip()} ({RANGE_ONLY_SPEED})")
@@ -2463,6 +2478,15 @@ _CUT_NOT_TIME = re.compile(
     r"(?:the\s+|all\s+(?:the\s+)?)?(?:audio|sound|music|noise|volume|voices?|colou?rs?)(?![\w])",
     re.I,
 )
+
+
+def _only_a_range(clause: str, found: re.Match[str]) -> bool:
+    """True when nothing but the range (and joining words) is in the clause."""
+    rest = f"{clause[: found.start()]} {clause[found.end() :]}".replace("\x00", " ")
+    return _JOINERS.fullmatch(rest) is not None
+
+
+_JOINERS = re.compile(r"\s*(?:(?:and|also|then|plus|&|from|between|,)\s*)*", re.I)
 _BUT_ONLY = re.compile(
     r"(?<![\w])(?:but\s+)?(?:only|just)(?=\s+(?:for\s+|during\s+|in\s+)?(?:the\s+)?(?:first|last|final|"
     r"from|between|\d))",

@@ -218,7 +218,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "75c90958f268cbae": ("back", "end", "ending", "outro", "tail"),
     "8ca660a8d124dcdb": ("begining", "beginning", "front", "head", "intro", "opening", "start"),
     "789a46e12444c4df": ("back", "end", "ending", "outro", "tail"),
-    "c73f9c1afb501edd": (
+    "02e75d29c3aa2396": (
         "chop",
         "cut",
         "cutt",
@@ -235,7 +235,6 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
         "trim",
         "trimm",
     ),
-    "6664ef7ad24927c9": ("&", ",", "and", "plus"),
     "c979db6a996fe000": ("between", "from", "just", "keep", "need", "only", "use", "want"),
     "16ba6c6631d11dfb": (":",),
     "7e22e06192f5a834": ("begin", "start"),
