@@ -221,6 +221,10 @@ class _Draft:
         """`text` with its quote placeholders put back as "…"."""
         return re.sub(r"\x02(\d+)\x03", lambda m: f'"{self.quoted(m[1])}"', text)
 
+    def refuse(self, text: str, reason: object) -> None:
+        """Report `text` (as the user wrote it) as not done, with the reason."""
+        self.refused.append(f"{self.restore(text).strip()} ({reason})")
+
 
 # A handler returns False to decline a match (e.g. a music volume with no music given):
 # the text then stays for later rules or for the ignored list.
@@ -464,17 +468,16 @@ def _music(m: re.Match[str], d: _Draft) -> None:
 def _music_option(m: re.Match[str], d: _Draft, **option: bool) -> None:
     """Duck or (not) loop the music; without a music file, say why nothing was done."""
     if d.plan.music is None:
-        d.refused.append(f"{d.restore(m.group(0)).strip()} ({NO_MUSIC_FILE})")
+        d.refuse(m.group(0), NO_MUSIC_FILE)
     else:
         d.set(music=replace(d.plan.music, **option))  # type: ignore[arg-type]
 
 
 def _music_fade(m: re.Match[str], d: _Draft) -> None:
-    said = d.restore(m.group(0)).strip()
     if d.plan.music is None:
-        d.refused.append(f"{said} ({NO_MUSIC_FILE})")
+        d.refuse(m.group(0), NO_MUSIC_FILE)
     elif (m["dir"] or m["dir2"] or m["dir3"]).lower() == "in":
-        d.refused.append(f"{said} ({MUSIC_FADES_OUT_ONLY})")
+        d.refuse(m.group(0), MUSIC_FADES_OUT_ONLY)
     else:
         d.set(music=replace(d.plan.music, fade_out=_dur(m, DEFAULT_MUSIC_FADE_OUT)))
 
@@ -483,7 +486,7 @@ def _music_level(m: re.Match[str], d: _Draft) -> None:
     word = (m["dir"] or m["verb"]).lower()
     louder = word in ("louder", "up", "raise", "increase", "boost")
     if d.plan.music is None:
-        d.refused.append(f"{d.restore(m.group(0)).strip()} ({OWN_MUSIC})")
+        d.refuse(m.group(0), OWN_MUSIC)
         return
     d.set(music=replace(d.plan.music, volume=MUSIC_LOUD if louder else MUSIC_QUIET))
 
@@ -491,10 +494,10 @@ def _music_level(m: re.Match[str], d: _Draft) -> None:
 def _music_complaint(m: re.Match[str], d: _Draft) -> None:
     if m["word"] is None:  # "keep the music": an added music file is kept anyway
         if d.plan.music is None:
-            d.refused.append(f"{d.restore(m.group(0)).strip()} ({OWN_MUSIC_KEPT})")
+            d.refuse(m.group(0), OWN_MUSIC_KEPT)
         return
     if d.plan.music is None:
-        d.refused.append(f"{d.restore(m.group(0)).strip()} ({OWN_MUSIC})")
+        d.refuse(m.group(0), OWN_MUSIC)
         return
     louder = m["word"].lower() != "loud"
     d.set(music=replace(d.plan.music, volume=MUSIC_LOUD if louder else MUSIC_QUIET))
@@ -570,7 +573,7 @@ def _fixed_speed(factor: float) -> Handler:
         elif (factor < 1) != (given < 1):
             # "speed it up 0.5x", "slow it down 1x": the words and the number disagree, so
             # neither is done (the number alone would have been read as a speed).
-            d.refused.append(f"{d.restore(m[0]).strip()} ({SPEED_DISAGREES})")
+            d.refuse(m[0], SPEED_DISAGREES)
             return
         d.set(speed=given)
 
@@ -931,7 +934,7 @@ LOOP_HOW = 'say how many times or how long, e.g. "loop it 3 times" or "loop it t
 
 def _refuse(reason: str) -> Handler:
     def handle(m: re.Match[str], d: _Draft) -> None:
-        d.refused.append(f"{d.restore(m.group(0)).strip()} ({reason})")
+        d.refuse(m.group(0), reason)
 
     return handle
 
@@ -940,13 +943,13 @@ def _back_to_normal(m: re.Match[str], d: _Draft) -> None:
     """ "slow motion, then back to normal": the speed was meant for a part that is not
     named, so the whole-clip speed read earlier is withdrawn and the words reported."""
     d.set(speed=1.0)
-    d.refused.append(f"{d.restore(m.group(0)).strip()} ({VAGUE_RANGE})")
+    d.refuse(m.group(0), VAGUE_RANGE)
 
 
 def _shorter(m: re.Match[str], d: _Draft) -> None:
     plan = d.plan
     if plan.max_duration is None and plan.trim == Trim() and plan.highlight is None:
-        d.refused.append(f"{d.restore(m.group(0)).strip()} ({HOW_SHORT})")
+        d.refuse(m.group(0), HOW_SHORT)
 
 
 def _highlight(m: re.Match[str], d: _Draft) -> bool:
@@ -981,7 +984,7 @@ def _date_caption(m: re.Match[str], d: _Draft) -> bool:
 def _refuse_music(m: re.Match[str], d: _Draft) -> bool:
     if d.plan.music is not None:
         return False
-    d.refused.append(f"{d.restore(m.group(0)).strip()} ({NO_MUSIC_FILE})")
+    d.refuse(m.group(0), NO_MUSIC_FILE)
     return True
 
 
@@ -2290,7 +2293,7 @@ def _bind_negations(work: str, draft: _Draft) -> str:
         if word in ("not", "without") and _RANGE_Q.search(clause, negation.end()):
             # "mute it but not the last 3 seconds", "… without the first 5 seconds": a part
             # left out of an operation, which cannot be done; say so rather than guess.
-            draft.refused.append(f"{draft.restore(clause).strip()} ({EXCEPT_RANGE})")
+            draft.refuse(clause, EXCEPT_RANGE)
             taken.append((start, end))
             continue
         exception = _EXCEPT.search(clause, negation.end())
@@ -2312,7 +2315,7 @@ def _bind_negations(work: str, draft: _Draft) -> str:
         ):
             # "mute it but not the music": a part left out of an operation cannot be done.
             # ("vertical, not square" names another choice instead: that is dropped.)
-            draft.refused.append(f"{draft.restore(clause).strip()} ({EXCEPT_PART})")
+            draft.refuse(clause, EXCEPT_PART)
             taken.append((start, end))
             continue
         taken.append((start + negation.start(), end))
@@ -2395,7 +2398,7 @@ def _guard_vague_ranges(work: str, draft: _Draft) -> str:
                 reason = VAGUE_RANGE
             else:
                 reason = STRAY_NUMBER
-            draft.refused.append(f"{draft.restore(clause).strip()} ({reason})")
+            draft.refuse(clause, reason)
             taken.append((start, end))
     return _blank_all(work, taken)
 
@@ -2430,17 +2433,14 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
             # ranged speed gets that speed (alone it was read as "keep 0:06-0:08").
             span = _range_span(found, draft)
             if span is not None:
-                try:
-                    draft.append("speed_ranges", SpeedRange(span, last_speed))
-                except ValueError as exc:
-                    draft.refused.append(f"{draft.restore(clause).strip()} ({exc})")
+                _add_speed_range(draft, clause, span, last_speed)
                 taken.append((start, end))
                 continue
         last_speed = None
         if found is not None and _EXCEPT.search(clause):
             # "speed up everything except the first 5 seconds": the range is the part left
             # alone, so no rule below may read it as the part to change.
-            draft.refused.append(f"{draft.restore(clause).strip()} ({EXCEPT_RANGE})")
+            draft.refuse(clause, EXCEPT_RANGE)
             taken.append((start, end))
             continue
         # "reverse it but only the first 3 seconds": the range limits the operation before it;
@@ -2455,18 +2455,13 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
         rest = _run(SPEED_RULES, f"{clause[: found.start()]} {clause[found.end() :]}", scratch)
         span = _range_span(found, draft)
         if scratch.plan.speed != 1.0 and span is not None:
-            ranged = SpeedRange(span, scratch.plan.speed)
-            try:
-                draft.append("speed_ranges", ranged)
-            except ValueError as exc:
-                draft.refused.append(f"{draft.restore(clause).strip()} ({exc})")
-            else:
+            if _add_speed_range(draft, clause, span, scratch.plan.speed):
                 # Whatever else the clause said is reported, never dropped with it.
                 draft.refused.extend(scratch.refused + _leftovers(rest, scratch))
                 last_speed = scratch.plan.speed
             taken.append((start, end))
         elif scratch.plan.speed != 1.0 or _UNRANGED_OPS.search(clause):
-            draft.refused.append(f"{draft.restore(clause).strip()} ({RANGE_ONLY_SPEED})")
+            draft.refuse(clause, RANGE_ONLY_SPEED)
             taken.append((start, end))
     return _blank_all(work, taken)
 
@@ -2478,6 +2473,16 @@ _CUT_NOT_TIME = re.compile(
     r"(?:the\s+|all\s+(?:the\s+)?)?(?:audio|sound|music|noise|volume|voices?|colou?rs?)(?![\w])",
     re.I,
 )
+
+
+def _add_speed_range(draft: _Draft, clause: str, span: Span, factor: float) -> bool:
+    """Add `factor` for `span`, or refuse `clause` saying why it cannot be; say which."""
+    try:
+        draft.append("speed_ranges", SpeedRange(span, factor))
+    except ValueError as exc:
+        draft.refuse(clause, exc)
+        return False
+    return True
 
 
 def _only_a_range(clause: str, found: re.Match[str]) -> bool:
