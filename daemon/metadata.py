@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from daemon.facts import SourceFacts
+from daemon.media.tools import quiet_args
 
 MetadataMode = Literal["keep", "strip"]
 
@@ -152,10 +153,7 @@ def remux_args(ffmpeg: str, source: Path, output: Path, meta: OutputMetadata) ->
     engines that cannot write the tags themselves (the NemoVideo render)."""
     return (
         ffmpeg,
-        "-hide_banner",
-        "-nostdin",
-        "-loglevel",
-        "error",
+        *quiet_args(),
         "-y",
         "-i",
         str(source),

@@ -17,6 +17,7 @@ import av
 from daemon.errors import JobError, TransientError
 from daemon.media.probe import MediaInfo, probe
 from daemon.media.render import run_analysis
+from daemon.media.tools import quiet_args
 
 # An output may differ from its plan by frame rounding and encoder priming: this much, or
 # this fraction of the plan, whichever is larger, is "near".
@@ -82,7 +83,7 @@ def verify_output(
     if verdict.problems:
         raise TransientError("the output failed its check: " + "; ".join(verdict.problems))
     argv = [
-        ffmpeg, "-hide_banner", "-nostdin", "-v", "error",
+        ffmpeg, *quiet_args(),
         "-sseof", f"-{TAIL_SECONDS:g}", "-i", str(path), "-f", "null", "-",
     ]  # fmt: skip
     try:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from daemon.media.tools import quiet_args
+
 EncoderName = Literal["x264", "x265", "vaapi", "qsv", "nvenc", "v4l2m2m"]
 EncoderChoice = Literal["auto", "x264", "x265", "vaapi", "qsv", "nvenc", "v4l2m2m"]
 Codec = Literal["h264", "hevc"]
@@ -152,10 +154,7 @@ def probe_encode_args(ffmpeg: str, enc: Encoder) -> tuple[str, ...]:
     graph = "format=yuv420p" + (f",{upload}" if upload else "")
     return (
         ffmpeg,
-        "-hide_banner",
-        "-nostdin",
-        "-loglevel",
-        "error",
+        *quiet_args(),
         *device_args(enc),
         "-f",
         "lavfi",

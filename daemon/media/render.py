@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import IO
 
 from daemon.errors import Cancelled, PermanentError, TransientError
-from daemon.media.tools import FFMPEG_HELP
+from daemon.media.tools import FFMPEG_HELP, quiet_args
 
 # ffmpeg prints the useful line last; a few lines before it give context.
 _ERROR_LINES = 6
@@ -29,7 +29,7 @@ _TRANSIENT_MARKERS = ("No space left on device", "Resource temporarily unavailab
 
 def progress_args() -> tuple[str, ...]:
     """The flags every render carries so run_ffmpeg can report progress and errors."""
-    return ("-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-progress", "pipe:1")
+    return (*quiet_args(), "-nostats", "-progress", "pipe:1")
 
 
 def parse_progress(line: str, expected: float) -> float | None:

@@ -1,4 +1,4 @@
-"""Which ffmpeg binary to run."""
+"""Which ffmpeg binary to run, and how every run of it starts."""
 
 from __future__ import annotations
 
@@ -13,6 +13,12 @@ FFMPEG_HELP = (
     "install ffmpeg (e.g. `sudo apt install ffmpeg`, or `pip install imageio-ffmpeg`), "
     "or set `ffmpeg:` in rules.yaml to its path"
 )
+
+
+def quiet_args(level: str = "error") -> tuple[str, ...]:
+    """The flags every ffmpeg we run starts with: no banner, never reading stdin (a daemon
+    has none to give, and a read would stall it), only messages of `level` and worse."""
+    return ("-hide_banner", "-nostdin", "-loglevel", level)
 
 
 def find_ffmpeg(configured: str | None) -> str:

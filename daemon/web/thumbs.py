@@ -20,6 +20,7 @@ from daemon.errors import JobError
 from daemon.events import EventKind, JobEvent
 from daemon.media.probe import probe
 from daemon.media.render import run_ffmpeg
+from daemon.media.tools import quiet_args
 
 THUMBS_DIR = "thumbs"
 THUMB_WIDTH = 320
@@ -47,10 +48,7 @@ def thumb_args(ffmpeg: str, source: Path, dest: Path, at: float) -> tuple[str, .
     """The ffmpeg command that writes one scaled JPEG of `source` at `at` seconds."""
     return (
         ffmpeg,
-        "-hide_banner",
-        "-nostdin",
-        "-loglevel",
-        "error",
+        *quiet_args(),
         "-ss",
         f"{at:.3f}",
         "-i",

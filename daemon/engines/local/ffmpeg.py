@@ -40,6 +40,7 @@ from daemon.errors import PermanentError
 from daemon.media.encoders import Encoder, concrete, device_args, encode_args, upload_filter
 from daemon.media.probe import MediaInfo
 from daemon.media.render import progress_args
+from daemon.media.tools import quiet_args
 
 AUDIO_RATE = 48000
 AUDIO_BITRATE = "192k"
@@ -693,11 +694,8 @@ def build_highlight_args(ffmpeg: str, info: MediaInfo) -> tuple[str, ...]:
         outputs += ("-map", "[loud]", "-f", "null", "-")
     return (
         ffmpeg,
-        "-hide_banner",
-        "-nostdin",
+        *quiet_args("info"),
         "-nostats",
-        "-loglevel",
-        "info",
         *SPARSE_DECODE,
         "-i",
         str(info.path),
@@ -711,11 +709,8 @@ def build_silence_args(ffmpeg: str, info: MediaInfo, silence: SilenceCut) -> tup
     """Return the argv of the analysis pass that lists the silences of one input."""
     return (
         ffmpeg,
-        "-hide_banner",
-        "-nostdin",
+        *quiet_args("info"),
         "-nostats",
-        "-loglevel",
-        "info",
         # Sound only: the pictures are not even demuxed into a decoder.
         "-vn",
         "-sn",
