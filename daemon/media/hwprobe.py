@@ -20,6 +20,7 @@ from daemon.media.encoders import (
     concrete,
     probe_encode_args,
 )
+from daemon.media.ffmpeg_errors import cause
 
 # A one-frame encode takes well under a second; a driver that hangs must not stall a job.
 TEST_TIMEOUT = 15.0
@@ -33,19 +34,31 @@ class Selection:
     reason: str
 
 
-def works(ffmpeg: str, enc: Encoder) -> bool:
-    """Given an encoder, return True when a one-frame test encode with it succeeds."""
+def test_encode(ffmpeg: str, enc: Encoder) -> str | None:
+    """Given an encoder, run a one-frame test encode with it; return None when it
+    succeeds, else why not, in ffmpeg's words ("Cannot load libcuda.so.1")."""
     try:
         done = subprocess.run(
             probe_encode_args(ffmpeg, enc),
             stdin=subprocess.DEVNULL,
             capture_output=True,
+            text=True,
+            errors="replace",
             timeout=TEST_TIMEOUT,
             check=False,
         )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
+    except subprocess.TimeoutExpired:
+        return f"no answer in {TEST_TIMEOUT:g} s"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if done.returncode == 0:
+        return None
+    return cause(done.stderr.splitlines(), limit=1) or f"exit code {done.returncode}"
+
+
+def works(ffmpeg: str, enc: Encoder) -> bool:
+    """Given an encoder, return True when a one-frame test encode with it succeeds."""
+    return test_encode(ffmpeg, enc) is None
 
 
 def pick(
@@ -54,11 +67,12 @@ def pick(
     codec: Codec,
     *,
     exists: Callable[[str], bool] = os.path.exists,
-    test: Callable[[str, Encoder], bool] = works,
+    test: Callable[[str, Encoder], str | None] = test_encode,
 ) -> Selection:
     """Given the configured choice, return the encoder to use. `auto` takes the first
     hardware encoder whose device node is present and whose test encode succeeds, else
-    software; an explicit choice is taken as it is (a failure mid-job falls back then)."""
+    software, saying why each present one failed; an explicit choice is taken as it is
+    (a failure mid-job falls back then)."""
     if choice != "auto":
         return Selection(concrete(choice, codec), f"{choice} (configured)")
     tried = []
@@ -66,9 +80,10 @@ def pick(
         if not any(exists(node) for node in DEVICE_NODES[name]):
             continue
         enc = concrete(name, codec)
-        if test(ffmpeg, enc):
+        failure = test(ffmpeg, enc)
+        if failure is None:
             return Selection(enc, f"{enc.ffmpeg_name} (auto: test encode passed)")
-        tried.append(enc.ffmpeg_name)
+        tried.append(f"{enc.ffmpeg_name}: {failure}")
     soft = concrete("x264", codec)
-    why = f"{', '.join(tried)} failed a test encode" if tried else "no hardware encoder device"
+    why = f"test encode failed: {'; '.join(tried)}" if tried else "no hardware encoder device"
     return Selection(soft, f"{soft.ffmpeg_name} (auto: {why})")

@@ -7,7 +7,6 @@ daemon shuts down, and ffmpeg's own error lines in the job's error when it fails
 
 from __future__ import annotations
 
-import collections
 import os
 import select
 import subprocess
@@ -17,10 +16,12 @@ from collections.abc import Callable, Sequence
 from typing import IO
 
 from daemon.errors import Cancelled, PermanentError, TransientError
+from daemon.media.ffmpeg_errors import ErrorLog, cause
 from daemon.media.tools import FFMPEG_HELP, quiet_args
 
-# ffmpeg prints the useful line last; a few lines before it give context.
-_ERROR_LINES = 6
+# An analysis pass logs at info level (its results are info lines), so its error is in
+# the last lines it printed, not the first.
+_ANALYSIS_ERROR_LINES = 6
 # Seconds between SIGTERM and SIGKILL: ffmpeg normally finishes its trailer in well under this.
 _TERMINATE_GRACE = 5.0
 _POLL = 0.25
@@ -55,13 +56,13 @@ def run_ffmpeg(
 ) -> None:
     """Run ffmpeg to completion.
 
-    Raise PermanentError with ffmpeg's error lines when it fails or times out,
+    Raise PermanentError with ffmpeg's words for the cause when it fails or times out,
     TransientError when it was cancelled (shutdown) or the disk was full.
     """
     cancel = cancel or threading.Event()
     proc = _start(argv, subprocess.PIPE)
     on_start(proc.pid)
-    errors: collections.deque[str] = collections.deque(maxlen=_ERROR_LINES)
+    errors = ErrorLog()
 
     def report(pct: float) -> None:
         # ffmpeg says "progress=end" when it is stopped or fails too: 100 % is only said
@@ -81,7 +82,7 @@ def run_ffmpeg(
     outcome = _wait(proc, cancel, deadline)
     for reader in readers:
         reader.join(timeout=2)
-    _raise_for(outcome, proc, list(errors), timeout, "ffmpeg")
+    _raise_for(outcome, proc, errors.lines(), timeout, "ffmpeg")
     on_progress(100.0)
 
 
@@ -110,9 +111,9 @@ def _raise_for(
     if outcome == "timeout":
         raise PermanentError(f"{what} took longer than {timeout:.0f} s and was stopped")
     if proc.returncode != 0:
-        lines = [line.strip() for line in error_lines if line.strip()]
-        detail = " | ".join(lines) or f"exit code {proc.returncode}"
-        if any(marker in detail for marker in _TRANSIENT_MARKERS):
+        detail = cause(error_lines) or f"exit code {proc.returncode}"
+        # A full disk can be reported by any stage, so every kept line is searched.
+        if any(marker in line for line in error_lines for marker in _TRANSIENT_MARKERS):
             raise TransientError(f"{what} failed: {detail}")
         raise PermanentError(f"{what} failed: {detail}")
 
@@ -191,13 +192,11 @@ def _read_progress(
             on_progress(pct)
 
 
-def _read_errors(stream: IO[str] | None, errors: collections.deque[str]) -> None:
+def _read_errors(stream: IO[str] | None, errors: ErrorLog) -> None:
     if stream is None:
         return
     for line in stream:
-        text = line.strip()
-        if text:
-            errors.append(text)
+        errors.add(line)
 
 
 def run_analysis(
@@ -214,7 +213,7 @@ def run_analysis(
     reader.start()
     outcome = _wait(proc, cancel, time.monotonic() + timeout)
     reader.join(timeout=2)
-    _raise_for(outcome, proc, lines[-_ERROR_LINES:], timeout, "ffmpeg analysis")
+    _raise_for(outcome, proc, lines[-_ANALYSIS_ERROR_LINES:], timeout, "ffmpeg analysis")
     return "".join(lines)
 
 

@@ -62,6 +62,10 @@ def test_a_failing_hardware_encoder_falls_back_for_the_job(tmp_path: Path, clip:
     assert len(ctx.notes) == 1
     assert ctx.notes[0].startswith("hardware encoder h264_nvenc failed (")
     assert ctx.notes[0].endswith("encoded with libx264 instead")
+    # The note says the cause (e.g. "[h264_nvenc] Cannot load libcuda.so.1"), not the
+    # teardown of ffmpeg's other threads that follows it.
+    assert "[h264_nvenc]" in ctx.notes[0]
+    assert " @ 0x" not in ctx.notes[0] and "Terminating thread" not in ctx.notes[0]
 
 
 def test_hevc_output_is_tagged_hvc1(tmp_path: Path, clip: Path) -> None:

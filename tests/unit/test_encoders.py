@@ -46,7 +46,7 @@ def test_gpu_frames_are_uploaded_where_the_encoder_needs_it() -> None:
 
 
 def test_auto_without_devices_is_software_and_never_test_encodes() -> None:
-    def never(_ffmpeg: str, _enc: Encoder) -> bool:
+    def never(_ffmpeg: str, _enc: Encoder) -> str | None:
         raise AssertionError("no device, no test encode")
 
     chosen = pick("ffmpeg", "auto", "h264", exists=lambda _p: False, test=never)
@@ -57,19 +57,21 @@ def test_auto_without_devices_is_software_and_never_test_encodes() -> None:
 def test_auto_takes_the_first_hardware_that_passes_its_test() -> None:
     tried: list[str] = []
 
-    def test(_ffmpeg: str, enc: Encoder) -> bool:
+    def test(_ffmpeg: str, enc: Encoder) -> str | None:
         tried.append(enc.ffmpeg_name)
-        return enc.name == "vaapi"
+        return None if enc.name == "vaapi" else "Cannot load libcuda.so.1"
 
     nodes = {"/dev/nvidia0", "/dev/dri/renderD128"}
     chosen = pick("ffmpeg", "auto", "hevc", exists=nodes.__contains__, test=test)
     assert chosen.encoder == Encoder("vaapi", "hevc") and tried == ["hevc_nvenc", "hevc_vaapi"]
-    failing = pick("ffmpeg", "auto", "h264", exists=nodes.__contains__, test=lambda *_: False)
+    failing = pick("ffmpeg", "auto", "h264", exists=nodes.__contains__, test=lambda *_: "no")
     assert failing.encoder == Encoder("x264", "h264")
-    assert "h264_nvenc, h264_vaapi, h264_qsv failed a test encode" in failing.reason
+    assert failing.reason == (
+        "libx264 (auto: test encode failed: h264_nvenc: no; h264_vaapi: no; h264_qsv: no)"
+    )
 
 
 def test_an_explicit_choice_is_taken_as_configured() -> None:
-    chosen = pick("ffmpeg", "nvenc", "h264", exists=lambda _p: False, test=lambda *_: False)
+    chosen = pick("ffmpeg", "nvenc", "h264", exists=lambda _p: False, test=lambda *_: "no")
     assert chosen.encoder == Encoder("nvenc", "h264") and chosen.encoder.hardware
     assert chosen.encoder.software() == Encoder("x264", "h264")
