@@ -85,6 +85,16 @@ def use_source(rev: str | None) -> None:
     atexit.register(shutil.rmtree, target, ignore_errors=True)
 
 
+def compile_source() -> None:
+    """Write the bytecode of the `daemon` under test, as `pip install` does for an
+    installed package. Without it, a checkout run with PYTHONDONTWRITEBYTECODE=1 (some CI
+    and sandbox machines set it) compiles every module from source at every start: +20 ms
+    for `check` and +50 ms for `plan` here, time no installed videofree spends."""
+    import compileall
+
+    compileall.compile_dir(str((_SOURCE["path"] or REPO) / "daemon"), quiet=1)
+
+
 @contextlib.contextmanager
 def workdir(name: str, keep: bool = False) -> Iterator[Path]:
     root = Path(tempfile.mkdtemp(prefix=f"vf-bench-{name}-"))
@@ -338,6 +348,7 @@ def finish(report: Report, started: float) -> None:
 def run_main(body: Callable[[argparse.Namespace], Report], args: argparse.Namespace) -> int:
     """Run one script's body: 0 when it ran (whatever the verdicts), 1 when it could not."""
     use_source(args.rev)
+    compile_source()
     started = time.monotonic()
     try:
         report = body(args)

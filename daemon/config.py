@@ -11,7 +11,7 @@ import os
 import re
 import string
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -28,10 +29,12 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from daemon import units, yamlines
-from daemon.editplan.edits import EditsSpec
 from daemon.errors import ConfigError, ConfigErrors
 from daemon.ledger.base import DEFAULT_LEASE_SECONDS, LEDGER_PASSWORD_ENV, LEDGER_SCHEMES
 from daemon.media.encoders import Codec, EncoderChoice
+
+if TYPE_CHECKING:
+    from daemon.editplan.edits import EditsSpec
 
 # The light half of the config (paths, the state dir) lives in daemon.paths for `status`;
 # re-exported here for callers of daemon.config.
@@ -316,13 +319,32 @@ def _argv(value: object) -> object:
 Argv = Annotated[tuple[str, ...] | None, BeforeValidator(_argv)]
 
 
+def _edits(value: object, info: ValidationInfo) -> EditsSpec | None:
+    """A rule's `edits:`, validated by EditsSpec, which is imported (and its schema built)
+    only when some rule has them: that is a third of what building the config costs, and
+    most rules have only a prompt. Its errors keep their place (rules.0.edits.cut_start)."""
+    if value is None:
+        return None
+    from daemon.editplan.edits import EditsSpec  # noqa: PLC0415 - see the docstring
+
+    if isinstance(value, EditsSpec):
+        return value
+    return EditsSpec.model_validate(value, context=info.context)
+
+
+if TYPE_CHECKING:
+    Edits = EditsSpec | None
+else:
+    Edits = Annotated[Any, PlainValidator(_edits)]
+
+
 class Rule(_Strict):
     """One rule: files matching `glob` get `prompt` applied and land in `output`."""
 
     name: str = Field(min_length=1)
     glob: Annotated[list[str], BeforeValidator(_globs)]
     prompt: str = Field(default="", max_length=MAX_PROMPT_CHARS)
-    edits: EditsSpec | None = None
+    edits: Edits = None
     output: FolderPath
     output_name: str = DEFAULT_OUTPUT_NAME
     engine: EngineName | None = None

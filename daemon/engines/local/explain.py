@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from daemon.config import LocalSettings
-from daemon.editplan.edits import EditsSpec
 from daemon.editplan.plan import NEUTRAL_KELVIN, REVERSE_MAX_SECONDS, ZOOM_END, EditPlan
 from daemon.engines.local import datecaption, fonts, highlights
 from daemon.engines.local.ffmpeg import (
@@ -20,6 +20,9 @@ from daemon.engines.local.timeline import audio_out, timeline
 from daemon.media.probe import MediaInfo, probe
 from daemon.media.render import run_analysis
 from daemon.units import fmt_seconds
+
+if TYPE_CHECKING:
+    from daemon.editplan.edits import EditsSpec
 
 # Without a file, plan for a typical phone clip.
 EXAMPLE_CLIP = MediaInfo(

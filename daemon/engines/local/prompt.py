@@ -35,9 +35,8 @@ from functools import cached_property
 from pathlib import Path
 from re import _constants as _sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from daemon.editplan.edits import EditsSpec
 from daemon.editplan.plan import (
     BYTES_PER_MB,
     COOLER_KELVIN,
@@ -86,6 +85,9 @@ from daemon.units import (
     seconds,
     size_bytes,
 )
+
+if TYPE_CHECKING:
+    from daemon.editplan.edits import EditsSpec
 
 # Factors for words without numbers. "speed up" alone is a gentle 1.5x (2x makes speech
 # hard to follow); "slow motion" is the usual half speed; a timelapse is 4x.
