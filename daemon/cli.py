@@ -354,31 +354,41 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from daemon.engines.local.explain import explain  # noqa: PLC0415
     from daemon.media.tools import find_ffmpeg  # noqa: PLC0415
 
-    config: Config | None
-    prompt, file_arg, edits = args.prompt, args.file, None
-    if args.rule is not None:
-        config = _load(args)
-        rule = config.rule_named(args.rule)
-        if rule is None:
-            _err(f"no rule named {args.rule!r}; rules: {', '.join(r.name for r in config.rules)}")
-            return EXIT_FAIL
-        # `plan --rule NAME FILE`: the one positional is the file.
-        prompt, file_arg, edits = rule.prompt, file_arg or args.prompt, rule.edits
-    else:
-        if prompt is None:
+    if args.rule is None:
+        if args.prompt is None:
             _err("give a PROMPT, or --rule NAME")
             return EXIT_USAGE
-        try:
-            config = _load(args)
-        except ConfigError:
-            config = None  # planning a prompt needs no rules.yaml
-    if config is None:
-        from daemon.config import LocalSettings  # noqa: PLC0415
-
-    settings = config.local if config else LocalSettings()
-    ffmpeg = find_ffmpeg(config.ffmpeg if config else None)
+        return _plan_prompt(args, args.prompt, args.file)
+    config = _load(args)
+    rule = config.rule_named(args.rule)
+    if rule is None:
+        _err(f"no rule named {args.rule!r}; rules: {', '.join(r.name for r in config.rules)}")
+        return EXIT_FAIL
+    # `plan --rule NAME FILE`: the one positional is the file.
+    file_arg = args.file or args.prompt
     file = Path(file_arg).expanduser() if file_arg else None
-    _out(explain(prompt, edits, file, settings, ffmpeg))
+    _out(explain(rule.prompt, rule.edits, file, config.local, find_ffmpeg(config.ffmpeg)))
+    return EXIT_OK
+
+
+def _plan_prompt(args: argparse.Namespace, prompt: str, file_arg: str | None) -> int:
+    """`plan PROMPT [FILE]`: rules.yaml is optional here; only its local: and ffmpeg: are
+    read (a broken one is said, and the defaults used)."""
+    from daemon.config import LocalSettings, load_plan_settings  # noqa: PLC0415
+    from daemon.engines.local.explain import explain  # noqa: PLC0415
+    from daemon.media.tools import find_ffmpeg  # noqa: PLC0415
+
+    path = _config_path(args)
+    settings, configured_ffmpeg = LocalSettings(), None
+    if path.exists():
+        try:
+            read = load_plan_settings(path)
+            settings, configured_ffmpeg = read.local, read.ffmpeg
+        except ConfigError as exc:
+            _err(f"{exc}; planning with the default local settings")
+    ffmpeg = find_ffmpeg(configured_ffmpeg)
+    file = Path(file_arg).expanduser() if file_arg else None
+    _out(explain(prompt, None, file, settings, ffmpeg))
     return EXIT_OK
 
 

@@ -187,7 +187,9 @@ Codecs = Annotated[list[str], BeforeValidator(_codecs)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # defer_build: a model's validator is built when it first validates, so a command
+    # that reads one section (`plan` reads local:) does not pay for building them all.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, defer_build=True)
 
 
 class WatchFolder(_Strict):
@@ -482,6 +484,27 @@ class Config(_Strict):
         return next((r for r in self.rules if r.name == name), None)
 
 
+class PlanSettings(_Strict):
+    """The part of rules.yaml that `videofree plan PROMPT` reads: the local engine's
+    settings and the ffmpeg to run. The rest is not validated here, so a plan starts
+    quickly and a mistake in some rule does not hide these."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    local: LocalSettings = Field(default_factory=LocalSettings)
+    ffmpeg: str | None = None
+
+
+def load_plan_settings(path: Path) -> PlanSettings:
+    """Read the `local:` and `ffmpeg:` settings of the config file at `path`. Raise
+    ConfigError (naming the file, line and key) when they are wrong or it cannot be read."""
+    data = _mapping(read_config_text(path), path)
+    try:
+        return PlanSettings.model_validate(data)
+    except ValidationError as exc:
+        raise _errors_from(exc, data, path) from None
+
+
 def template_folder(output: Path, template: str) -> Path:
     """The folder an output-name template certainly writes into: the output folder plus
     the template's leading folders that hold no {field}."""
@@ -535,6 +558,16 @@ def check_template(template: str) -> None:
 
 def parse_config(text: str, file: Path) -> Config:
     """Given the text of a rules.yaml and its path, return the Config. Raise ConfigError."""
+    data = _mapping(text, file)
+    try:
+        config = Config.model_validate(data, context={"base_dir": file.parent})
+    except ValidationError as exc:
+        raise _errors_from(exc, data, file) from None
+    return config.model_copy(update={"source": file})
+
+
+def _mapping(text: str, file: Path) -> dict[Any, Any]:
+    """The top-level mapping of a rules.yaml, with its lines. Raise ConfigError."""
     try:
         data = yamlines.load(text)
     except RecursionError:
@@ -549,11 +582,7 @@ def parse_config(text: str, file: Path) -> Config:
         data.line, data.key_lines = 1, {}
     if not isinstance(data, dict):
         raise ConfigError("expected a mapping of settings at the top level", file=file, line=1)
-    try:
-        config = Config.model_validate(data, context={"base_dir": file.parent})
-    except ValidationError as exc:
-        raise _errors_from(exc, data, file) from None
-    return config.model_copy(update={"source": file})
+    return data
 
 
 def load_config(path: Path) -> Config:

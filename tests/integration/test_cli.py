@@ -93,6 +93,52 @@ def test_install_service_fills_in_paths(tmp_path: Path) -> None:
     assert written.read_text() == unit.removesuffix("\n")
 
 
+def _ffmpeg_line(stdout: str) -> str:
+    lines = stdout.splitlines()
+    return lines[lines.index("ffmpeg:") + 1]
+
+
+def test_plan_reads_local_settings_even_when_a_rule_is_broken(tmp_path: Path) -> None:
+    config = tmp_path / "rules.yaml"
+    config.write_text(
+        "local:\n  crf: 28\n  preset: fast\n"
+        "rules:\n  - name: a\n    glob: '*.mp4'\n    output: out\n    promt: hi\n"
+    )
+    result = run("plan", "speed up 2x", "--config", str(config), home=tmp_path)
+    assert result.stderr == ""
+    assert "speed 2x" in result.stdout
+    assert "-preset fast -crf 28" in _ffmpeg_line(result.stdout)
+
+
+def test_plan_says_when_local_settings_are_wrong_and_uses_the_defaults(tmp_path: Path) -> None:
+    config = tmp_path / "rules.yaml"
+    config.write_text("rules: []\nlocal:\n  crf: 99\n")
+    result = run("plan", "speed up 2x", "--config", str(config), home=tmp_path)
+    assert result.stderr.startswith("rules.yaml:3: local.crf: ")
+    assert result.stderr.strip().endswith("; planning with the default local settings")
+    assert "-preset veryfast -crf 20" in _ffmpeg_line(result.stdout)
+
+
+def test_plan_needs_no_rules_yaml_and_plan_rule_uses_its_edits(tmp_path: Path) -> None:
+    alone = run("plan", "make it vertical", home=tmp_path)
+    assert alone.stderr == "" and "1080x1920" in alone.stdout
+    config = write_config(
+        tmp_path,
+        rules=[
+            {
+                "name": "clips",
+                "glob": "*.mp4",
+                "output": str(tmp_path / "out"),
+                "prompt": "speed up 2x",
+                "edits": {"cut_start": "3s"},
+            }
+        ],
+    )
+    planned = run("plan", "--rule", "clips", "--config", str(config), home=tmp_path).stdout
+    assert "cut the first 3 s" in planned and "speed 2x" in planned
+    assert "-preset superfast" in _ffmpeg_line(planned)
+
+
 def test_bad_usage_exits_2(tmp_path: Path) -> None:
     assert run("frobnicate", home=tmp_path, check=False).returncode == 2
 
