@@ -72,6 +72,7 @@ from daemon.editplan.plan import (
     problems,
 )
 from daemon.editplan.vocab import RESOLUTION_NAMES, SIZE_TARGET_MB, TRANSITION_NAMES
+from daemon.engines.local.lazyre import LazyPattern
 from daemon.engines.local.prompt_needs import NEEDS
 from daemon.units import (
     CLOCK,
@@ -142,7 +143,7 @@ _CONNECTORS = (
     "so ",
 )
 _CONNECTOR_WORDS = frozenset(c.strip() for c in _CONNECTORS)
-_POLITE_TAIL = re.compile(
+_POLITE_TAIL = LazyPattern(
     r"(?:(?:^|[\s,]+)(?:please|pls|plz|thanks|thank\s+you|thx|ty|cheers)(?:\s+(?:so|very)\s+much|"
     r"\s+a\s+lot|\s+in\s+advance)?)+[\s.!]*$",
     re.I,
@@ -250,7 +251,7 @@ class _Rule:
 
 # Readings of the shared time grammar that are English words here: "as" (a s), "am", "ah",
 # and a bare "half" ("the first half", "half as long") are not times.
-_NOT_A_TIME = re.compile(r"(?:half\s+)?an?\s*[smh]|half", re.I)
+_NOT_A_TIME = LazyPattern(r"(?:half\s+)?an?\s*[smh]|half", re.I)
 
 
 def _secs(text: str) -> float:
@@ -281,7 +282,7 @@ _NEXT_ORDER = (
     r"shrink|resize|scale|play|insert|overlay|blur|sharpen|include|show|write|end|start|"
     r"finish|begin|skip|get\s+rid|take\s+out|go|give"
 )
-_TITLE_HEAD = re.compile(
+_TITLE_HEAD = LazyPattern(
     r"(?<![\w])(?:(?:add|put|show|with|overlay|write|display|include)\s+)?(?:an?\s+|the\s+|some\s+)?"
     # "a 5 second intro title", "an outro that says …": where and how long, said first.
     # Digits only: "as" reads as a time ("a s") and made "as title" a title length.
@@ -299,8 +300,8 @@ _TITLE_HEAD = re.compile(
     rf"\s+(?:and|then|plus|also|&)\s+(?:then\s+|also\s+)?(?:{_NEXT_ORDER})(?![\w])))",
     re.I,
 )
-_TITLE_MODS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(r"\s*,?\s*(?:and\s+)?" + pattern, re.I), kind)
+_TITLE_MODS: tuple[tuple[LazyPattern, str], ...] = tuple(
+    (LazyPattern(r"\s*,?\s*(?:and\s+)?" + pattern, re.I), kind)
     for pattern, kind in (
         (rf"(?:for|during|over|in)\s+(?:the\s+)?first\s+(?P<a>{TIME})", "first"),
         (rf"(?:for|during|over|in)\s+(?:the\s+)?last\s+(?P<a>{TIME})", "last"),
@@ -349,10 +350,10 @@ _POSITIONS: dict[str, Position] = {
 
 # "write 'Happy Holidays' in the middle", "put 'Day 1' in big letters": quoted words after a
 # writing verb are text on screen (unless they name a sound or picture file).
-_BARE_TEXT = re.compile(
+_BARE_TEXT = LazyPattern(
     r"(?<![\w])(?P<verb>write|put|show|display|type)\s+(?=\x02(?P<q>\d+)\x03)", re.I
 )
-_FILE_NAME = re.compile(rf"\.(?:{_AUDIO_EXT}|png|jpe?g|webp|ttf|otf|ttc)$", re.I)
+_FILE_NAME = LazyPattern(rf"\.(?:{_AUDIO_EXT}|png|jpe?g|webp|ttf|otf|ttc)$", re.I)
 
 
 def _bare_text(work: str, draft: _Draft) -> str:
@@ -670,7 +671,7 @@ def _remove_range(m: re.Match[str], d: _Draft) -> None:
     d.plan = replace(d.plan, trim=replace(d.plan.trim, remove=(*d.plan.trim.remove, span)))
 
 
-_LISTED_RANGE = re.compile(rf"(?P<a>{TIME}){RANGE_SEP}(?P<b>{TIME})", re.I)
+_LISTED_RANGE = LazyPattern(rf"(?P<a>{TIME}){RANGE_SEP}(?P<b>{TIME})", re.I)
 
 
 def _remove_listed_ranges(m: re.Match[str], d: _Draft) -> None:
@@ -965,7 +966,7 @@ def _highlight(m: re.Match[str], d: _Draft) -> bool:
     return True
 
 
-_REMOVING = re.compile(
+_REMOVING = LazyPattern(
     r"(?<![\w])(?:cut|trim|remove|drop|skip|delete|take\s+out|edit\s+out|lose|get\s+rid\s+of)"
     r"(?![\w])",
     re.I,
@@ -2069,11 +2070,11 @@ RULES: tuple[_Rule, ...] = (
 
 _ALL_NEEDS = frozenset().union(*(r.needs for r in RULES if r.needs is not None))
 
-_QUOTE_RE = re.compile(r"\"([^\"]*)\"|“([^”]*)”|‘([^’]*)’|(?<![\w])'([^']*)'(?![\w])")
-_CLAUSE_SPLIT = re.compile(
+_QUOTE_RE = LazyPattern(r"\"([^\"]*)\"|“([^”]*)”|‘([^’]*)’|(?<![\w])'([^']*)'(?![\w])")
+_CLAUSE_SPLIT = LazyPattern(
     r"\x00+|[,;!?\n]+|\.(?=\s|$)|\s+(?:and|then|also|plus|but|&)\s+|^\s*(?:and|then)\s+", re.I
 )
-_WORD_RE = re.compile(r"[\w'’.%/~:+-]+|[^\s\w]")
+_WORD_RE = LazyPattern(r"[\w'’.%/~:+-]+|[^\s\w]")
 
 
 def plan_from(prompt: str, edits: EditsSpec | None = None) -> EditPlan:
@@ -2108,10 +2109,10 @@ def parse_prompt(prompt: str, *, prefilter: bool = True) -> EditPlan:
 # Any run of blanks (Unicode ones too) or control characters becomes one space: no pattern
 # can then backtrack over a long blank run, and the parser's own markers (\x00 for text a
 # rule took, \x02…\x03 around quotes) cannot come from the user.
-_SPACES = re.compile(r"(?:[^\S\n]|[\x00-\x08\x0e-\x1f\x7f])+")
+_SPACES = LazyPattern(r"(?:[^\S\n]|[\x00-\x08\x0e-\x1f\x7f])+")
 # A part of the clip: "the first 5 seconds", "the last 3 s", "from 0:10 to 0:20", "0:10-0:20",
 # or "the rest" (after a range that starts at 0).
-_RANGE_Q = re.compile(
+_RANGE_Q = LazyPattern(
     rf"(?<![\w])(?:(?:for|during|in|over|on)\s+)?(?:the\s+)?(?P<which>first|last|final)\s+"
     rf"(?P<t>{TIME})(?![\w])|(?<![\w])(?:from|between)\s+(?P<a>{TIME}){RANGE_SEP}(?P<b>{TIME})"
     rf"(?![\w])|(?<![\w])(?P<ca>{CLOCK})\s*(?:-|–|—|to)\s*(?P<cb>{CLOCK})(?![\w])|"
@@ -2119,20 +2120,20 @@ _RANGE_Q = re.compile(
     re.I,
 )
 # Clauses whose range belongs to a cut, a fade or a title: the global rules read those.
-_RANGE_OWNERS = re.compile(
+_RANGE_OWNERS = LazyPattern(
     rf"(?<![\w])(?:{CUT}|keep|only|just|use|start|begin|end|stop|finish|fade[sd]?|title|caption|"
     r"text|max(?:imum)?|under|limit)(?![\w])",
     re.I,
 )
 # Operations that cannot be limited to part of the clip (only speed can).
-_UNRANGED_OPS = re.compile(
+_UNRANGED_OPS = LazyPattern(
     r"(?<![\w])(?:mute[sd]?|silence|volume|louder|quieter|softer|music|song|sound|audio|"
     r"black\s+and\s+white|b&w|gr[ae]yscale|brighter|darker|contrast|saturat\w*|colou?rs?|"
     r"warmer|cooler|reverse[sd]?|backwards?|loop\w*|zoom\w*|blur\w*|vertical|horizontal|"
     r"square|rotate|flip|mirror|stabili[sz]e|noise|denoise|bright\w*|dark\w*|fps)(?![\w])",
     re.I,
 )
-_CLAUSE_BOUNDS = re.compile(
+_CLAUSE_BOUNDS = LazyPattern(
     rf"\x00+|[,;!?\n]+(?!\s*(?:(?:but\s+)?not|except|apart\s+from|other\s+than|excluding)\b)|\.(?=\s|$)|\s+(?:and|then|but|also|plus|&)\s+(?!white\b|not\b|only\b|just\b|{TIME}(?![\w]))",
     re.I,
 )
@@ -2140,7 +2141,7 @@ _CLAUSE_BOUNDS = re.compile(
 
 # "family video: …", "christmas morning: …" at the start names the video; it asks for
 # nothing. (Titles, "title: Summer Trip", are read before this.)
-_DESCRIPTION = re.compile(r"^\s*(?:[\w'’-]+\s+){0,3}[\w'’-]+\s*:(?!\d)", re.I)
+_DESCRIPTION = LazyPattern(r"^\s*(?:[\w'’-]+\s+){0,3}[\w'’-]+\s*:(?!\d)", re.I)
 # Slips of the keyboard common enough to read as the word meant; whole words only.
 TYPOS = {
     "adn": "and",
@@ -2188,7 +2189,7 @@ TYPOS = {
     "vert": "vertical",
     "1st": "first",
 }
-_TYPO_RE = re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, TYPOS)) + r")(?![\w])", re.I)
+_TYPO_RE = LazyPattern(r"(?<![\w])(?:" + "|".join(map(re.escape, TYPOS)) + r")(?![\w])", re.I)
 
 
 def _fix_typo(m: re.Match[str]) -> str:
@@ -2197,7 +2198,7 @@ def _fix_typo(m: re.Match[str]) -> str:
 
 # "a minute and a half", "2 seconds and a half", "one and a half minutes": the shared time
 # grammar reads only the first part, so they are rewritten as 1.5 minutes, 2.5 seconds.
-_AND_A_HALF = re.compile(
+_AND_A_HALF = LazyPattern(
     r"(?<![\w])(?:(?:(?P<n>an?|one|two|three|\d+)\s+|(?<=first\s)|(?<=last\s))"
     r"(?P<u>hour|minute|min|second|sec)s?\s+and\s+a\s+half|"
     r"(?P<n2>an?|one|two|three|\d+)\s+and\s+a\s+half\s+(?P<u2>hour|minute|min|second|sec)s?)(?![\w])",
@@ -2206,7 +2207,7 @@ _AND_A_HALF = re.compile(
 _SMALL_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
 # "2,5 seconds" is 2.5 seconds where a comma is the decimal mark (it trimmed 2 s and reported
 # "5 seconds"). Only one or two digits before a unit: "1,000 seconds" stays a thousand.
-_DECIMAL_COMMA = re.compile(
+_DECIMAL_COMMA = LazyPattern(
     r"(?<=\d),(?=\d{1,2}\s*(?:s|secs?|seconds?|mins?|minutes?|x|fps|db)(?![\w])|\d{1,2}\s*%)", re.I
 )
 
@@ -2218,7 +2219,7 @@ def _and_a_half(m: re.Match[str]) -> str:
 
 
 # A platform named alone ("for YouTube"), not a frame word ("YouTube Shorts", "vertical").
-_PLATFORM = re.compile(
+_PLATFORM = LazyPattern(
     r"(?<![\w])(?:for|on|to|in)\s+(?:my\s+|an?\s+|the\s+|our\s+)?(?:(?:youtube|yt|vimeo|"
     r"tik\s?tok|instagram|insta|ig|facebook|fb)(?:\s+(?:shorts|reels?|stor(?:y|ies)))?|"
     r"shorts|reels?|stor(?:y|ies))(?!\s*(?:portrait|post|feed|square))(?![\w])",
@@ -2272,7 +2273,7 @@ def _asks_for_something(text: str, draft: _Draft) -> bool:
 
 
 # Words that negate what follows them in a clause.
-_NEGATOR = re.compile(
+_NEGATOR = LazyPattern(
     r"(?<![\w'’])(?:don[’']?t|dont|do\s+not|does\s+not|doesn[’']?t|no|not|without|never|w/o)"
     r"(?![\w'’])",
     re.I,
@@ -2326,7 +2327,7 @@ def _bind_negations(work: str, draft: _Draft) -> str:
 
 # "quieter but not silent", "warmer but not orange": a limit on how far, which the default
 # step already keeps to.
-_DEGREE_LIMIT = re.compile(
+_DEGREE_LIMIT = LazyPattern(
     r"\s+(?:too|so|overly|completely|entirely|fully|silent|mute[sd]?|orange|blue|black|white|"
     r"washed|extreme|crazy|over)(?![\w])",
     re.I,
@@ -2341,7 +2342,7 @@ _SOME_TIME = (
 )
 # Words that limit an operation to some part of the clip without saying which seconds:
 # "the middle part", "that section", "the end bit", "after 10 seconds", "when he talks".
-_VAGUE_RANGE = re.compile(
+_VAGUE_RANGE = LazyPattern(
     rf"""(?<![\w])(?:
       (?:the|that|this|those|these)\s+(?:[\w'’-]+\s+){{0,2}}?(?:parts?|bits?|sections?|portions?|
         segments?|moments?|scenes?|middle|ending|half|end|start|beginning|intro|outro)
@@ -2361,7 +2362,7 @@ _VAGUE_RANGE = re.compile(
 
 
 # "the second clip", "clip 2": one clip of a combined job.
-_CLIP_PICK = re.compile(
+_CLIP_PICK = LazyPattern(
     r"(?:the\s+)?(?:first|second|third|fourth|fifth|last|final|other|next|previous|\d+(?:st|nd|rd|th))"
     r"\s+(?:clip|video|one|shot|file|take|recording)s?|(?:clip|video|file|shot|take)\s+"
     r"(?:number\s+|no\.?\s*|\#\s*)?\d+",
@@ -2369,12 +2370,12 @@ _CLIP_PICK = re.compile(
 )
 # A number no rule read ("speed it up by about 3", "mute 2"): it says how much or where,
 # so the operation next to it cannot be done without it.
-_STRAY_NUMBER = re.compile(
+_STRAY_NUMBER = LazyPattern(
     r"(?:(?<![\w.\x02])|(?<=[x×]))\d+(?:[.,]\d+)?(?:\s*(?:%|percent|x|×|db|fps|mb))?(?![\w])",
     re.I,
 )
 _STRAY_COUNT = r"(?<![\w])(?:twice|thrice|three\s+times|two\s+times)(?![\w])"
-_QUALIFIER = re.compile(
+_QUALIFIER = LazyPattern(
     f"{_VAGUE_RANGE.pattern}|{_STRAY_NUMBER.pattern}|{_STRAY_COUNT}", re.I | re.X
 )
 
@@ -2407,7 +2408,7 @@ def _guard_vague_ranges(work: str, draft: _Draft) -> str:
 
 # "brighter but not too much", "warmer, though not too warm": the step is read as "a bit";
 # where the operation does not come right before it, "a bit" is reported as not understood.
-_MILD = re.compile(
+_MILD = LazyPattern(
     r"\s*,?\s*(?:but|though|although)\s+not\s+(?:too\s+much|too\s+(?:bright|dark|loud|quiet|fast|slow|"
     r"warm|cold|cool|strong|extreme|drastic|saturated|much|many)|overboard|over\s+the\s+top|a\s+lot|"
     r"crazy)(?![\w])",
@@ -2470,7 +2471,7 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
 
 # "remove the audio from 0:10 to 0:20" cuts sound, not time: its range is no cut's. (It was
 # read as "keep 0:10-0:20" plus "mute everything".)
-_CUT_NOT_TIME = re.compile(
+_CUT_NOT_TIME = LazyPattern(
     r"(?<![\w])(?:remove|cut|drop|delete|kill|strip|take\s+out|get\s+rid\s+of)\s+"
     r"(?:the\s+|all\s+(?:the\s+)?)?(?:audio|sound|music|noise|volume|voices?|colou?rs?)(?![\w])",
     re.I,
@@ -2493,13 +2494,13 @@ def _only_a_range(clause: str, found: re.Match[str]) -> bool:
     return _JOINERS.fullmatch(rest) is not None
 
 
-_JOINERS = re.compile(r"\s*(?:(?:and|also|then|plus|&|from|between|,)\s*)*", re.I)
-_BUT_ONLY = re.compile(
+_JOINERS = LazyPattern(r"\s*(?:(?:and|also|then|plus|&|from|between|,)\s*)*", re.I)
+_BUT_ONLY = LazyPattern(
     r"(?<![\w])(?:but\s+)?(?:only|just)(?=\s+(?:for\s+|during\s+|in\s+)?(?:the\s+)?(?:first|last|final|"
     r"from|between|\d))",
     re.I,
 )
-_EXCEPT = re.compile(
+_EXCEPT = LazyPattern(
     r"(?<![\w])(?:except|excluding|apart\s+from|other\s+than|besides|but\s+not|not\s+(?:during|in|for))"
     r"(?![\w])",
     re.I,
