@@ -22,6 +22,8 @@ EncoderName = Literal["x264", "x265", "vaapi", "qsv", "nvenc", "v4l2m2m"]
 EncoderChoice = Literal["auto", "x264", "x265", "vaapi", "qsv", "nvenc", "v4l2m2m"]
 Codec = Literal["h264", "hevc"]
 
+# How an output's codec is named to a person ("H.264 + AAC MP4").
+CODEC_NAMES: dict[Codec, str] = {"h264": "H.264", "hevc": "HEVC"}
 HARDWARE: tuple[EncoderName, ...] = ("nvenc", "vaapi", "qsv", "v4l2m2m")
 # The render node VAAPI and QSV open (the first GPU).
 DRI_NODE = "/dev/dri/renderD128"

@@ -39,6 +39,10 @@ _TEARDOWN = re.compile(
     r"|Error while filtering: (?:Operation not permitted|Invalid argument|End of file)"
     r"|^Conversion failed!?$"
 )
+# ffmpeg's generic follow-up to an encoder's own error; it guesses at causes ("maybe
+# incorrect parameters such as bit_rate") that mislead after a specific line, so it is
+# kept only when nothing more specific was said.
+_GENERIC = re.compile(r"Error while opening encoder - maybe incorrect parameters")
 # "[h264_nvenc @ 0x55ea11bf6d00]": the address differs in every run and means nothing.
 _ADDRESS = re.compile(r" @ 0x[0-9a-fA-F]+")
 
@@ -66,8 +70,8 @@ class ErrorLog:
 
 def cause(lines: Iterable[str], limit: int = CAUSE_LINES) -> str:
     """Given ffmpeg's stderr lines, return the first `limit` distinct lines that are not
-    teardown, joined by " | ", without addresses; the last line when all are teardown;
-    "" when there were none."""
+    teardown (nor a generic guess after a specific line), joined by " | ", without
+    addresses; the last line when all are teardown; "" when there were none."""
     kept: list[str] = []
     last = ""
     for raw in lines:
@@ -75,7 +79,7 @@ def cause(lines: Iterable[str], limit: int = CAUSE_LINES) -> str:
         if not text:
             continue
         last = text
-        if _TEARDOWN.search(text) or text in kept:
+        if _TEARDOWN.search(text) or text in kept or (kept and _GENERIC.search(text)):
             continue
         kept.append(text)
         if len(kept) == limit:

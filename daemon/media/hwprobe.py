@@ -74,7 +74,8 @@ def pick(
     software, saying why each present one failed; an explicit choice is taken as it is
     (a failure mid-job falls back then)."""
     if choice != "auto":
-        return Selection(concrete(choice, codec), f"{choice} (configured)")
+        enc = concrete(choice, codec)
+        return Selection(enc, f"{enc.ffmpeg_name} (configured)")
     tried = []
     for name in HARDWARE:
         if not any(exists(node) for node in DEVICE_NODES[name]):

@@ -139,6 +139,19 @@ def test_plan_needs_no_rules_yaml_and_plan_rule_uses_its_edits(tmp_path: Path) -
     assert "-preset superfast" in _ffmpeg_line(planned)
 
 
+def test_plan_shows_the_encoder_and_codec_a_job_would_use(tmp_path: Path) -> None:
+    config = tmp_path / "rules.yaml"
+    config.write_text("rules: []\nlocal:\n  encoder: x264\n  codec: hevc\n")
+    planned = run("plan", "speed up 2x", "--config", str(config), home=tmp_path).stdout
+    assert "HEVC + AAC MP4" in planned
+    assert "encoder: libx265 (configured)" in planned
+    assert "-c:v libx265" in _ffmpeg_line(planned) and "hvc1" in _ffmpeg_line(planned)
+    config.write_text("rules: []\nlocal:\n  encoder: nvenc\n")
+    forced = run("plan", "speed up 2x", "--config", str(config), home=tmp_path).stdout
+    assert "encoder: h264_nvenc (configured)" in forced
+    assert "-c:v h264_nvenc" in _ffmpeg_line(forced)
+
+
 def test_bad_usage_exits_2(tmp_path: Path) -> None:
     assert run("frobnicate", home=tmp_path, check=False).returncode == 2
 

@@ -20,6 +20,19 @@ before EOF
 its streams received no packets.
 """.splitlines()
 
+# The same on the H200 of a device check (driver 580; the bundled ffmpeg 9.0 wants 610).
+NVENC_OLD_DRIVER = """\
+[h264_nvenc @ 0x557c420843c0] Driver does not support the required nvenc API version. \
+Required: 13.1 Found: 13.0
+[h264_nvenc @ 0x557c420843c0] The minimum required Nvidia driver for nvenc is 610.00 or newer
+[vost#0:0/h264_nvenc @ 0x557c42083f00] [enc:h264_nvenc @ 0x557c42084340] Error while opening \
+encoder - maybe incorrect parameters such as bit_rate, rate, width or height.
+[vf#0:0 @ 0x557c4209f680] Error sending frames to consumers: Function not implemented
+[vf#0:0 @ 0x557c4209f680] Task finished with error code: -38 (Function not implemented)
+[out#0/null @ 0x557c42083b80] Nothing was written into output file, because at least one of \
+its streams received no packets.
+""".splitlines()
+
 TRUNCATED_MP4 = """\
 [in#0 @ 0x563c8feaf040] moov atom not found
 [in#0 @ 0x563c8feaed00] Error opening input: Invalid data found when processing input
@@ -35,12 +48,20 @@ in 'unknownx'
 
 
 def test_the_cause_is_the_first_line_not_the_teardown_after_it() -> None:
-    assert cause(NVENC_WITHOUT_DRIVER) == (
-        "[h264_nvenc] Cannot load libcuda.so.1 | [vost#0:0/h264_nvenc] [enc:h264_nvenc] "
-        "Error while opening encoder - maybe incorrect parameters such as bit_rate, rate, "
-        "width or height."
+    assert cause(NVENC_WITHOUT_DRIVER) == "[h264_nvenc] Cannot load libcuda.so.1"
+    assert cause(NVENC_OLD_DRIVER) == (
+        "[h264_nvenc] Driver does not support the required nvenc API version. Required: 13.1 "
+        "Found: 13.0 | [h264_nvenc] The minimum required Nvidia driver for nvenc is 610.00 "
+        "or newer"
     )
-    assert cause(NVENC_WITHOUT_DRIVER, limit=1) == "[h264_nvenc] Cannot load libcuda.so.1"
+    assert cause(NVENC_OLD_DRIVER, limit=1).endswith("Required: 13.1 Found: 13.0")
+
+
+def test_a_generic_guess_is_kept_only_when_nothing_specific_was_said() -> None:
+    generic = NVENC_WITHOUT_DRIVER[1]
+    assert cause([generic, *NVENC_WITHOUT_DRIVER[2:]]).startswith(
+        "[vost#0:0/h264_nvenc] [enc:h264_nvenc] Error while opening encoder - maybe"
+    )
 
 
 def test_addresses_are_taken_out_and_up_to_three_lines_kept() -> None:

@@ -17,6 +17,8 @@ from daemon.engines.local.ffmpeg import (
 )
 from daemon.engines.local.prompt import plan_from
 from daemon.engines.local.timeline import audio_out, timeline
+from daemon.media import hwprobe
+from daemon.media.encoders import CODEC_NAMES
 from daemon.media.probe import MediaInfo, probe
 from daemon.media.render import run_analysis
 from daemon.units import fmt_seconds
@@ -82,7 +84,8 @@ def explain(
     lines.append(
         f"output: {tl.width}x{tl.height} {float(tl.rate):.3g} fps, "
         f"{fmt_seconds(round(tl.total, 2))}, "
-        f"{'with' if audio_out(plan, [info]) else 'no'} sound, H.264 + AAC MP4"
+        f"{'with' if audio_out(plan, [info]) else 'no'} sound, "
+        f"{CODEC_NAMES[settings.codec]} + AAC MP4"
     )
     if plan.silence is not None and info.has_audio:
         lines.append("analysis pass (finds the silences; the cuts depend on it):")
@@ -92,13 +95,14 @@ def explain(
         lines.append(
             "  " + shlex.join(build_stabilize_args(ffmpeg, plan, [info], tl, EXAMPLE_OUTPUT))
         )
-    lines.append("ffmpeg:")
-    lines.append(
-        "  "
-        + shlex.join(
-            build_render_args(ffmpeg, plan, [info], tl, output=EXAMPLE_OUTPUT, settings=settings)
-        )
+    # The encoder a job would use here: `auto` runs the same one-frame test encode.
+    chosen = hwprobe.pick(ffmpeg, settings.encoder, settings.codec)
+    lines.append(f"encoder: {chosen.reason}")
+    argv = build_render_args(
+        ffmpeg, plan, [info], tl, output=EXAMPLE_OUTPUT, settings=settings, encoder=chosen.encoder
     )
+    lines.append("ffmpeg:")
+    lines.append("  " + shlex.join(argv))
     return "\n".join(lines)
 
 
