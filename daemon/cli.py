@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 a failure or a config problem, 2 bad usage.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import signal
 import sys
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from daemon import __version__
 from daemon.errors import ConfigError, VideofreeError
@@ -92,6 +93,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def entry() -> NoReturn:
+    """The `videofree` program: main() in a process that ends when it returns.
+
+    Start-up allocates some 100,000 long-lived objects (imports, the rules.yaml models, the
+    prompt grammar) and next to no garbage. The cyclic collector would walk them again and
+    again while they load, and once more at exit: ~25 ms of a 0.15 s `check` or `plan`.
+    So it is off while a command loads and at exit; a long-running command turns it back
+    on once loaded (_loaded), with what was loaded frozen out of its sight.
+    """
+    gc.disable()
+    code = main()
+    gc.freeze()
+    raise SystemExit(code)
+
+
+def _loaded() -> None:
+    """A long-running command has loaded what it needs: collect garbage from here on.
+    (No-op when main() was called with the collector on, as tests do.)"""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command not in _UNLOGGED:
@@ -167,6 +191,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGHUP, reload)
+    _loaded()
     daemon.run_forever()
     return EXIT_OK
 
@@ -230,6 +255,7 @@ def cmd_process(args: argparse.Namespace) -> int:
     override = Override(rule=args.rule, prompt=args.prompt, engine=args.engine, output=output)
     cancel = threading.Event()
     signal.signal(signal.SIGTERM, lambda _s, _f: cancel.set())
+    _loaded()
     try:
         outcome = process(config, path, override, cancel)
     except KeyboardInterrupt:
