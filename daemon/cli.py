@@ -406,7 +406,8 @@ def _plan_prompt(args: argparse.Namespace, prompt: str, file_arg: str | None) ->
 
     path = _config_path(args)
     settings, configured_ffmpeg = LocalSettings(), None
-    if path.exists():
+    # No rules.yaml in the default place is normal here; one named with --config is read.
+    if path.exists() or args.config:
         try:
             read = load_plan_settings(path)
             settings, configured_ffmpeg = read.local, read.ffmpeg

@@ -122,6 +122,9 @@ def test_plan_says_when_local_settings_are_wrong_and_uses_the_defaults(tmp_path:
 def test_plan_needs_no_rules_yaml_and_plan_rule_uses_its_edits(tmp_path: Path) -> None:
     alone = run("plan", "make it vertical", home=tmp_path)
     assert alone.stderr == "" and "1080x1920" in alone.stdout
+    named = run("plan", "make it vertical", "--config", str(tmp_path / "nope.yaml"), home=tmp_path)
+    assert named.stderr.startswith("nope.yaml: not found")
+    assert named.stderr.strip().endswith("planning with the default local settings")
     config = write_config(
         tmp_path,
         rules=[
