@@ -42,12 +42,21 @@ def fake(tmp_path: Path) -> Iterator[FakeNemo]:
         yield server
 
 
-def nemo_config(root: Path, api_base: str, *, fallback: str | None = None, **nemo: Any) -> Path:
+def nemo_config(
+    root: Path,
+    api_base: str,
+    *,
+    fallback: str | None = None,
+    output: Path | None = None,
+    shared: dict[str, Any] | None = None,
+    **nemo: Any,
+) -> Path:
+    """A config with one NemoVideo rule; `shared` adds top-level settings (a worker's)."""
     rule: dict[str, Any] = {
         "name": "cloud",
         "glob": "*.mp4",
         "prompt": "trim, add transitions, and export this",
-        "output": str(root / "out"),
+        "output": str(output or root / "out"),
         "engine": "nemo",
     }
     if fallback:
@@ -61,7 +70,7 @@ def nemo_config(root: Path, api_base: str, *, fallback: str | None = None, **nem
         "request_timeout": 10,
         **nemo,
     }
-    return write_config(root, nemo=settings, rules=[rule], max_attempts=2)
+    return write_config(root, nemo=settings, rules=[rule], max_attempts=2, **(shared or {}))
 
 
 def token_of(root: Path) -> str:
@@ -213,3 +222,44 @@ def test_done_when_a_service_as_awkward_as_the_real_one(
         probed = probe_output(Path(job["output"]))
         assert (probed.width, probed.height) == (1920, 1080)
     assert token_of(tmp_path) not in d.log
+
+
+def test_another_worker_resumes_a_cloud_job_whose_worker_was_killed(
+    tmp_path: Path, pg_url: str, daemons: list[DaemonProcess], fake: FakeNemo, clips: list[Path]
+) -> None:
+    """Two workers on one PostgreSQL ledger and one NemoVideo account (NEMO_TOKEN): the
+    first is SIGKILLed while its render polls; the second, with its own state folder,
+    resumes from the ledger's checkpoint — the same session and render, nothing paid twice."""
+    pytest.importorskip("psycopg")
+    fake.faults.render_polls = 40  # ~8 s of polling at 0.2 s
+    account = {"NEMO_TOKEN": fake.new_token()}
+    inbox, out = tmp_path / "share" / "Inbox", tmp_path / "share" / "Edited"
+    inbox.mkdir(parents=True)
+
+    def worker(name: str) -> DaemonProcess:
+        folder = tmp_path / name
+        folder.mkdir()
+        shared = {
+            "watch": [str(inbox)],
+            "ledger": pg_url,
+            "lease_seconds": 4,
+            "settle_seconds": 0.5,
+        }
+        config = nemo_config(folder, fake.url, output=out, shared=shared)
+        d = DaemonProcess(config, env=account).start()
+        daemons.append(d)
+        d.wait_running(timeout=30)
+        return d
+
+    first = worker("first")
+    drop(clips[0], inbox, "a.mp4")
+    wait_for(lambda: fake.stats()["render_ids"], 60, "render started", first)
+    first.kill()
+    second = worker("second")
+    done = wait_for(lambda: jobs_in(second.config, "done"), 90, "the job done", second)
+    assert len(done) == 1
+    assert_one_prompt_and_render_per_job(fake, 1)
+    assert fake.stats()["tokens_issued"] == 1  # the account's token only: none fetched
+    assert "resum" in second.log.lower(), second.log[-2000:]
+    outputs = [p for p in out.glob("*.mp4") if not p.name.startswith(".")]
+    assert len(outputs) == 1 and probe_output(outputs[0]).height == 1080
