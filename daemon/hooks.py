@@ -11,7 +11,7 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from loguru import logger
@@ -109,6 +109,9 @@ class HookRunner:
         self._lock = threading.Lock()
         self._closed = False
         self._stop = threading.Event()
+        # Hooks handed to the pool, by job, until they have run: a shutdown names the ones
+        # that never started (their videos were delivered; only the hook is lost).
+        self._queued: dict[Future[int | None], tuple[int, str]] = {}
 
     def __call__(self, event: JobEvent) -> None:
         template = event.rule.on_done
@@ -124,12 +127,28 @@ class HookRunner:
         argv = hook_argv(template, fields, event.output)
         with self._lock:
             if not self._closed:
-                self._pool.submit(run_hook, argv, event.job_id, self.timeout, self._stop)
+                future = self._pool.submit(run_hook, argv, event.job_id, self.timeout, self._stop)
+                self._queued[future] = (event.job_id, argv[0])
+                future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future[int | None]) -> None:
+        if not future.cancelled():
+            with self._lock:
+                self._queued.pop(future, None)
 
     def close(self) -> None:
         """Give a running hook HOOK_STOP_GRACE seconds, then stop it; hooks not started
-        yet are dropped."""
+        yet are not run, and each is logged (the command is not: it may hold a secret)."""
         with self._lock:
             self._closed = True
         self._stop.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            dropped = [
+                (job, name) for future, (job, name) in self._queued.items() if future.cancelled()
+            ]
+            self._queued.clear()
+        for job, name in dropped:
+            logger.bind(job=job).warning(
+                "on_done hook {} not run: the daemon stopped before its turn", name
+            )

@@ -148,3 +148,30 @@ def test_closing_the_runner_stops_the_running_hook(
         time.sleep(0.02)
     runner.close()
     assert any("stopped by shutdown" in line for line in lines), lines
+
+
+def test_hooks_still_queued_at_shutdown_are_named_in_the_log(
+    tmp_path: Path, lines: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hooks, "HOOK_STOP_GRACE", 0.2)
+    started = tmp_path / "started"
+    code = f"import pathlib, time; pathlib.Path({str(started)!r}).touch(); time.sleep(60)"
+    rule = parse_config(
+        f"watch: [{tmp_path}]\nrules: [{{name: r, glob: '*', output: {tmp_path / 'o'}, "
+        f"on_done: [{sys.executable!r}, -c, {code!r}]}}]\n",
+        tmp_path / "rules.yaml",
+    ).rules[0]
+    runner = HookRunner()
+    for job in (3, 4, 5):
+        runner(JobEvent(EventKind.DONE, job, rule, "local", (tmp_path / f"{job}.mov",), WHEN,
+                        output=tmp_path / "o" / f"{job}-edited.mp4"))  # fmt: skip
+    while not started.exists():
+        time.sleep(0.02)
+    runner.close()
+    assert any("stopped by shutdown" in line for line in lines), lines
+    dropped = [line for line in lines if "not run: the daemon stopped before its turn" in line]
+    assert (
+        dropped
+        == [f"WARNING on_done hook {sys.executable} not run: the daemon stopped before its turn\n"]
+        * 2
+    )
