@@ -138,3 +138,9 @@ def from_os_error(exc: OSError, doing: str) -> JobError:
     where = f" ({exc.filename})" if exc.filename else ""
     reason = f"{doing}: {advice}{where}"
     return TransientError(reason) if transient else PermanentError(reason)
+
+
+def internal_error(exc: Exception) -> str:
+    """The `status` line for a bug: short; the traceback is in the log."""
+    first = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"internal error ({type(exc).__name__}{': ' + first if first else ''}); see the log"

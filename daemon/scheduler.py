@@ -9,11 +9,9 @@ or ffmpeg.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from daemon import diskguard
+from daemon.claims import HEARTBEATS_PER_LEASE, JOBS_EXECUTOR, LEASES_EXECUTOR, Claims
 from daemon.config import Config, Rule
 from daemon.deliver import move_original, place, remove_scratch, scratch_path
 from daemon.engines.base import Engine, EngineResult, JobContext, JobSpec
@@ -32,6 +31,7 @@ from daemon.errors import (
     PermanentError,
     TransientError,
     from_os_error,
+    internal_error,
 )
 from daemon.events import EventBus, EventKind, JobEvent, credit_link, outcome_events
 from daemon.ledger import JobRecord, JobState, LeaseLost, LedgerBackend, file_identity, utcnow
@@ -46,10 +46,6 @@ if TYPE_CHECKING:
 # Given a finished result and the cancel flag, return notes; raise JobError if unfit.
 Verifier = Callable[[EngineResult, threading.Event], tuple[str, ...]]
 
-JOBS_EXECUTOR = "jobs"
-# Heartbeats get a thread of their own: a long tick or scan must never delay them past
-# a lease (the other workers would take over jobs this one is still running).
-LEASES_EXECUTOR = "leases"
 # First retry after 30 s, doubling, at most 15 min apart: long enough for a network blip
 # or a 5xx storm to pass, short enough that a video is not a day late.
 BACKOFF_FIRST = 30.0
@@ -57,8 +53,6 @@ BACKOFF_MAX = 15 * 60.0
 # An engine that cannot take jobs now (out of credits) is asked again this often.
 UNAVAILABLE_RECHECK = 5 * 60.0
 _PROGRESS_SAVE_EVERY = 2.0
-# Heartbeats per lease: a few may be lost (a slow network) before a lease runs out.
-HEARTBEATS_PER_LEASE = 5
 # A job whose watch folder is offline looks again this often (a share remounting, a
 # folder moved back).
 OFFLINE_RECHECK = 5.0
@@ -74,18 +68,12 @@ def backoff(attempt: int, retry_after: float | None = None) -> float:
     return float(min(BACKOFF_FIRST * 2 ** max(0, attempt - 1), BACKOFF_MAX))
 
 
-def internal_error(exc: Exception) -> str:
-    """The `status` line for a bug: short; the traceback is in the log."""
-    first = str(exc).splitlines()[0][:200] if str(exc) else ""
-    return f"internal error ({type(exc).__name__}{': ' + first if first else ''}); see the log"
-
-
 def spec_rule(record: JobRecord) -> Rule:
     """The rule a job was queued with (a snapshot, so later edits don't change it)."""
     return Rule.model_validate_json(record.rule_json)
 
 
-class Runner:
+class Runner(Claims):
     """Executes ledger jobs through engines, on a bounded thread pool."""
 
     def __init__(
@@ -294,92 +282,6 @@ class Runner:
             self.ledger.fail(job_id, internal_error(exc))
             self._publish_failed(self.ledger.get(job_id))
 
-    # --- a shared ledger: claims, leases, takeovers -----------------------------------------
-
-    def poll_shared(self) -> None:
-        """Claim as many due queued jobs as this worker has free slots for, and run them."""
-        if self.cancel.is_set() or not self._poll_lock.acquire(blocking=False):
-            return  # another poll is claiming for this worker right now
-        try:
-            self._poll()
-        finally:
-            self._poll_lock.release()
-
-    def _poll(self) -> None:
-        with self._lock:
-            free = self.config.concurrency - len(self._active)
-        if free <= 0:
-            return
-        engines: dict[int, str] = {}
-
-        def accept(record: JobRecord) -> str | None:
-            engine = self._accept(record)
-            if engine is not None:
-                engines[record.id] = engine
-            return engine
-
-        try:
-            claimed = self.ledger.claim_next(free, accept)
-        except self.ledger.busy as exc:
-            self.reach.failed("claiming jobs", exc)
-            return
-        self.reach.ok()
-        for record in claimed:
-            with self._lock:
-                self._active.add(record.id)
-            self.scheduler.add_job(
-                self._run_shared,
-                args=[record, engines[record.id]],
-                # One id per claim: a claim must never be mistaken for a run still going.
-                id=f"claim-{record.id}-{record.lease_gen}",
-                executor=JOBS_EXECUTOR,
-            )
-
-    def _accept(self, record: JobRecord) -> str | None:
-        """The engine this worker runs `record` on, or None to leave it to another worker:
-        a source it cannot see, or no engine of the rule's available here."""
-        with self._lock:
-            if record.id in self._active:
-                return None  # an earlier, fenced run of it has not ended here yet
-        try:
-            local, rule = self._localize(record)
-        except ValueError:
-            return None  # an unreadable rule snapshot: a worker that can read it fails it
-        if not all(os.path.exists(s) for s in local.sources):
-            return None
-        return self._pick_engine(local, rule, logger.bind(job=record.id))
-
-    def _run_shared(self, record: JobRecord, engine_name: str) -> None:
-        try:
-            log = logger.bind(job=record.id)
-            log.info("claimed by worker {} (lease {})", record.worker, record.lease_gen)
-            self._run_claimed(record, engine_name)
-        except Exception as exc:  # one bad job must never stop the daemon
-            logger.bind(job=record.id).exception("crashed unexpectedly")
-            self.ledger.fail(record.id, internal_error(exc))
-        finally:
-            with self._lock:
-                self._active.discard(record.id)
-        self.poll_shared()  # fill the slot at once rather than at the next tick
-
-    def renew_leases(self) -> None:
-        """Heartbeat: renew our leases, stop jobs whose lease is lost, and queue again the
-        jobs of workers whose leases expired."""
-        if not self._heartbeat():
-            return
-        try:
-            taken = self.ledger.take_over_expired()
-        except Exception as exc:  # a heartbeat must never stop: say it and try next time
-            self.reach.failed("checking for expired leases", exc)
-            return
-        for record in taken:
-            logger.bind(job=record.id).warning(
-                "lease takeover: worker {} stopped answering; the job is queued again",
-                record.worker,
-            )
-        if taken:
-            self.poll_shared()
-
     def _wait_for_folder(self, record: JobRecord, count_attempt: bool | None) -> bool:
         """If a source is missing because its watch folder is offline, leave the job
         queued (not failed: the file is not gone, only out of reach) and look again later.
@@ -541,47 +443,6 @@ class Runner:
             ctx.scratch.unlink(missing_ok=True)
             raise
 
-    def _heartbeat(self) -> bool:
-        """Renew our leases and stop the jobs whose lease is lost. Return False when the
-        database could not be reached (the leases still run for a while)."""
-        try:
-            lost = self.ledger.heartbeat()
-        except Exception as exc:  # a heartbeat must never stop: say it and try next time
-            self.reach.failed("renewing leases", exc)
-            return False
-        self.reach.ok()
-        for job_id in lost:
-            logger.bind(job=job_id).warning(
-                "lease lost (another worker has the job now); stopping its render"
-            )
-            with self._lock:
-                event = self._cancels.get(job_id)
-            if event is not None:
-                event.set()
-        return True
-
-    @contextmanager
-    def lease_keeper(self) -> Iterator[None]:
-        """Heartbeats on a thread of their own for as long as the block runs, for a job
-        run without the scheduler (`videofree process`). Nothing on a ledger not shared."""
-        if not self.ledger.shared:
-            yield
-            return
-        stop = threading.Event()
-        every = self.config.lease_seconds / HEARTBEATS_PER_LEASE
-
-        def beat() -> None:
-            while not stop.wait(every):
-                self._heartbeat()
-
-        thread = threading.Thread(target=beat, name="videofree-leases", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            thread.join()
-
     def _cancel_of(self, job_id: int) -> threading.Event:
         with self._lock:
             return self._cancels.get(job_id, self.cancel)
@@ -689,16 +550,6 @@ class Runner:
             log=log,
         )
         return replace(result, notes=(*result.notes, *notes)) if notes else result
-
-    def _fenced(self, record: JobRecord, exc: BaseException, log: Any) -> bool:
-        """True (and logged) when another worker has this job now: this one must neither
-        write its outcome nor tell anyone — the worker that has it will."""
-        if not self.ledger.shared or self.cancel.is_set():
-            return False
-        if isinstance(exc, LeaseLost) or not self.ledger.holds(record.id):
-            log.warning("stopped without delivering: the lease was lost to another worker")
-            return True
-        return False
 
     def _failed(self, record: JobRecord, rule: Rule, exc: JobError, log: Any) -> None:
         if self._fenced(record, exc, log):
