@@ -9,7 +9,8 @@
           └── PermanentError    trying again will not help (corrupt video, refused upload)
 
 `from_os_error` turns a filesystem error (scratch file, delivery) into the one of these
-that says what to do; anything else that escapes a job is a bug ("internal error").
+that says what to do; anything else that escapes a job is a bug, its `status` line
+worded by `internal_error` ("internal error (...); see the log").
 
 A JobError may also say:
   * ``fallback_ok``  — the rule's fallback engine may make the output instead

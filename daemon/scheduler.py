@@ -5,6 +5,10 @@ checkpoint, deliver the result atomically, record the outcome. TransientError �
 again with backoff; PermanentError → failed with its reason; a JobError that allows a
 fallback → the rule's fallback engine makes the output instead. Nothing here knows HTTP
 or ffmpeg.
+
+`Runner` is this module's job run plus two parts kept in modules of their own:
+daemon.claims (claims, leases and fencing on a shared ledger) and daemon.delivery
+(verify, intended output, place, record done).
 """
 
 from __future__ import annotations
