@@ -1,4 +1,8 @@
-"""Put a finished file in place: atomically, under a free name, never overwriting."""
+"""Put a finished file in place: atomically, under a free name, never overwriting.
+
+Files only: a job's delivery around these (verify, intended output, ledger 'done') is
+daemon.delivery's.
+"""
 
 from __future__ import annotations
 

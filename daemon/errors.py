@@ -9,7 +9,8 @@
           └── PermanentError    trying again will not help (corrupt video, refused upload)
 
 `from_os_error` turns a filesystem error (scratch file, delivery) into the one of these
-that says what to do; anything else that escapes a job is a bug ("internal error").
+that says what to do; anything else that escapes a job is a bug, its `status` line
+worded by `internal_error` ("internal error (...); see the log").
 
 A JobError may also say:
   * ``fallback_ok``  — the rule's fallback engine may make the output instead
@@ -138,3 +139,9 @@ def from_os_error(exc: OSError, doing: str) -> JobError:
     where = f" ({exc.filename})" if exc.filename else ""
     reason = f"{doing}: {advice}{where}"
     return TransientError(reason) if transient else PermanentError(reason)
+
+
+def internal_error(exc: Exception) -> str:
+    """The `status` line for a bug: short; the traceback is in the log."""
+    first = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"internal error ({type(exc).__name__}{': ' + first if first else ''}); see the log"

@@ -5,15 +5,17 @@ checkpoint, deliver the result atomically, record the outcome. TransientError �
 again with backoff; PermanentError → failed with its reason; a JobError that allows a
 fallback → the rule's fallback engine makes the output instead. Nothing here knows HTTP
 or ffmpeg.
+
+`Runner` is this module's job run plus two parts kept in modules of their own:
+daemon.claims (claims, leases and fencing on a shared ledger) and daemon.delivery
+(verify, intended output, place, record done).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -22,34 +24,27 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from daemon import diskguard
+from daemon.claims import HEARTBEATS_PER_LEASE, JOBS_EXECUTOR, LEASES_EXECUTOR, Claims
 from daemon.config import Config, Rule
-from daemon.deliver import move_original, place, remove_scratch, scratch_path
+from daemon.deliver import remove_scratch, scratch_path
+from daemon.delivery import Delivery, Verifier
 from daemon.engines.base import Engine, EngineResult, JobContext, JobSpec
 from daemon.engines.registry import Engines
 from daemon.errors import (
     Cancelled,
     JobError,
-    PermanentError,
     TransientError,
     from_os_error,
+    internal_error,
 )
 from daemon.events import EventBus, EventKind, JobEvent, credit_link, outcome_events
-from daemon.ledger import JobRecord, JobState, LeaseLost, LedgerBackend, file_identity, utcnow
+from daemon.ledger import JobRecord, JobState, LedgerBackend, utcnow
 from daemon.outage import Outage
 from daemon.pathmap import PathMap
-from daemon.retag import stamp_output
-from daemon.rules import NameFields, lands_in_watch, output_path
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
 
-# Given a finished result and the cancel flag, return notes; raise JobError if unfit.
-Verifier = Callable[[EngineResult, threading.Event], tuple[str, ...]]
-
-JOBS_EXECUTOR = "jobs"
-# Heartbeats get a thread of their own: a long tick or scan must never delay them past
-# a lease (the other workers would take over jobs this one is still running).
-LEASES_EXECUTOR = "leases"
 # First retry after 30 s, doubling, at most 15 min apart: long enough for a network blip
 # or a 5xx storm to pass, short enough that a video is not a day late.
 BACKOFF_FIRST = 30.0
@@ -57,14 +52,9 @@ BACKOFF_MAX = 15 * 60.0
 # An engine that cannot take jobs now (out of credits) is asked again this often.
 UNAVAILABLE_RECHECK = 5 * 60.0
 _PROGRESS_SAVE_EVERY = 2.0
-# Heartbeats per lease: a few may be lost (a slow network) before a lease runs out.
-HEARTBEATS_PER_LEASE = 5
 # A job whose watch folder is offline looks again this often (a share remounting, a
 # folder moved back).
 OFFLINE_RECHECK = 5.0
-# Once the output is in place its ledger write must not be lost to a passing lock (the
-# CLI, a backup): tried this many times, a second apart, on top of SQLite's busy wait.
-LEDGER_WRITE_TRIES = 5
 
 
 def backoff(attempt: int, retry_after: float | None = None) -> float:
@@ -74,18 +64,12 @@ def backoff(attempt: int, retry_after: float | None = None) -> float:
     return float(min(BACKOFF_FIRST * 2 ** max(0, attempt - 1), BACKOFF_MAX))
 
 
-def internal_error(exc: Exception) -> str:
-    """The `status` line for a bug: short; the traceback is in the log."""
-    first = str(exc).splitlines()[0][:200] if str(exc) else ""
-    return f"internal error ({type(exc).__name__}{': ' + first if first else ''}); see the log"
-
-
 def spec_rule(record: JobRecord) -> Rule:
     """The rule a job was queued with (a snapshot, so later edits don't change it)."""
     return Rule.model_validate_json(record.rule_json)
 
 
-class Runner:
+class Runner(Claims, Delivery):
     """Executes ledger jobs through engines, on a bounded thread pool."""
 
     def __init__(
@@ -294,92 +278,6 @@ class Runner:
             self.ledger.fail(job_id, internal_error(exc))
             self._publish_failed(self.ledger.get(job_id))
 
-    # --- a shared ledger: claims, leases, takeovers -----------------------------------------
-
-    def poll_shared(self) -> None:
-        """Claim as many due queued jobs as this worker has free slots for, and run them."""
-        if self.cancel.is_set() or not self._poll_lock.acquire(blocking=False):
-            return  # another poll is claiming for this worker right now
-        try:
-            self._poll()
-        finally:
-            self._poll_lock.release()
-
-    def _poll(self) -> None:
-        with self._lock:
-            free = self.config.concurrency - len(self._active)
-        if free <= 0:
-            return
-        engines: dict[int, str] = {}
-
-        def accept(record: JobRecord) -> str | None:
-            engine = self._accept(record)
-            if engine is not None:
-                engines[record.id] = engine
-            return engine
-
-        try:
-            claimed = self.ledger.claim_next(free, accept)
-        except self.ledger.busy as exc:
-            self.reach.failed("claiming jobs", exc)
-            return
-        self.reach.ok()
-        for record in claimed:
-            with self._lock:
-                self._active.add(record.id)
-            self.scheduler.add_job(
-                self._run_shared,
-                args=[record, engines[record.id]],
-                # One id per claim: a claim must never be mistaken for a run still going.
-                id=f"claim-{record.id}-{record.lease_gen}",
-                executor=JOBS_EXECUTOR,
-            )
-
-    def _accept(self, record: JobRecord) -> str | None:
-        """The engine this worker runs `record` on, or None to leave it to another worker:
-        a source it cannot see, or no engine of the rule's available here."""
-        with self._lock:
-            if record.id in self._active:
-                return None  # an earlier, fenced run of it has not ended here yet
-        try:
-            local, rule = self._localize(record)
-        except ValueError:
-            return None  # an unreadable rule snapshot: a worker that can read it fails it
-        if not all(os.path.exists(s) for s in local.sources):
-            return None
-        return self._pick_engine(local, rule, logger.bind(job=record.id))
-
-    def _run_shared(self, record: JobRecord, engine_name: str) -> None:
-        try:
-            log = logger.bind(job=record.id)
-            log.info("claimed by worker {} (lease {})", record.worker, record.lease_gen)
-            self._run_claimed(record, engine_name)
-        except Exception as exc:  # one bad job must never stop the daemon
-            logger.bind(job=record.id).exception("crashed unexpectedly")
-            self.ledger.fail(record.id, internal_error(exc))
-        finally:
-            with self._lock:
-                self._active.discard(record.id)
-        self.poll_shared()  # fill the slot at once rather than at the next tick
-
-    def renew_leases(self) -> None:
-        """Heartbeat: renew our leases, stop jobs whose lease is lost, and queue again the
-        jobs of workers whose leases expired."""
-        if not self._heartbeat():
-            return
-        try:
-            taken = self.ledger.take_over_expired()
-        except Exception as exc:  # a heartbeat must never stop: say it and try next time
-            self.reach.failed("checking for expired leases", exc)
-            return
-        for record in taken:
-            logger.bind(job=record.id).warning(
-                "lease takeover: worker {} stopped answering; the job is queued again",
-                record.worker,
-            )
-        if taken:
-            self.poll_shared()
-
     def _wait_for_folder(self, record: JobRecord, count_attempt: bool | None) -> bool:
         """If a source is missing because its watch folder is offline, leave the job
         queued (not failed: the file is not gone, only out of reach) and look again later.
@@ -425,40 +323,6 @@ class Runner:
         )
         self.submit(record.id, diskguard.RECHECK_SECONDS)
         return True
-
-    def _already_delivered(self, record: JobRecord, rule: Rule, log: Any) -> bool:
-        """A crash (or a lost ledger write) after the output was renamed into place: the
-        file recorded as the intended output is there, with the recorded identity. Finish
-        the job with it instead of making a second copy."""
-        path, identity = record.intended_output, record.intended_identity
-        if path is None or identity is None:
-            return False
-        path = self.paths.to_local(path)
-        try:
-            if file_identity(path) != identity:
-                return False
-        except OSError:
-            return False
-        remove_scratch(rule.output, record.id)
-        self._record_done(record.id, path, record.engine, record.notes)
-        log.info("done → {} (delivered before an interruption; not made again)", path)
-        result = EngineResult(path, record.engine, record.notes)
-        self._publish_done(record, rule, result, path)
-        self._move_originals(record, rule, log)
-        return True
-
-    def _record_done(self, job_id: int, output: Path, engine: str, notes: Sequence[str]) -> None:
-        """ledger.finish, retried through a passing lock. Raise TransientError if the
-        ledger stays locked: the job is then queued again, and its intended output
-        (recorded before the rename) finishes it without a second copy."""
-        for attempt in range(LEDGER_WRITE_TRIES):
-            try:
-                self.ledger.finish(job_id, output, engine, notes)
-                return
-            except self.ledger.busy as exc:
-                if attempt + 1 == LEDGER_WRITE_TRIES:
-                    raise TransientError(f"the job ledger stayed busy ({exc})") from exc
-                self.cancel.wait(1.0)
 
     def _pick_engine(self, record: JobRecord, rule: Rule, log: Any) -> str | None:
         primary = rule.engine or self.config.engine
@@ -541,47 +405,6 @@ class Runner:
             ctx.scratch.unlink(missing_ok=True)
             raise
 
-    def _heartbeat(self) -> bool:
-        """Renew our leases and stop the jobs whose lease is lost. Return False when the
-        database could not be reached (the leases still run for a while)."""
-        try:
-            lost = self.ledger.heartbeat()
-        except Exception as exc:  # a heartbeat must never stop: say it and try next time
-            self.reach.failed("renewing leases", exc)
-            return False
-        self.reach.ok()
-        for job_id in lost:
-            logger.bind(job=job_id).warning(
-                "lease lost (another worker has the job now); stopping its render"
-            )
-            with self._lock:
-                event = self._cancels.get(job_id)
-            if event is not None:
-                event.set()
-        return True
-
-    @contextmanager
-    def lease_keeper(self) -> Iterator[None]:
-        """Heartbeats on a thread of their own for as long as the block runs, for a job
-        run without the scheduler (`videofree process`). Nothing on a ledger not shared."""
-        if not self.ledger.shared:
-            yield
-            return
-        stop = threading.Event()
-        every = self.config.lease_seconds / HEARTBEATS_PER_LEASE
-
-        def beat() -> None:
-            while not stop.wait(every):
-                self._heartbeat()
-
-        thread = threading.Thread(target=beat, name="videofree-leases", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            thread.join()
-
     def _cancel_of(self, job_id: int) -> threading.Event:
         with self._lock:
             return self._cancels.get(job_id, self.cancel)
@@ -600,105 +423,6 @@ class Runner:
                 self.ledger.set_progress(job_id, pct)
 
         return report
-
-    def _deliver(
-        self, record: JobRecord, rule: Rule, result: EngineResult, log: Any, started: float
-    ) -> None:
-        fields = NameFields(
-            source=record.source,
-            rule=rule.name,
-            engine=result.engine,
-            job=record.id,
-            when=record.created_at.astimezone(),
-        )
-        try:
-            target = output_path(rule.output, rule.output_name, fields)
-        except ValueError as exc:
-            result.path.unlink(missing_ok=True)
-            raise PermanentError(str(exc)) from None
-        watched = lands_in_watch(self.config.watch, target)
-        if watched is not None:  # checked at config time too; the rule may predate it
-            result.path.unlink(missing_ok=True)
-            raise PermanentError(
-                f"the output {target.name} would land in the watched folder {watched.path}"
-            )
-        if self.verify is not None:
-            try:
-                checked = self.verify(result, self.cancel)
-            except JobError:
-                result.path.unlink(missing_ok=True)
-                raise
-            for note in checked:
-                log.warning("{}", note)
-            result = replace(result, notes=(*result.notes, *checked))
-        result = self._stamp(record, rule, result, log)
-        if not self.ledger.holds(record.id):
-            # Fenced: another worker has this job now; it delivers, we do not.
-            result.path.unlink(missing_ok=True)
-            raise LeaseLost(record.id)
-        stamped = result
-
-        def intend(candidate: Path) -> None:
-            # As every worker names it; the identity is the file about to be placed.
-            shared = self.paths.to_shared(candidate)
-            self.ledger.intend(record.id, shared, file_identity(stamped.path), stamped.notes)
-
-        try:
-            final = place(result.path, target, intend)
-        except OSError as exc:
-            result.path.unlink(missing_ok=True)
-            raise from_os_error(exc, f"cannot deliver to {target.parent}") from exc
-        try:
-            shared = self.paths.to_shared(final)  # as every worker names it
-            self._record_done(record.id, shared, result.engine, result.notes)
-        except LeaseLost:
-            log.error("lease lost between the check and the end of delivery: {}", final)
-            raise
-        log.info("done → {} ({:.0f} s, {})", final, time.monotonic() - started, result.engine)
-        self._publish_done(record, rule, result, final)
-        self._move_originals(record, rule, log)
-
-    def _move_originals(self, record: JobRecord, rule: Rule, log: Any) -> None:
-        if rule.original is not None:
-            watched = lands_in_watch(self.config.watch, rule.original.move_to / "x")
-            if watched is not None:
-                log.warning(
-                    "original left in place: move_to is in the watched folder {}", watched.path
-                )
-                return
-            for source in record.sources:
-                try:
-                    moved = move_original(source, rule.original.move_to)
-                    log.info("original moved → {}", moved)
-                except OSError as exc:
-                    # The output is delivered: the job is done whatever happens here.
-                    reason = from_os_error(exc, f"could not move the original {source.name}")
-                    log.warning("{}", reason.reason)
-
-    def _stamp(self, record: JobRecord, rule: Rule, result: EngineResult, log: Any) -> EngineResult:
-        """Capture time, place and device into the output, and its mtime (daemon.retag)."""
-        notes = stamp_output(
-            result.path,
-            record.sources,
-            rule,
-            engine=result.engine,
-            # Engines that write the tags in their own pass say so (LocalEngine).
-            writes_metadata=getattr(self.engines.get(result.engine), "writes_metadata", False),
-            ffmpeg=self.config.ffmpeg,
-            cancel=self.cancel,
-            log=log,
-        )
-        return replace(result, notes=(*result.notes, *notes)) if notes else result
-
-    def _fenced(self, record: JobRecord, exc: BaseException, log: Any) -> bool:
-        """True (and logged) when another worker has this job now: this one must neither
-        write its outcome nor tell anyone — the worker that has it will."""
-        if not self.ledger.shared or self.cancel.is_set():
-            return False
-        if isinstance(exc, LeaseLost) or not self.ledger.holds(record.id):
-            log.warning("stopped without delivering: the lease was lost to another worker")
-            return True
-        return False
 
     def _failed(self, record: JobRecord, rule: Rule, exc: JobError, log: Any) -> None:
         if self._fenced(record, exc, log):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from daemon import deliver, scheduler
+from daemon import deliver, delivery
 from daemon.config import Config
 from daemon.ledger import JobState
 from tests.unit.test_scheduler import World, world  # noqa: F401 - the fixture
@@ -88,7 +88,7 @@ def test_a_ledger_locked_after_delivery_neither_fails_nor_duplicates(
 ) -> None:
     config = world.config()
     job = world.queue(config)
-    monkeypatch.setattr(scheduler, "LEDGER_WRITE_TRIES", 2)
+    monkeypatch.setattr(delivery, "LEDGER_WRITE_TRIES", 2)
     real_finish = world.ledger.finish
 
     def locked(*_args: object, **_kwargs: object) -> None:
