@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from loguru import logger
 
 from daemon.config import Config, load_config
-from daemon.deliver import scratch_marker
 from daemon.engines.base import EngineResult
 from daemon.engines.registry import Engines
 from daemon.errors import ConfigError
@@ -31,6 +30,7 @@ from daemon.ledger import JobState, open_ledger
 from daemon.media.tools import find_ffmpeg
 from daemon.metadata import tagged_capture_time
 from daemon.notify import Notifier
+from daemon.placement import scratch_marker
 from daemon.procs import kill_orphans, videofree_alive
 from daemon.queue import queue_job
 from daemon.scheduler import Runner, spec_rule

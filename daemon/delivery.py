@@ -2,12 +2,12 @@
 
     _deliver            output name → verify → capture metadata (daemon.retag) → still
                         ours? → the intended output recorded → placed under a free name
-                        (daemon.deliver) → ledger 'done' → listeners told → originals moved
+                        (daemon.placement) → ledger 'done' → listeners told → originals moved
     _already_delivered  a crash after the rename: the recorded intended output is there,
                         so the job finishes with it instead of making a second copy
 
 The file operations themselves (scratch names, no-overwrite placement, moving originals)
-are daemon.deliver's, which knows nothing of the ledger.
+are daemon.placement's, which knows nothing of the ledger.
 
 `Delivery` is a part of `daemon.scheduler.Runner`, split out by concern; it uses the
 runner's state and its events, named below.
@@ -22,10 +22,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from daemon.deliver import move_original, place, remove_scratch
 from daemon.engines.base import EngineResult
 from daemon.errors import JobError, PermanentError, TransientError, from_os_error
 from daemon.ledger import JobRecord, LeaseLost, file_identity
+from daemon.placement import move_original, place, remove_scratch
 from daemon.retag import stamp_output
 from daemon.rules import NameFields, lands_in_watch, output_path
 

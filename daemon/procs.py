@@ -75,7 +75,7 @@ def videofree_alive(owner: Owner, proc: Path = _PROC) -> bool:
 
 def kill_orphans(markers: Iterable[str]) -> list[int]:
     """Stop processes (ffmpeg) still writing a scratch file of these jobs: those whose
-    argv holds one of `markers` (deliver.scratch_marker: folder, prefix and job id).
+    argv holds one of `markers` (placement.scratch_marker: folder, prefix and job id).
 
     A daemon killed with SIGKILL leaves its ffmpeg children running; they would waste
     the CPU and race the resumed job. They are found by the scratch name in their argv,

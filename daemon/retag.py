@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from daemon.config import Rule
-from daemon.deliver import SCRATCH_SUFFIX
 from daemon.errors import ConfigError, JobError, PermanentError
 from daemon.facts import source_facts
 from daemon.media.render import run_analysis
 from daemon.media.tools import find_ffmpeg
 from daemon.metadata import OutputMetadata, output_metadata, remux_args
+from daemon.placement import SCRATCH_SUFFIX
 
 if TYPE_CHECKING:
     from loguru import Logger

@@ -26,7 +26,6 @@ from loguru import logger
 from daemon import diskguard
 from daemon.claims import HEARTBEATS_PER_LEASE, JOBS_EXECUTOR, LEASES_EXECUTOR, Claims
 from daemon.config import Config, Rule
-from daemon.deliver import remove_scratch, scratch_path
 from daemon.delivery import Delivery, Verifier
 from daemon.engines.base import Engine, EngineResult, JobContext, JobSpec
 from daemon.engines.registry import Engines
@@ -41,6 +40,7 @@ from daemon.events import EventBus, EventKind, JobEvent, credit_link, outcome_ev
 from daemon.ledger import JobRecord, JobState, LedgerBackend, utcnow
 from daemon.outage import Outage
 from daemon.pathmap import PathMap
+from daemon.placement import remove_scratch, scratch_path
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from daemon import deliver, delivery
+from daemon import delivery, placement
 from daemon.config import Config
 from daemon.ledger import JobState
 from tests.unit.test_scheduler import World, world  # noqa: F401 - the fixture
@@ -35,11 +35,11 @@ def crash_instead(*_args: object, **_kwargs: object) -> None:
 
 WINDOWS: dict[str, Callable[[pytest.MonkeyPatch, World], None]] = {
     # The intended output is recorded, the hard link not made yet.
-    "before the link": lambda mp, w: mp.setattr(deliver.os, "link", crash_instead),
+    "before the link": lambda mp, w: mp.setattr(placement.os, "link", crash_instead),
     # The output has its final name; the scratch name still exists too.
-    "after the link": lambda mp, w: mp.setattr(deliver.os, "link", crash_after(os.link)),
+    "after the link": lambda mp, w: mp.setattr(placement.os, "link", crash_after(os.link)),
     # The scratch name is gone; the directory not yet synced.
-    "after the unlink": lambda mp, w: mp.setattr(deliver, "_fsync_dir", crash_instead),
+    "after the unlink": lambda mp, w: mp.setattr(placement, "_fsync_dir", crash_instead),
     # Everything on disk is done; the ledger still says running.
     "before the ledger": lambda mp, w: mp.setattr(w.ledger, "finish", crash_instead),
 }

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.deliver import scratch_marker
+from daemon.placement import scratch_marker
 from daemon.procs import Owner, kill_orphans, start_time, this_process, videofree_alive
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon import deliver
-from daemon.deliver import move_original, place, remove_scratch, scratch_path
+from daemon import placement
+from daemon.placement import move_original, place, remove_scratch, scratch_path
 from daemon.rules import is_temporary
 
 
@@ -55,7 +55,7 @@ def test_place_without_hard_links_still_never_overwrites(
     def no_links(_src: object, _dst: object) -> None:
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(deliver.os, "link", no_links)
+    monkeypatch.setattr(placement.os, "link", no_links)
     out = tmp_path / "out"
     make(out / "a.mp4", b"old")
     tmp = make(out / ".s.part.mp4", b"new")
@@ -69,7 +69,7 @@ def test_place_reraises_other_errors(tmp_path: Path, monkeypatch: pytest.MonkeyP
     def full(_src: object, _dst: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(deliver.os, "link", full)
+    monkeypatch.setattr(placement.os, "link", full)
     tmp = make(tmp_path / ".s.part.mp4", b"new")
     with pytest.raises(OSError, match="No space"):
         place(tmp, tmp_path / "out" / "a.mp4")
@@ -117,7 +117,7 @@ def test_move_original_across_filesystems(tmp_path: Path, monkeypatch: pytest.Mo
     def cross_device(_src: object, _dst: object) -> None:
         raise OSError(errno.EXDEV, "Invalid cross-device link")
 
-    monkeypatch.setattr(deliver.os, "link", cross_device)
+    monkeypatch.setattr(placement.os, "link", cross_device)
     original = make(tmp_path / "in" / "IMG.MOV", b"original")
     moved = move_original(original, tmp_path / "done")
     assert moved == tmp_path / "done" / "IMG.MOV"
