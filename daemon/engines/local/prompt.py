@@ -1894,6 +1894,15 @@ _MUTE_RULES: tuple[_Rule, ...] = (
         r"(?:audio|sound)|(?:only\s+(?:the\s+)?music|music\s+only)",
         lambda _m, d: d.set(mute=True),
     ),
+    # "I don't want any sound", "without the sound pls": the whole sound, said with a
+    # negation (the negation pass blanked them, and the clip kept its sound without a word).
+    # Only where the sound ends the request: "without the sound of the wind", "don't want
+    # the sound to change" are about something else.
+    _rule(
+        r"(?:(?:i\s+)?(?:don[’']?t|dont|do\s+not)\s+(?:want|need)|without)\s+(?:the\s+|any\s+)?"
+        r"(?:audio|sound)(?=\s*(?:$|[,.;!?\x00]|(?:at\s+all|please|pls|plz|thanks|and|but|then)\b))",
+        lambda _m, d: d.set(mute=True),
+    ),
 )
 
 _LOUDNESS_RULES: tuple[_Rule, ...] = (

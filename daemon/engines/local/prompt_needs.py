@@ -254,6 +254,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
         "under",
     ),
     "4fb8ce51012e3b1e": ("audio", "music", "mute", "sound"),
+    "9540bcf1e037b10e": ("audio", "sound"),
     "2daa05e3a2953c25": ("down", "hal", "half", "turn"),
     "1756ce9a77730913": ("double", "twice"),
     "ac5ce7e545a78a7c": (
