@@ -551,9 +551,9 @@ def _speed(m: re.Match[str], d: _Draft) -> None:
 
 
 def _louder_by(m: re.Match[str], d: _Draft) -> None:
-    up = m["w"].lower() == "louder"
-    amount = float(m["n"])
-    if m["db"]:
+    up = (m["w"] or m["w2"]).lower() == "louder"
+    amount = float(m["n"] or m["n2"])
+    if m["db"] or m["db2"]:
         d.set(volume=round(10 ** ((amount if up else -amount) / 20), 3))
     else:
         d.set(volume=round(1 + amount / 100 * (1 if up else -1), 3))
@@ -1321,7 +1321,9 @@ _RELATIVE_VOLUME_RULES: tuple[_Rule, ...] = (
     ),
     # "louder by 50%", "quieter by 20 percent", "quieter by 3 dB"
     _rule(
-        r"(?P<w>louder|quieter|softer)\s+by\s+(?P<n>\d+(?:\.\d+)?)\s*(?:%|percent|(?P<db>db))",
+        r"(?P<w>louder|quieter|softer)\s+by\s+(?P<n>\d+(?:\.\d+)?)\s*(?:%|percent|(?P<db>db))|"
+        # "make it 50% quieter", "20 percent louder": the amount said first
+        r"(?P<n2>\d+(?:\.\d+)?)\s*(?:%|percent|(?P<db2>db))\s+(?P<w2>louder|quieter|softer)",
         _louder_by,
     ),
     # "make the audio louder", "make the voices a bit quieter": the clip's own sound. The
@@ -2102,6 +2104,7 @@ def parse_prompt(prompt: str, *, prefilter: bool = True) -> EditPlan:
     draft = _Draft(prefilter=prefilter)
     typed = _DECIMAL_COMMA.sub(".", _SPACES.sub(" ", prompt))
     typed = _AND_A_HALF.sub(_and_a_half, _TYPO_RE.sub(_fix_typo, typed))
+    typed = _PERCENT_WORDS.sub(_percent_in_digits, typed)
     work = _protect_quotes(typed, draft)
     work = _parse_titles(_bare_text(work, draft), draft)
     work = _DESCRIPTION.sub(lambda m: "\x00" * len(m[0]), work, count=1)
@@ -2219,6 +2222,33 @@ _SMALL_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
 _DECIMAL_COMMA = LazyPattern(
     r"(?<=\d),(?=\d{1,2}\s*(?:s|secs?|seconds?|mins?|minutes?|x|fps|db)(?![\w])|\d{1,2}\s*%)", re.I
 )
+
+
+# "twenty percent", "fifty-five per cent": a percentage in words is rewritten in digits, so
+# the rules (and the stray-number guard) read it as they read "20%". Left as words, "increase
+# the volume by twenty percent" was a plain "louder" (150 %) with "by twenty percent" reported.
+_ONES = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_TEENS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen")
+_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_WORD_VALUE = {
+    "a": 1,
+    **{w: i + 1 for i, w in enumerate(_ONES)},
+    **{w: i + 10 for i, w in enumerate((*_TEENS, "eighteen", "nineteen"))},
+    **{w: 10 * (i + 2) for i, w in enumerate(_TENS)},
+}
+_PERCENT_WORDS = LazyPattern(
+    r"(?<![\w-])(?:(?:(?P<h>a|one|two|three)\s+)?(?P<hundred>hundred)(?:\s+and)?\s*)?"
+    rf"(?:(?P<tens>{'|'.join(_TENS)})(?:[\s-]*(?P<ones>{'|'.join(_ONES)}))?|"
+    rf"(?P<teen>{'|'.join((*_TEENS, 'eighteen', 'nineteen'))})|(?P<one>{'|'.join(_ONES)}))?"
+    r"(?<=[a-z])\s*(?=%|percent\b|per\s+cent\b)",
+    re.I,
+)
+
+
+def _percent_in_digits(m: re.Match[str]) -> str:
+    hundreds = _WORD_VALUE[(m["h"] or "one").lower()] if m["hundred"] else 0
+    rest = (m["tens"], m["ones"], m["teen"], m["one"])
+    return f"{100 * hundreds + sum(_WORD_VALUE[w.lower()] for w in rest if w)} "
 
 
 def _and_a_half(m: re.Match[str]) -> str:

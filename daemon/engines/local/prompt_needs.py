@@ -271,7 +271,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
         "turn",
         "up",
     ),
-    "8c6b37c0c8334f75": ("louder", "quieter", "softer"),
+    "b2b11f783b266793": ("louder", "quieter", "softer"),
     "fb7ad4626324b10f": ("audio", "dialogue", "sound", "speech", "talking", "voice", "volume"),
     "3b377086bf983578": ("louder", "quieter", "softer"),
     "1a9b59e4c5232642": ("hear", "quiet", "soft", "too"),
