@@ -900,6 +900,7 @@ NO_SPEECH_MODEL = (
     'have; give the words in quotes instead, e.g. add a caption "Happy birthday"'
 )
 NOT_BUILT = "the local engine cannot do this yet; nothing was changed for it"
+AUDIO_ONLY = "the output is always an MP4 video; a sound-only file is not made here"
 NO_SIZE_TARGET = (
     'say how small, e.g. "under 25 MB", or where it goes: "for WhatsApp" (16 MB), '
     '"for Discord" (10 MB), "for email" (20 MB)'
@@ -1124,6 +1125,18 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
     _rule(
         r"(?:reverse|change|swap|shuffle)\s+(?:the\s+)?order(?:\s+of\s+(?:the\s+)?clips)?",
         _refuse(NOT_BUILT),
+    ),
+    # "keep audio only", "i only want the audio", "extract the audio as mp3": a sound file,
+    # which is not made here ("keep the audio" was read as keeping the sound, and only
+    # "only" was reported). "remove the audio only" is a mute.
+    _rule(
+        r"(?:(?:i\s+|we\s+)?(?:only|just)\s+)?(?:keep|want|need|export|save|give\s+me)\s+"
+        r"(?:(?:only|just)\s+)?(?:the\s+)?(?:audio|sound)(?:\s+track)?\s+only|(?:i\s+|we\s+)?only\s+"
+        r"(?:keep|want|need)\s+(?:the\s+)?(?:audio|sound)(?:\s+track)?|(?:extract|rip|separate|"
+        r"pull\s+out)\s+(?:the\s+)?(?:audio|sound)(?:\s+track)?(?:\s+(?:as|to|into|in)\s+(?:an?\s+)?"
+        rf"(?:{_AUDIO_EXT}|audio\s+file))?|(?:convert|turn|save|export)\s+(?:it\s+)?(?:(?:in)?to|as)\s+"
+        rf"(?:an?\s+)?(?:{_AUDIO_EXT}|audio\s+file)(?:\s+file)?",
+        _refuse(AUDIO_ONLY),
     ),
 )
 _ZOOM_REFUSAL_RULES: tuple[_Rule, ...] = (
