@@ -900,6 +900,10 @@ NO_SPEECH_MODEL = (
     'have; give the words in quotes instead, e.g. add a caption "Happy birthday"'
 )
 NOT_BUILT = "the local engine cannot do this yet; nothing was changed for it"
+CROP_OUT = (
+    "cropping one thing out of the picture is not done here; the frame is only cropped to "
+    'fill a new shape ("vertical, crop to fill")'
+)
 AUDIO_ONLY = "the output is always an MP4 video; a sound-only file is not made here"
 NO_SIZE_TARGET = (
     'say how small, e.g. "under 25 MB", or where it goes: "for WhatsApp" (16 MB), '
@@ -1023,6 +1027,16 @@ def _logo(m: re.Match[str], d: _Draft) -> None:
 
 
 _REFUSAL_RULES: tuple[_Rule, ...] = (
+    # "crop out the person on the left", "crop the logo out": one thing taken out of the
+    # picture, not the crop that fills a new shape ("crop" alone set that fill, and the rest
+    # was reported as "out the person on the left"). Black bars or borders are that fill.
+    _rule(
+        r"crop(?:\s+(?:it|this))?\s+(?:out|away|off)\s+(?!(?:the\s+|any\s+)?(?:black\s+)?(?:bars|borders|"
+        r"edges|sides)(?![\w]))[^,;.!?\x00\n]+?(?=\s*(?:$|[,;.!?\x00\n]|\s(?:and|then|but)\s))|"
+        r"crop\s+(?!(?:it|this|to|in|the\s+(?:black\s+)?(?:bars|borders|edges|sides))\s)"
+        r"(?:[\w'’]+\s+){1,4}?(?:out|away|off)",
+        _refuse(CROP_OUT),
+    ),
     # "fix the audio sync": not a loudness fix (it was read as "fix the audio").
     _rule(
         r"(?:(?:fix|correct|adjust|repair|sort\s+out)\s+(?:the\s+)?)?(?:audio|sound|lip|a/?v)[\s-]?"

@@ -16,6 +16,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "14505c155310e20d": ("duck", "music"),
     "d79d17b43a4736bd": ("loop",),
     "6d3612ad70d6bfa2": ("music",),
+    "ede67d2af639b84b": ("crop",),
     "1055497fc5182711": ("audio", "sound", "sync", "voice"),
     "9f326705e2996ad0": ("music", "song", "soundtrack", "tune"),
     "62121b71a4db04b5": ("caption", "cc", "speech", "subs", "subtitle", "transcri"),
