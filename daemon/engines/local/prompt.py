@@ -904,6 +904,7 @@ CROP_OUT = (
     "cropping one thing out of the picture is not done here; the frame is only cropped to "
     'fill a new shape ("vertical, crop to fill")'
 )
+KEEP_OR_CUT = 'keep that part or cut it out? say e.g. "keep 0:05-0:12" or "cut out 0:05-0:12"'
 AUDIO_ONLY = "the output is always an MP4 video; a sound-only file is not made here"
 NO_SIZE_TARGET = (
     'say how small, e.g. "under 25 MB", or where it goes: "for WhatsApp" (16 MB), '
@@ -1878,6 +1879,24 @@ _TRIM_RULES: tuple[_Rule, ...] = (
     ),
     _rule(rf"{CUT}\s+{THE}{START}\s+by\s+(?P<t>{TIME})", lambda m, d: d.trim(head=_t(m))),
     _rule(rf"{CUT}\s+{THE}{END}\s+by\s+(?P<t>{TIME})", lambda m, d: d.trim(tail=_t(m))),
+    # "delete from 0:07 to the end", "remove everything from 0:30 onwards": what is cut is
+    # the tail (the range was read as "keep from 0:07" and the verb reported: the opposite).
+    # A bare "take" is not a cut here ("take everything from 0:30 on" keeps it).
+    _rule(
+        rf"(?!take\s+(?!off|out|away))(?:{CUT})\s+(?:everything\s+|anything\s+|all\s+|the\s+(?:part\s+|"
+        rf"bit\s+|section\s+|rest\s+))?(?:from|after)\s+(?P<t>{TIME})\s+(?:onwards?|on|to\s+the\s+end|"
+        r"till\s+the\s+end|until\s+the\s+end)",
+        _keep_until,
+    ),
+    # "trim it from 0:05 to 0:12", "cut the video from 0:03 to the end": the video trimmed
+    # to that part, or that part cut out of it? Both are said; ask rather than guess (it
+    # kept the part and reported "trim it" as saying nothing).
+    _rule(
+        rf"{CUT}\s+(?:it|this|(?:the|this|my)\s+(?:video|clip|footage))\s+(?:from|between)\s+"
+        rf"{TIME}{RANGE_SEP}(?:{TIME}|the\s+end)|{CUT}\s+(?:it|this|(?:the|this|my)\s+(?:video|"
+        rf"clip|footage))\s+(?:from|after)\s+{TIME}\s+(?:onwards?|on)",
+        _refuse(KEEP_OR_CUT),
+    ),
     # "cut 0:05 to 0:10 and 0:20 to 0:25": the ranges listed after a cut are cut too (the
     # second was read as "keep 0:20-0:25").
     _rule(

@@ -220,6 +220,8 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "75c90958f268cbae": ("back", "end", "ending", "outro", "tail"),
     "8ca660a8d124dcdb": ("begining", "beginning", "front", "head", "intro", "opening", "start"),
     "789a46e12444c4df": ("back", "end", "ending", "outro", "tail"),
+    "fbff58a66b15ef1e": ("after", "from"),
+    "0af754de8d2df95a": ("after", "between", "from"),
     "02e75d29c3aa2396": (
         "chop",
         "cut",
