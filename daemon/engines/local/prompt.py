@@ -2151,6 +2151,7 @@ def parse_prompt(prompt: str, *, prefilter: bool = True) -> EditPlan:
     typed = _DECIMAL_COMMA.sub(".", _SPACES.sub(" ", prompt))
     typed = _AND_A_HALF.sub(_and_a_half, _TYPO_RE.sub(_fix_typo, typed))
     typed = _PERCENT_WORDS.sub(_percent_in_digits, typed)
+    typed = _ROUGHLY.sub("", typed)
     work = _protect_quotes(typed, draft)
     work = _parse_titles(_bare_text(work, draft), draft)
     work = _DESCRIPTION.sub(lambda m: "\x00" * len(m[0]), work, count=1)
@@ -2295,6 +2296,19 @@ def _percent_in_digits(m: re.Match[str]) -> str:
     hundreds = _WORD_VALUE[(m["h"] or "one").lower()] if m["hundred"] else 0
     rest = (m["tens"], m["ones"], m["teen"], m["one"])
     return f"{100 * hundreds + sum(_WORD_VALUE[w.lower()] for w in rest if w)} "
+
+
+# "fade in over like 2 secs", "cut about 3 seconds off the start": a length given roughly
+# is that length (the plan prints it). Left in, the word between the operation and its time
+# made the time look like a part named without seconds ("which part?").
+# (Only "like", and the others after "over"/"lasting": rules of their own read "about 2
+# seconds" after a fade and "maybe 30 seconds" after "make it shorter".)
+_ROUGHLY = LazyPattern(
+    r"(?:(?<![\w])(?<!would\s)(?<!['’]d\s)(?<!i\s)(?<!we\s)(?<!you\s)like|(?<=over\s)(?:about|around|roughly|approximately|approx\.?|~)|"
+    r"(?<=lasting\s)(?:about|around|roughly|approximately|approx\.?|~))\s*"
+    rf"(?={TIME_WITH_UNIT}(?![\w:]))(?!{CLOCK})",
+    re.I,
+)
 
 
 def _and_a_half(m: re.Match[str]) -> str:
