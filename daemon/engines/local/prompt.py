@@ -2150,6 +2150,7 @@ def parse_prompt(prompt: str, *, prefilter: bool = True) -> EditPlan:
     draft = _Draft(prefilter=prefilter)
     typed = _DECIMAL_COMMA.sub(".", _SPACES.sub(" ", prompt))
     typed = _AND_A_HALF.sub(_and_a_half, _TYPO_RE.sub(_fix_typo, typed))
+    typed = _TO_FOR_TOO.sub("too", typed)
     typed = _PERCENT_WORDS.sub(_percent_in_digits, typed)
     typed = _ROUGHLY.sub("", typed)
     work = _protect_quotes(typed, draft)
@@ -2253,6 +2254,20 @@ _TYPO_RE = LazyPattern(r"(?<![\w])(?:" + "|".join(map(re.escape, TYPOS)) + r")(?
 
 def _fix_typo(m: re.Match[str]) -> str:
     return TYPOS[m[0].lower()]
+
+
+# "its to dark", "the sound is to quiet": "to" for "too" in a complaint (the complaint was
+# reported as not understood). Only after a word that starts one, before its adjective.
+_TO_FOR_TOO = LazyPattern(
+    r"(?:"
+    + "|".join(
+        f"(?<=(?<![\\w']){w} )"
+        for w in ("is", "its", "it's", "it’s", "are", "way", "bit", "little", "kinda", "looks")
+    )
+    + r")to(?=\s+(?:dark|bright|loud|quiet|long|short|shaky|fast|slow|blue|yellow|orange|warm|"
+    r"cold|noisy|dim|grainy|saturated|washed)(?![\w]))",
+    re.I,
+)
 
 
 # "a minute and a half", "2 seconds and a half", "one and a half minutes": the shared time
