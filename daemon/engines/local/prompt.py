@@ -625,7 +625,9 @@ def _step(kind: str, sign: int) -> Handler:
     def handle(m: re.Match[str], d: _Draft) -> None:
         scale = _degree(m)
         if kind == "brightness":
-            d.color(brightness=round(d.plan.color.brightness + sign * BRIGHTNESS_STEP * scale, 3))
+            # Set, like contrast and colour: "make it brighter, it's too dark" says one
+            # step twice (adding them gave two steps, where the same with louder gave one).
+            d.color(brightness=round(sign * BRIGHTNESS_STEP * scale, 3))
         elif kind == "contrast":
             base = CONTRAST_UP if sign > 0 else CONTRAST_DOWN
             d.color(contrast=round(1 + (base - 1) * scale, 3))
