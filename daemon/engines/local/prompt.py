@@ -907,6 +907,9 @@ CROP_OUT = (
     'fill a new shape ("vertical, crop to fill")'
 )
 KEEP_OR_CUT = 'keep that part or cut it out? say e.g. "keep 0:05-0:12" or "cut out 0:05-0:12"'
+FADE_HOW_LONG = (
+    'say how long, e.g. "2 second fades" or "0.3s transitions"; nothing was done for this'
+)
 AUDIO_ONLY = "the output is always an MP4 video; a sound-only file is not made here"
 NO_SIZE_TARGET = (
     'say how small, e.g. "under 25 MB", or where it goes: "for WhatsApp" (16 MB), '
@@ -1030,6 +1033,17 @@ def _logo(m: re.Match[str], d: _Draft) -> None:
 
 
 _REFUSAL_RULES: tuple[_Rule, ...] = (
+    # "make the fades quicker", "faster transitions": the length of a fade or transition,
+    # not the clip's speed ("faster" was read as 1.5x speed, and the fades added at their
+    # default length). How much quicker is not said: ask for the length.
+    _rule(
+        r"(?:(?:make|have|set)\s+)?(?:the\s+|all\s+the\s+|those\s+|my\s+)?(?P<what>fade[sd]?(?:[\s-]?"
+        r"(?:ins?|outs?))?|transitions?|cross[\s-]?fades?|dissolves?)\s+(?:a\s+(?:bit|little)\s+|"
+        r"much\s+|way\s+)?(?:faster|quicker|slower|longer|shorter|more\s+(?:slow|fast|quick))|"
+        r"(?:faster|quicker|slower|longer|shorter)\s+(?:fade[sd]?(?:[\s-]?(?:ins?|outs?))?|transitions?|"
+        r"cross[\s-]?fades?|dissolves?)(?:\s+(?:between|at)\s+(?:the\s+)?(?:clips|start|end))?",
+        _refuse(FADE_HOW_LONG),
+    ),
     # "crop out the person on the left", "crop the logo out": one thing taken out of the
     # picture, not the crop that fills a new shape ("crop" alone set that fill, and the rest
     # was reported as "out the person on the left"). Black bars or borders are that fill.
