@@ -1769,6 +1769,13 @@ SPEED_RULES: tuple[_Rule, ...] = (
         rf"(?P<f>{NUMBER})\s*[x×]|\s+by\s+(?P<half>half))?",
         _fixed_speed(SLOW_MOTION),
     ),
+    # "make it slower", "play the video a bit slower": a slow-down ("faster" was read, and
+    # "slower" reported as not understood). Only said of the clip: "slower fades" is not it.
+    _rule(
+        r"(?:make|play|run)\s+(?:it|this|(?:the\s+)?(?:video|clip|footage|whole\s+thing))\s+"
+        rf"(?:(?P<how>{_MILD_WORDS}|{_STRONG_WORDS})\s+)?slower{_DEG_POST}",
+        _fixed_speed(SLOW_MOTION),
+    ),
     _rule(
         r"(?:play\s+(?:it\s+)?(?:at\s+)?)?half[\s-]speed|half\s+as\s+fast|halve\s+the\s+speed",
         _fixed_speed(0.5),
@@ -2167,6 +2174,7 @@ def parse_prompt(prompt: str, *, prefilter: bool = True) -> EditPlan:
     typed = _DECIMAL_COMMA.sub(".", _SPACES.sub(" ", prompt))
     typed = _AND_A_HALF.sub(_and_a_half, _TYPO_RE.sub(_fix_typo, typed))
     typed = _TO_FOR_TOO.sub("too", typed)
+    typed = _COMPARATIVE.sub(_comparative, typed)
     typed = _PERCENT_WORDS.sub(_percent_in_digits, typed)
     typed = _ROUGHLY.sub("", typed)
     work = _protect_quotes(typed, draft)
@@ -2340,6 +2348,37 @@ _ROUGHLY = LazyPattern(
     rf"(?={TIME_WITH_UNIT}(?![\w:]))(?!{CLOCK})",
     re.I,
 )
+
+
+# "make video more slow", "more fast", "less bright": the comparative as a learner may say
+# it, rewritten as the one word the rules read (they were reported as not understood).
+_MORE_LESS = {
+    ("more", "slow"): "slower",
+    ("more", "slowly"): "slower",
+    ("more", "fast"): "faster",
+    ("more", "quick"): "quicker",
+    ("more", "quickly"): "quicker",
+    ("more", "bright"): "brighter",
+    ("more", "dark"): "darker",
+    ("more", "loud"): "louder",
+    ("more", "quiet"): "quieter",
+    ("more", "warm"): "warmer",
+    ("more", "cold"): "colder",
+    ("more", "cool"): "cooler",
+    ("less", "bright"): "darker",
+    ("less", "dark"): "brighter",
+    ("less", "loud"): "quieter",
+    ("less", "quiet"): "louder",
+}
+_COMPARATIVE = LazyPattern(
+    r"(?<![\w'])(?P<more>more|less)\s+(?P<word>slowly|slow|fast|quickly|quick|bright|dark|loud|"
+    r"quiet|warm|cold|cool)(?![\w'-])(?!\s*mo(?:tion)?\b)",
+    re.I,
+)
+
+
+def _comparative(m: re.Match[str]) -> str:
+    return _MORE_LESS.get((m["more"].lower(), m["word"].lower()), m[0])
 
 
 def _and_a_half(m: re.Match[str]) -> str:

@@ -183,6 +183,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "0648cba42fc89962": ("speed",),
     "4d92dd80ef750e80": ("slower",),
     "f19dd661bfdecdcb": ("slow",),
+    "a7199d68df439e20": ("slower",),
     "aebd850c62cd511e": ("half", "halve", "speed"),
     "c4dfa056f0525e92": ("double", "twice"),
     "b5e9f6d43ca5984e": ("lapse",),
