@@ -2175,6 +2175,7 @@ def parse_prompt(prompt: str, *, prefilter: bool = True) -> EditPlan:
     typed = _AND_A_HALF.sub(_and_a_half, _TYPO_RE.sub(_fix_typo, typed))
     typed = _TO_FOR_TOO.sub("too", typed)
     typed = _COMPARATIVE.sub(_comparative, typed)
+    typed = _FOUR_FOR.sub("for", typed)
     typed = _PERCENT_WORDS.sub(_percent_in_digits, typed)
     typed = _ROUGHLY.sub("", typed)
     work = _protect_quotes(typed, draft)
@@ -2379,6 +2380,15 @@ _COMPARATIVE = LazyPattern(
 
 def _comparative(m: re.Match[str]) -> str:
     return _MORE_LESS.get((m["more"].lower(), m["word"].lower()), m[0])
+
+
+# "vertical 4 tiktok", "compress it 4 whatsapp": "4" for "for" before a platform (the clause
+# was refused for a number no rule reads).
+_FOUR_FOR = LazyPattern(
+    r"(?<![\w.:,])4(?=\s+(?:(?:my|the|a|an)\s+)?(?:tik\s?tok|insta(?:gram)?|ig|youtube|yt|reels?|shorts|"
+    r"stor(?:y|ies)|whatsapp|e-?mail|discord|facebook|fb|snapchat|snap)(?![\w]))",
+    re.I,
+)
 
 
 def _and_a_half(m: re.Match[str]) -> str:
