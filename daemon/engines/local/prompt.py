@@ -2740,6 +2740,23 @@ def _protect_quotes(prompt: str, draft: _Draft) -> str:
     return _QUOTE_RE.sub(stash, prompt)
 
 
+# Emoji that only carry a mood ("🙏", "😅", "❤️", "🔥", "✨"), with their skin-tone and joining
+# marks: absorbed like "please" (they were reported, and failed a strict rule). Emoji that
+# could name an edit ("🔇", "🎵", "🎬", "🤫") are still reported.
+_MOOD_EMOJI = LazyPattern(
+    "[\U0001f600-\U0001f637\U0001f642-\U0001f644\U0001f64c\U0001f64f\U0001f970\U0001f973"
+    "\U0001f979\U0001f914\U0001f917\U0001f923\U0001f929\U0001f44b-\U0001f44d\U0001f44f"
+    "\U0001f918\U0001f919\U0001f91d-\U0001f91f\u270c\u2764\U0001f493-\U0001f49f\U0001f5a4"
+    "\U0001f90d\U0001f90e\U0001f9e1\u2728\U0001f389\U0001f38a\U0001f525\U0001f4af\u2b50"
+    "\U0001f31f\U0001f4ab\U0001f3fb-\U0001f3ff\ufe0f\u200d]+"
+)
+
+
+def _absorbed(word: str) -> bool:
+    """Whether a word of a leftover clause asks for nothing (politeness, "export", a mood)."""
+    return word.strip(".'’") in FILLER or word in FILLER or _MOOD_EMOJI.fullmatch(word) is not None
+
+
 def _leftovers(work: str, draft: _Draft) -> list[str]:
     restored = re.sub(r"\x02(\d+)\x03", lambda m: f'"{draft.quoted(m[1])}"', work)
     found: list[str] = []
@@ -2753,7 +2770,7 @@ def _leftovers(work: str, draft: _Draft) -> list[str]:
             continue
         text = _POLITE_TAIL.sub("", text)
         words = _WORD_RE.findall(text.lower())
-        if words and not all(w.strip(".'’") in FILLER or w in FILLER for w in words):
+        if words and not all(_absorbed(w) for w in words):
             found.append(text)
     return found
 
