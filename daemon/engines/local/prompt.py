@@ -1611,8 +1611,8 @@ _FLIP_RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         r"(?:rotate|turn)(?:\s+it|\s+the\s+video)?\s+(?:by\s+)?(?P<deg>90|180|270)\s*"
-        r"(?:°|degrees?|deg)?(?:\s+(?P<dir>clockwise|counter[\s-]?clockwise|anti[\s-]?clockwise|"
-        r"left|right|cw|ccw))?",
+        r"(?:°|degrees?|deg)?(?:\s+(?:to\s+the\s+)?(?P<dir>clockwise|counter[\s-]?clockwise|"
+        r"anti[\s-]?clockwise|left|right|cw|ccw))?",
         _rotate,
     ),
     _rule(

@@ -118,7 +118,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "ddfb3c92c225df35": ("blending", "frames", "interpolate", "interpolation", "optical"),
     "77259db1f8937e34": ("horizontal", "horizontally", "mirror", "right", "sideways"),
     "1c08031a15cf4a05": ("bottom", "vertical", "vertically"),
-    "624b3ed4199ad54c": ("rotate", "turn"),
+    "b0f43ac817f8bf1b": ("rotate", "turn"),
     "9694a5dc8fd375bf": ("rotate", "turn"),
     "4f4c8a206e8c3155": ("upside",),
     "225318ab1604d208": ("balanced", "evened", "level", "normali"),
