@@ -1674,6 +1674,14 @@ _ASPECT_RULES: tuple[_Rule, ...] = (
         r"(?:\s+(?:format|mode|orientation|video))?|16\s*[:x/×]\s*9",
         _aspect("16:9"),
     ),
+    # "remove the black bars", "zoom in to get rid of the bars": no bars, so the crop fill
+    # (the pad rule below read "black bars" in it and padded: the opposite).
+    _rule(
+        rf"(?:zoom\s+in\s+to\s+)?(?:{CUT}|lose|hide)\s+(?:the\s+|any\s+|those\s+|all\s+(?:the\s+)?)?"
+        r"(?:black\s+)?(?:bars|borders)(?:\s+(?:on|at)\s+(?:the\s+)?(?:top\s+and\s+(?:the\s+)?bottom|"
+        r"(?:both\s+)?sides|left\s+and\s+(?:the\s+)?right))?",
+        _fill("crop"),
+    ),
     _rule(
         r"(?:don'?t|do\s+not|no|without)\s+crop(?:ping)?|(?<!no )(?<!without )black\s+bars"
         r"(?:\s+(?:on|at)\s+(?:the\s+)?"

@@ -156,6 +156,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
         "youtube",
         "yt",
     ),
+    "bb95bdfa129bac1a": ("ars", "orders"),
     "3e183bca26c3c774": ("black", "crop", "frame", "letter", "pillar"),
     "f9005b41fd2d08d1": ("blur",),
     "435ac81d55f086bb": ("bars", "crop", "frame", "screen", "zoom"),
