@@ -1628,6 +1628,17 @@ _FLIP_RULES: tuple[_Rule, ...] = (
 )
 
 _ASPECT_RULES: tuple[_Rule, ...] = (
+    # "it was filmed horizontal, make it vertical", "it's landscape, make it vertical": the
+    # shape the clip has, which asks for nothing (both shape words were read, and the one
+    # whose rule ran last won: 16:9 here). "make sure it's vertical" is a request.
+    _rule(
+        r"(?<!sure\s)(?<!that\s)(?:it|this|the\s+(?:video|clip|footage|original))(?:\s+(?:was|is)|['’]s)\s+"
+        r"(?:(?:filmed|shot|recorded|taken)\s+)?(?:in\s+)?(?:vertical|horizontal|landscape|portrait)"
+        r"(?:ly)?(?:\s+(?:mode|format|orientation))?|(?:i|we)\s+(?:filmed|shot|recorded)\s+(?:it\s+|"
+        r"this\s+)?(?:in\s+)?(?:vertical|horizontal|landscape|portrait)(?:ly)?(?:\s+(?:mode|format|"
+        r"orientation))?",
+        lambda _m, _d: None,
+    ),
     # Shapes the engine does not make ("4:3", "21:9"): refused with the ones it does.
     _rule(
         r"(?:(?:make\s+it|crop(?:\s+it)?\s+to|convert(?:\s+it)?\s+to|change(?:\s+it)?\s+to|set\s+it\s+"

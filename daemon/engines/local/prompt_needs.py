@@ -139,6 +139,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
         "wind",
     ),
     "f1f0b95fbed0b64e": ("buzz", "has", "hiss", "hum", "noise", "there", "wind"),
+    "42aeae218ab73a93": ("horizontal", "landscape", "portrait", "vertical"),
     "28ddd84a30fd7956": ("1", "1.85", "10", "16", "18", "2", "2.35", "2.39", "21", "3", "4", "5"),
     "2ab7b3708be50793": ("blur",),
     "34b027e50f478fab": ("aspect", "frame", "orientation", "shape"),
