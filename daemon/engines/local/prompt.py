@@ -476,6 +476,13 @@ def _music_option(m: re.Match[str], d: _Draft, **option: bool) -> None:
         d.set(music=replace(d.plan.music, **option))  # type: ignore[arg-type]
 
 
+def _no_loop(m: re.Match[str], d: _Draft) -> None:
+    """ "don't loop it": the added music is not looped; with no music it asks for nothing,
+    since the video is never looped unless asked (it was refused for want of a music file)."""
+    if d.plan.music is not None or "music" in m[0].lower():
+        _music_option(m, d, loop=False)
+
+
 def _music_fade(m: re.Match[str], d: _Draft) -> None:
     if d.plan.music is None:
         d.refuse(m.group(0), NO_MUSIC_FILE)
@@ -1472,7 +1479,7 @@ _MUSIC_RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         r"(?:don'?t|do\s+not|no)\s+loop(?:ing)?(?:\s+the\s+music)?",
-        lambda m, d: _music_option(m, d, loop=False),
+        _no_loop,
     ),
     _rule(
         r"loop(?:ed|ing)?\s+(?:the\s+)?music|music\s+loop(?:ed|ing)?",
