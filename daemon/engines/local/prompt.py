@@ -917,6 +917,10 @@ KEEP_OR_CUT = 'keep that part or cut it out? say e.g. "keep 0:05-0:12" or "cut o
 FADE_HOW_LONG = (
     'say how long, e.g. "2 second fades" or "0.3s transitions"; nothing was done for this'
 )
+PICTURE_NOISE = (
+    'grain, noise in the picture, is not reduced here; for the sound say "remove the '
+    'background noise"; nothing was done for this'
+)
 AUDIO_ONLY = "the output is always an MP4 video; a sound-only file is not made here"
 NO_SIZE_TARGET = (
     'say how small, e.g. "under 25 MB", or where it goes: "for WhatsApp" (16 MB), '
@@ -1339,6 +1343,14 @@ _DENOISE_RULES: tuple[_Rule, ...] = (
         r"de-?noise\s+(?:the\s+)?(?:audio|sound)|(?:audio\s+)?noise\s+(?:reduction|removal|"
         r"suppression)|clean\s+up\s+the\s+(?:audio|sound)",
         lambda _m, d: d.set(denoise=True),
+    ),
+    # "denoise", "denoise the video", "remove the grain": noise in the sound or in the
+    # picture? Only the sound's is reduced here; say so rather than guess.
+    _rule(
+        r"de-?noise(?:\s+(?:it|this|the\s+(?:video|clip|footage|picture|image)))?|(?:remove|reduce|"
+        r"fix|less|get\s+rid\s+of)\s+(?:the\s+|some\s+)?(?:grain|graininess|video\s+noise|"
+        r"picture\s+noise|image\s+noise)|(?:too\s+|so\s+|very\s+)grainy",
+        _refuse(PICTURE_NOISE),
     ),
 )
 _NOISE = (

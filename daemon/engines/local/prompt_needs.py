@@ -138,6 +138,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
         "suppression",
         "wind",
     ),
+    "2c41b17804a52045": ("grain", "graininess", "grainy", "image", "noise", "picture", "video"),
     "f1f0b95fbed0b64e": ("buzz", "has", "hiss", "hum", "noise", "there", "wind"),
     "42aeae218ab73a93": ("horizontal", "landscape", "portrait", "vertical"),
     "28ddd84a30fd7956": ("1", "1.85", "10", "16", "18", "2", "2.35", "2.39", "21", "3", "4", "5"),
