@@ -1858,6 +1858,12 @@ _TRIM_RULES: tuple[_Rule, ...] = (
         rf"{CUT}\s+{THE}first\s+and\s+(?:the\s+)?last\s+(?P<t>{TIME}){CLIP_WORDS}",
         lambda m, d: d.trim(head=_t(m), tail=_t(m)),
     ),
+    # "remove the first and last second": a unit with no number is one of it (it was
+    # reported in two pieces, "remove the first" and "last second").
+    _rule(
+        rf"{CUT}\s+{THE}first\s+and\s+(?:the\s+)?last\s+(?P<unit>second|minute){CLIP_WORDS}",
+        lambda m, d: d.trim(head=_secs(f"1 {m['unit']}"), tail=_secs(f"1 {m['unit']}")),
+    ),
     # "remove everything after 2 minutes" keeps up to 2:00; "… before 0:10" keeps from 0:10.
     _rule(
         rf"{CUT}\s+(?:everything|anything|all|the\s+rest|whatever\s+comes)\s+after\s+(?P<t>{TIME})",

@@ -195,6 +195,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "a29ef95c7d0a36f7": ("times", "x", "×"),
     "98530aef482640f8": ("normal", "return", "slow", "speed"),
     "fe2516e6212f2482": ("first",),
+    "9c8a1c9e79ddae45": ("minute", "second"),
     "a33a0f97e0a245f3": ("after",),
     "14be4ff6ee16e0b1": ("before",),
     "219b2fa68a858dbb": ("first",),
