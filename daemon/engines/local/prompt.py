@@ -1885,7 +1885,8 @@ _TRIM_RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         r"(?:(?:make|give|send|create|cut|edit)\s+(?:it\s+|me\s+|us\s+)?|i\s+(?:want|need)\s+)?(?:an?\s+|the\s+)?"
-        rf"(?:short\s+|quick\s+|shorter\s+)?(?P<t>{TIME_WITH_UNIT})[\s-]+(?:long\s+)?(?:short\s+)?"
+        rf"(?:short\s+|quick\s+|shorter\s+)?(?<!first\s)(?<!last\s)(?P<t>{TIME_WITH_UNIT})[\s-]+"
+        r"(?:long\s+)?(?:short\s+)?"
         r"(?:clip|version|video|edit|cut)",
         lambda m, d: d.set(max_duration=_t(m)),
     ),
@@ -1919,6 +1920,13 @@ _TRIM_RULES: tuple[_Rule, ...] = (
     _rule(
         rf"{CUT}\s+{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}(?:\s+off)?",
         lambda m, d: d.trim(tail=_t(m)),
+    ),
+    # "first 4 seconds cut please", "the last 3 seconds off": the verb after the range (read
+    # as "a 4 second cut", a 4 s length: the opposite; "first 3 seconds out" was reported).
+    _rule(
+        rf"{THE}(?P<which>first|last)\s+(?P<t>{TIME}){CLIP_WORDS}\s+(?:(?:cut|chopped|trimmed)"
+        r"(?:\s+(?:off|out))?|removed|deleted|gone|off|out(?!\s+of\b))(?![\w-])",
+        lambda m, d: d.trim(**{"head" if m["which"].lower() == "first" else "tail": _t(m)}),
     ),
     # "trim the first second": a unit with no number is one of it.
     _rule(

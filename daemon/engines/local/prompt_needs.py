@@ -200,7 +200,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "14be4ff6ee16e0b1": ("before",),
     "219b2fa68a858dbb": ("first",),
     "b200c61975470a40": ("last",),
-    "6557bde212467ec8": ("clip", "cut", "edit", "version", "video"),
+    "34912d1a6f220408": ("clip", "cut", "edit", "version", "video"),
     "e7efaccc6589915b": ("get", "keep", "make"),
     "a6f310ef6251f518": (
         "bring",
@@ -229,6 +229,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "bb7912681c60a8a2": ("last",),
     "790b213e7dc80542": ("first",),
     "e9abbc9b648c56e3": ("last",),
+    "b946a70d8e654acf": ("first", "last"),
     "a235867f9d32a62f": ("minute", "second"),
     "72372e584e8f2e06": ("last",),
     "e099f406105b2ab5": ("first",),
