@@ -498,7 +498,11 @@ def _music_level(m: re.Match[str], d: _Draft) -> None:
     if d.plan.music is None:
         d.refuse(m.group(0), OWN_MUSIC)
         return
-    d.set(music=replace(d.plan.music, volume=MUSIC_LOUD if louder else MUSIC_QUIET))
+    volume = MUSIC_LOUD if louder else MUSIC_QUIET
+    factor = float(m["n"] or 0)
+    if factor > 1:  # "make the music 2x louder": that factor of its level
+        volume = round(d.plan.music.volume * factor if louder else d.plan.music.volume / factor, 3)
+    d.set(music=replace(d.plan.music, volume=volume))
 
 
 def _music_complaint(m: re.Match[str], d: _Draft) -> None:
@@ -1371,6 +1375,7 @@ _RELATIVE_VOLUME_RULES: tuple[_Rule, ...] = (
         rf"(?:turn|bring)\s+(?:the\s+)?{_VOL}\s+down\s+by\s+(?:a\s+)?half|turn\s+down\s+(?:the\s+)?"
         rf"{_VOL}\s+by\s+(?:a\s+)?half|(?:halve|half)\s+the\s+{_VOL}|(?:reduce|lower|cut|decrease)"
         rf"\s+(?:the\s+)?{_VOL}\s+(?:by\s+)?(?:a\s+)?half|{_VOL}\s+down\s+by\s+(?:a\s+)?half|"
+        rf"(?:reduce|lower|cut|decrease)\s+(?:the\s+)?{_VOL_WORDS}\s+in\s+half|"
         r"half\s+as\s+loud",
         lambda _m, d: d.set(volume=0.5),
     ),
@@ -1464,7 +1469,8 @@ _MUSIC_RULES: tuple[_Rule, ...] = (
     ),
     # "turn the music down", "make the music quieter": the added music's level.
     _rule(
-        r"(?:(?:make|turn|set|bring|get)\s+(?:the\s+)?(?:background\s+)?music\s+(?P<dir>quieter|softer|"
+        r"(?:(?:make|turn|set|bring|get)\s+(?:the\s+)?(?:background\s+)?music\s+"
+        r"(?:(?P<n>\d+(?:\.\d+)?)\s*(?:[x×]|times)\s+)?(?P<dir>quieter|softer|"
         r"lower|louder|down|up)|(?P<verb>lower|reduce|raise|increase|decrease|boost)\s+(?:the\s+)?"
         r"(?:background\s+)?music(?:\s+volume)?)",
         _music_level,
@@ -2012,7 +2018,8 @@ _MUTE_RULES: tuple[_Rule, ...] = (
     _rule(
         r"mute(?:d)?(?:\s+(?:it|the\s+(?:audio|sound|clip|video|original(?:\s+audio)?)))?|"
         r"(?:remove|drop|strip|kill|delete|cut|get\s+rid\s+of|take\s+out|lose)\s+(?:the\s+|all\s+(?:the\s+)?)?"
-        r"(?:original\s+)?(?:audio|sound)(?:\s+track)?(?:\s+(?:completely|entirely|altogether))?|"
+        r"(?:original\s+)?(?:audio|sound)(?:\s+track)?(?:\s+(?:completely|entirely|altogether))?"
+        r"(?!\s+(?:in\s+half|by\s))|"
         r"(?:no|without)\s+(?:original\s+)?(?:audio|sound)|(?:the\s+)?(?:audio|sound)\s+off|(?:turn|switch)\s+off\s+(?:the\s+)?"
         r"(?:audio|sound)|(?:only\s+(?:the\s+)?music|music\s+only)",
         lambda _m, d: d.set(mute=True),
@@ -2029,6 +2036,20 @@ _MUTE_RULES: tuple[_Rule, ...] = (
 )
 
 _LOUDNESS_RULES: tuple[_Rule, ...] = (
+    # "make the audio 2x louder", "3 times quieter": a volume factor, read before the speed
+    # rules (whose bare "2x" made it 2x speed, plus a plain "louder").
+    _rule(
+        r"(?:make\s+(?:it|the\s+(?:audio|sound|voices?))\s+)?(?<!music\s)(?P<n>\d+(?:\.\d+)?)\s*"
+        r"(?:[x×]|times)\s+"
+        r"(?P<w>louder|quieter|softer)",
+        lambda m, d: (
+            d.set(
+                volume=round(float(m["n"]) if m["w"].lower() == "louder" else 1 / float(m["n"]), 3)
+            )
+            if float(m["n"]) > 1
+            else False
+        ),
+    ),
     _rule(
         r"(?:with\s+)?(?:the\s+)?(?:audio|sound|loudness|volume|levels?)\s+(?:normali[sz]ed|levell?ed|"
         r"evened\s+out|balanced)",
