@@ -2247,7 +2247,7 @@ def parse_prompt(prompt: str, *, prefilter: bool = True) -> EditPlan:
     typed = _DECIMAL_COMMA.sub(".", _SPACES.sub(" ", prompt))
     typed = _AND_A_HALF.sub(_and_a_half, _TYPO_RE.sub(_fix_typo, typed))
     typed = _TO_FOR_TOO.sub("too", typed)
-    typed = _COMPARATIVE.sub(_comparative, typed)
+    typed = _COMPARATIVE.sub(_comparative, _NOT_SO.sub(_not_so, typed))
     typed = _FOUR_FOR.sub("for", typed)
     typed = _PERCENT_WORDS.sub(_percent_in_digits, typed)
     typed = _ROUGHLY.sub("", typed)
@@ -2453,6 +2453,28 @@ _COMPARATIVE = LazyPattern(
 
 def _comparative(m: re.Match[str]) -> str:
     return _MORE_LESS.get((m["more"].lower(), m["word"].lower()), m[0])
+
+
+# "make the video not so dark", "make it not as loud": the opposite step (the negation pass
+# blanked it, and nothing was done or said). Only after "make …", so "darker but not too
+# dark" stays a limit on the step.
+_NOT_SO = LazyPattern(
+    r"(?P<pre>make\s+(?:it|this|everything|(?:the\s+)?(?:video|clip|picture|image|sound|audio|"
+    r"footage))\s+)not\s+(?:so|as|too|that)\s+(?P<word>dark|bright|loud|quiet|fast|slow)(?![\w'-])",
+    re.I,
+)
+_OPPOSITE = {
+    "dark": "brighter",
+    "bright": "darker",
+    "loud": "quieter",
+    "quiet": "louder",
+    "fast": "slower",
+    "slow": "faster",
+}
+
+
+def _not_so(m: re.Match[str]) -> str:
+    return m["pre"] + _OPPOSITE[m["word"].lower()]
 
 
 # "vertical 4 tiktok", "compress it 4 whatsapp": "4" for "for" before a platform (the clause
