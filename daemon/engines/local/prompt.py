@@ -925,6 +925,9 @@ PICTURE_NOISE = (
     'grain, noise in the picture, is not reduced here; for the sound say "remove the '
     'background noise"; nothing was done for this'
 )
+FADE_BLACK_ONLY = (
+    'fades go to and from black here, e.g. "fade to black at the end"; nothing was done for this'
+)
 AUDIO_ONLY = "the output is always an MP4 video; a sound-only file is not made here"
 NO_SIZE_TARGET = (
     'say how small, e.g. "under 25 MB", or where it goes: "for WhatsApp" (16 MB), '
@@ -1570,19 +1573,31 @@ _FADE_RULES: tuple[_Rule, ...] = (
         rf"{FADE_PRE}fades?[\s-]?(?:it\s+)?in\s*(?:and|&|/|\+)\s*(?:fade[\s-]?)?out{FADE_POST}",
         _fade("both"),
     ),
+    # "fade to white", "fade in from white": fades here go to and from black (it faded
+    # both ends through black and reported only "to white").
+    _rule(
+        r"(?:add\s+)?(?:an?\s+)?fade(?:[\s-]?(?:in|out|up))?\s+(?:to|from|through|into)\s+(?:a\s+)?"
+        r"(?P<colour>white|red|blue|yellow|green|pink|gr[ae]y|colou?r)(?:\s+(?:at\s+(?:the\s+)?"
+        rf"(?:very\s+)?(?:{START}|{END})))?",
+        _refuse(FADE_BLACK_ONLY),
+    ),
     _rule(
         rf"{FADE_PRE}fades?\s+(?:at\s+(?:the\s+)?{START}\s+and\s+(?:the\s+)?{END}|"
         rf"(?:at|on)\s+both\s+ends){FADE_POST}",
         _fade("both"),
     ),
     _rule(
-        rf"{FADE_PRE}fade[\s-]?(?:it\s+)?in(?:\s+from\s+black)?(?:\s+at\s+the\s+(?:very\s+)?"
+        rf"{FADE_PRE}fade[\s-]?(?:it\s+)?in(?:\s+from\s+black)?(?:\s+at\s+(?:the\s+)?(?:very\s+)?"
         rf"{START})?{FADE_POST}",
         _fade("in"),
     ),
-    _rule(rf"{FADE_PRE}fade\s+(?:up\s+)?from\s+black{FADE_POST}", _fade("in")),
     _rule(
-        rf"{FADE_PRE}fade[\s-]?(?:it\s+)?out(?:\s+to\s+black)?(?:\s+at\s+the\s+(?:very\s+)?"
+        rf"{FADE_PRE}fade\s+(?:up\s+)?from\s+black(?:\s+at\s+(?:the\s+)?(?:very\s+)?{START})?"
+        rf"{FADE_POST}",
+        _fade("in"),
+    ),
+    _rule(
+        rf"{FADE_PRE}fade[\s-]?(?:it\s+)?out(?:\s+to\s+black)?(?:\s+at\s+(?:the\s+)?(?:very\s+)?"
         rf"{END})?{FADE_POST}",
         _fade("out"),
     ),
