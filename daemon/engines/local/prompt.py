@@ -2746,7 +2746,12 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
         # default 1.5x was used and "by 3 times" vanished with the clause).
         rest = _run(SPEED_RULES, f"{clause[: found.start()]} {clause[found.end() :]}", scratch)
         span = _range_span(found, draft)
-        if scratch.plan.speed != 1.0 and span is not None:
+        if scratch.plan.speed != 1.0 and _UNRANGED_OPS.search(rest):
+            # "loop the first 5 seconds 3x": another operation is limited to the range, and
+            # the number may be its own (it was read as 3x speed there, and "loop" reported).
+            draft.refuse(clause, RANGE_ONLY_SPEED)
+            taken.append((start, end))
+        elif scratch.plan.speed != 1.0 and span is not None:
             if _add_speed_range(draft, clause, span, scratch.plan.speed):
                 # Whatever else the clause said is reported, never dropped with it.
                 draft.refused.extend(scratch.refused + _leftovers(rest, scratch))
