@@ -168,7 +168,7 @@ START = r"(?:start|beginning|begining|front|head|intro|opening)"
 END = r"(?:end|ending|tail|outro|back)"
 THE = r"(?:the\s+)?"
 RANGE_SEP = r"\s*(?:to|until|till|through|thru|-|–|—|and)\s*"
-CLIP_WORDS = r"(?:of\s+(?:the\s+|each\s+|every\s+)?(?:video|clip|footage|recording))?"
+CLIP_WORDS = r"(?:\s+(?:of|from)\s+(?:the\s+|each\s+|every\s+)?(?:video|clip|footage|recording)s?)?"
 PRE_DUR = rf"(?:(?:an?\s+)?(?P<d1>{TIME_WITH_UNIT})\s+(?:long\s+)?)?"
 MUSIC_VOL = (
     r"(?:\s+(?:underneath|in\s+the\s+background))?(?:\s*,?\s+(?:at|with|volume)\s+(?:(?P<v>\d+(?:\.\d+)?"
@@ -1949,6 +1949,14 @@ _TRIM_RULES: tuple[_Rule, ...] = (
         r"(?:\s+(?:off|out))?|removed|deleted|gone|off|out(?!\s+of\b))(?![\w-])",
         lambda m, d: d.trim(**{"head" if m["which"].lower() == "first" else "tail": _t(m)}),
     ),
+    # "cut 3 first seconds", "delete 2 last seconds": the number before "first"/"last", as
+    # in several languages (it was reported as not understood).
+    _rule(
+        rf"{CUT}\s+{THE}(?P<n>{NUMBER})\s+(?P<which>first|last)\s+(?P<u>{UNIT}){CLIP_WORDS}",
+        lambda m, d: d.trim(
+            **{"head" if m["which"].lower() == "first" else "tail": _secs(f"{m['n']} {m['u']}")}
+        ),
+    ),
     # "trim the first second": a unit with no number is one of it.
     _rule(
         rf"{CUT}\s+{THE}(?P<which>first|last)\s+(?P<unit>second|minute)",
@@ -1958,11 +1966,11 @@ _TRIM_RULES: tuple[_Rule, ...] = (
     ),
     # "cut the first 2 s and the last 3 s": the verb is not repeated.
     _rule(
-        rf"(?:and|then|plus|,)(?:\s+then)?\s+{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}",
+        rf"(?:and|then|plus|&|,)(?:\s+then)?\s+{THE}last\s+(?P<t>{TIME}){CLIP_WORDS}",
         lambda m, d: _after_cut(d, tail=_t(m)),
     ),
     _rule(
-        rf"(?:and|then|plus|,)(?:\s+then)?\s+{THE}first\s+(?P<t>{TIME}){CLIP_WORDS}",
+        rf"(?:and|then|plus|&|,)(?:\s+then)?\s+{THE}first\s+(?P<t>{TIME}){CLIP_WORDS}",
         lambda m, d: _after_cut(d, head=_t(m)),
     ),
     _rule(
