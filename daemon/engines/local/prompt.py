@@ -1175,6 +1175,11 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         r"(?:reverse|change|swap|shuffle)\s+(?:the\s+)?order(?:\s+of\s+(?:the\s+)?clips)?",
         _refuse(NOT_BUILT),
     ),
+    # "picture in picture": all three words are filler alone, so it vanished without a word.
+    _rule(
+        r"(?:an?\s+)?(?:picture[\s-]in[\s-]picture|pip)(?:\s+(?:effect|mode|view))?",
+        _refuse(NOT_BUILT),
+    ),
     # "keep audio only", "i only want the audio", "extract the audio as mp3": a sound file,
     # which is not made here ("keep the audio" was read as keeping the sound, and only
     # "only" was reported). "remove the audio only" is a mute.
