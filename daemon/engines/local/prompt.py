@@ -2274,13 +2274,9 @@ def parse_prompt(prompt: str, *, prefilter: bool = True) -> EditPlan:
     draft = _Draft(prefilter=prefilter)
     typed = _DECIMAL_COMMA.sub(".", _SPACES.sub(" ", prompt))
     typed = _AND_A_HALF.sub(_and_a_half, _TYPO_RE.sub(_fix_typo, typed))
-    typed = _TO_FOR_TOO.sub("too", typed)
-    typed = _COMPARATIVE.sub(_comparative, _NOT_SO.sub(_not_so, typed))
-    typed = _FOUR_FOR.sub("for", typed)
-    typed = _PERCENT_WORDS.sub(_percent_in_digits, typed)
-    typed = _ROUGHLY.sub("", typed)
     work = _protect_quotes(typed, draft)
     work = _parse_titles(_bare_text(work, draft), draft)
+    work = _as_meant(work)
     work = _DESCRIPTION.sub(lambda m: "\x00" * len(m[0]), work, count=1)
     work = _MILD.sub(_mild, work)
     work = _bind_negations(work, draft)
@@ -2512,6 +2508,33 @@ _FOUR_FOR = LazyPattern(
     r"stor(?:y|ies)|whatsapp|e-?mail|discord|facebook|fb|snapchat|snap)(?![\w]))",
     re.I,
 )
+
+
+# "make it twenty five seconds long", "keep from five to twelve seconds": a number in words
+# the shared time grammar does not know (it knows one to ten, fifteen, twenty, thirty) is
+# written in digits. Left as words, "twenty five seconds" was read as 5 s with "twenty"
+# reported. Only teens and tens (with their ones): "one" alone has other meanings.
+_NUMBER_WORDS = LazyPattern(
+    rf"(?<![\w-])(?:(?P<tens>{'|'.join(_TENS)})(?:[\s-]+(?P<ones>{'|'.join(_ONES)}))?|"
+    rf"(?P<teen>{'|'.join((*_TEENS, 'eighteen', 'nineteen'))}))(?![\w-])",
+    re.I,
+)
+
+
+def _number_in_digits(m: re.Match[str]) -> str:
+    return str(sum(_WORD_VALUE[w.lower()] for w in (m["tens"], m["ones"], m["teen"]) if w))
+
+
+def _as_meant(work: str) -> str:
+    """`work` with what people type for the words the rules read: "its to dark", "more
+    slow", "4 tiktok", "twenty percent", "forty five seconds", "over like 2 secs". Run
+    after quotes and titles are set aside, so their text is never changed."""
+    work = _TO_FOR_TOO.sub("too", work)
+    work = _COMPARATIVE.sub(_comparative, _NOT_SO.sub(_not_so, work))
+    work = _FOUR_FOR.sub("for", work)
+    work = _PERCENT_WORDS.sub(_percent_in_digits, work)
+    work = _NUMBER_WORDS.sub(_number_in_digits, work)
+    return _ROUGHLY.sub("", work)
 
 
 def _and_a_half(m: re.Match[str]) -> str:
