@@ -1704,6 +1704,13 @@ _ASPECT_RULES: tuple[_Rule, ...] = (
         r"frame|orientation)",
         _aspect("source"),
     ),
+    # "30 sec tiktok", "a 15s story": that length, on that platform (it was refused as a
+    # part named without seconds). "a 10 second loop" stays refused.
+    _rule(
+        rf"(?:an?\s+)?(?P<t>{TIME_WITH_UNIT})[\s-]+(?:long\s+)?(?:(?:instagram|insta|ig|youtube|yt)\s+)?"
+        r"(?:tik\s?tok|reels?|shorts|stor(?:y|ies))(?:\s+(?:video|clip|post))?",
+        lambda m, d: d.set(max_duration=_t(m), aspect="9:16"),
+    ),
     # aspect and platform
     _rule(
         r"(?:for\s+|on\s+)?(?:an?\s+)?(?:youtube\s+|yt\s+)shorts?|(?:for\s+|on\s+)?(?:instagram|insta|ig)\s+"

@@ -147,6 +147,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "28ddd84a30fd7956": ("1", "1.85", "10", "16", "18", "2", "2.35", "2.39", "21", "3", "4", "5"),
     "2ab7b3708be50793": ("blur",),
     "34b027e50f478fab": ("aspect", "frame", "orientation", "shape"),
+    "477f7245868c6dee": ("reel", "shorts", "stor", "tik"),
     "6aaddee6b843d00a": ("reel", "short", "shorts", "snap", "snapchat", "stor", "tik"),
     "2a0f615e442e3fc8": ("4", "portrait"),
     "b354d39822dc27ad": ("1", "i", "square"),
