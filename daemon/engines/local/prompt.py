@@ -187,6 +187,9 @@ class _Draft:
     refused: list[str] = field(default_factory=list)
     # Skip the rules whose words are absent (off only to prove it changes no plan).
     prefilter: bool = True
+    # Two different shapes were asked for: the frame stays the clip's own.
+    shape_conflict: bool = False
+    shape_said: str = ""
 
     def set(self, **changes: object) -> None:
         self._take(changes)
@@ -550,7 +553,22 @@ _BETWEEN = (
 
 
 def _aspect(value: Aspect) -> Handler:
-    return lambda _m, d: d.set(aspect=value)
+    """Set the shape; a second, different shape ("for youtube and tiktok", "vertical and
+    also horizontal") leaves the frame as it is and says so: the rule that ran last won."""
+
+    def handle(m: re.Match[str], d: _Draft) -> None:
+        first = d.plan.aspect
+        if d.shape_conflict or first not in (_EMPTY.aspect, value):
+            if not d.shape_conflict:  # the first shape's words are reported with it
+                d.refuse(d.shape_said, SHAPE_CONFLICT)
+            d.shape_conflict = True
+            d.set(aspect=_EMPTY.aspect)
+            d.refuse(m[0], SHAPE_CONFLICT)
+            return
+        d.set(aspect=value)
+        d.shape_said = d.shape_said or m[0]
+
+    return handle
 
 
 def _fill(value: Fill) -> Handler:
@@ -927,6 +945,10 @@ PICTURE_NOISE = (
 )
 FADE_BLACK_ONLY = (
     'fades go to and from black here, e.g. "fade to black at the end"; nothing was done for this'
+)
+SHAPE_CONFLICT = (
+    "two different shapes were asked for and one video has one; the frame was left as it "
+    'is: say one, e.g. "vertical" or "16:9"'
 )
 AUDIO_ONLY = "the output is always an MP4 video; a sound-only file is not made here"
 NO_SIZE_TARGET = (
