@@ -2060,7 +2060,8 @@ _TRIM_RULES: tuple[_Rule, ...] = (
     ),
     _rule(rf"(?:end|stop|finish)(?:\s+(?:it|the\s+video))?\s+at\s+(?P<t>{TIME})", _keep_until),
     _rule(
-        rf"(?:(?:keep|make)\s+it\s+)?(?:max(?:imum)?|at\s+most|no\s+(?:longer|more)\s+than|under|"
+        rf"(?:(?:keep|make)\s+it\s+)?(?:max(?:imum)?|at\s+most|(?:no|not)\s+(?:longer|more)\s+than|under|"
+        r"(?:i\s+)?(?:don[’']?t|dont|do\s+not)\s+want\s+it\s+(?:to\s+be\s+)?(?:any\s+)?(?:longer|more)\s+than|"
         rf"shorter\s+than|"
         rf"less\s+than|limit(?:ed)?\s+(?:it\s+)?to|cap(?:ped)?\s+(?:it\s+)?(?:at|to)|"
         rf"(?:make\s+it\s+|keep\s+it\s+)?(?:short|shorten(?:ed)?)\s+(?:to|under))\s+"
@@ -2492,6 +2493,9 @@ _MORE_LESS = {
     ("more", "warm"): "warmer",
     ("more", "cold"): "colder",
     ("more", "cool"): "cooler",
+    ("more", "long"): "longer",
+    ("more", "short"): "shorter",
+    ("more", "light"): "lighter",
     ("less", "bright"): "darker",
     ("less", "dark"): "brighter",
     ("less", "loud"): "quieter",
@@ -2499,7 +2503,7 @@ _MORE_LESS = {
 }
 _COMPARATIVE = LazyPattern(
     r"(?<![\w'])(?P<more>more|less)\s+(?P<word>slowly|slow|fast|quickly|quick|bright|dark|loud|"
-    r"quiet|warm|cold|cool)(?![\w'-])(?!\s*mo(?:tion)?\b)",
+    r"quiet|warm|cold|cool|long|short|light)(?![\w'-])(?!\s*mo(?:tion)?\b)",
     re.I,
 )
 

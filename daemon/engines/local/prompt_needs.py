@@ -266,7 +266,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "7e22e06192f5a834": ("begin", "start"),
     "01f934e8154fc001": ("after", "from"),
     "1b4e22ae98ccb9c2": ("end", "finish", "stop"),
-    "4f874c03599ccf3a": (
+    "3b77612afc9f6852": (
         "cap",
         "less",
         "limit",
@@ -278,6 +278,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
         "than",
         "tops",
         "under",
+        "want",
     ),
     "a8e5cd102c1439ed": ("audio", "music", "mute", "sound"),
     "9540bcf1e037b10e": ("audio", "sound"),
