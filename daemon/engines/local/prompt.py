@@ -2017,6 +2017,16 @@ _TRIM_RULES: tuple[_Rule, ...] = (
     ),
     _rule(rf"{CUT}\s+{THE}{START}\s+by\s+(?P<t>{TIME})", lambda m, d: d.trim(head=_t(m))),
     _rule(rf"{CUT}\s+{THE}{END}\s+by\s+(?P<t>{TIME})", lambda m, d: d.trim(tail=_t(m))),
+    # "trim the start by two seconds and the end by three": the verb is not repeated (the
+    # end was reported as "the end by three").
+    _rule(
+        rf"(?:and|then|plus|&|,)(?:\s+then)?\s+{THE}{END}\s+by\s+(?P<t>{TIME})",
+        lambda m, d: _after_cut(d, tail=_t(m)),
+    ),
+    _rule(
+        rf"(?:and|then|plus|&|,)(?:\s+then)?\s+{THE}{START}\s+by\s+(?P<t>{TIME})",
+        lambda m, d: _after_cut(d, head=_t(m)),
+    ),
     # "delete from 0:07 to the end", "remove everything from 0:30 onwards": what is cut is
     # the tail (the range was read as "keep from 0:07" and the verb reported: the opposite).
     # A bare "take" is not a cut here ("take everything from 0:30 on" keeps it).

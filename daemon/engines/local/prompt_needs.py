@@ -242,6 +242,8 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "44a7b6d704337bce": ("back", "end", "ending", "outro", "tail"),
     "8ca660a8d124dcdb": ("begining", "beginning", "front", "head", "intro", "opening", "start"),
     "789a46e12444c4df": ("back", "end", "ending", "outro", "tail"),
+    "a85ee5ba99e66298": ("back", "end", "ending", "outro", "tail"),
+    "db3f3f183027a922": ("begining", "beginning", "front", "head", "intro", "opening", "start"),
     "fbff58a66b15ef1e": ("after", "from"),
     "0af754de8d2df95a": ("after", "between", "from"),
     "02e75d29c3aa2396": (
