@@ -2780,7 +2780,9 @@ def _guard_vague_ranges(work: str, draft: _Draft) -> str:
 _MILD = LazyPattern(
     r"\s*,?\s*(?:but|though|although)\s+not\s+(?:too\s+much|too\s+(?:bright|dark|loud|quiet|fast|slow|"
     r"warm|cold|cool|strong|extreme|drastic|saturated|much|many)|overboard|over\s+the\s+top|a\s+lot|"
-    r"crazy)(?![\w])",
+    r"crazy)(?![\w])"
+    # "slow motion but only a little": the step was done in full and "only a little" reported
+    r"|\s*,?\s*(?:but\s+)?only\s+(?:a\s+(?:little|bit|tiny\s+bit)(?:\s+bit)?|slightly)(?=\s*(?:$|[,.;!?]))",
     re.I,
 )
 
