@@ -2098,7 +2098,8 @@ _MUTE_RULES: tuple[_Rule, ...] = (
     # Only where the sound ends the request: "without the sound of the wind", "don't want
     # the sound to change" are about something else.
     _rule(
-        r"(?:(?:i\s+)?(?:don[’']?t|dont|do\s+not)\s+(?:want|need)|without)\s+(?:the\s+|any\s+)?"
+        r"(?:(?:i\s+)?(?:don[’']?t|dont|do\s+not)\s+(?:want|need|keep)|without|no\s+need\s+for)\s+"
+        r"(?:the\s+|any\s+)?"
         r"(?:audio|sound)(?=\s*(?:$|[,.;!?\x00]|(?:at\s+all|please|pls|plz|thanks|and|but|then)\b))",
         lambda _m, d: d.set(mute=True),
     ),
