@@ -1198,6 +1198,12 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         r"(?:reverse|change|swap|shuffle)\s+(?:the\s+)?order(?:\s+of\s+(?:the\s+)?clips)?",
         _refuse(NOT_BUILT),
     ),
+    # "turn it over": upside down or mirrored? All its words are filler alone, so it
+    # vanished without a word.
+    _rule(
+        r"(?:turn|flip)\s+(?:it|this|the\s+(?:video|clip|picture|image))\s+over",
+        _refuse('which way? say "rotate 180", "flip vertically" or "mirror it"'),
+    ),
     # "picture in picture": all three words are filler alone, so it vanished without a word.
     _rule(
         r"(?:an?\s+)?(?:picture[\s-]in[\s-]picture|pip)(?:\s+(?:effect|mode|view))?",

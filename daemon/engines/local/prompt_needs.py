@@ -70,6 +70,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "4d656fe8348039e1": ("logo", "watermark"),
     "f580c0f8c90dfdfb": ("backward", "boomerang", "gif", "ping", "thumbnail"),
     "9d2c552e3d9c0ee3": ("order",),
+    "4b85ea0aede22a66": ("over",),
     "37308d9aef0d379f": ("pi",),
     "41f49eced0824c88": ("audio", "convert", "export", "save", "sound", "turn"),
     "8d055717066a71f9": ("loop", "plays", "repeat", "thrice", "times", "twice"),
