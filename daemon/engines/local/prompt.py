@@ -2077,7 +2077,8 @@ _TRIM_RULES: tuple[_Rule, ...] = (
     ),
     _rule(rf"(?:end|stop|finish)(?:\s+(?:it|the\s+video))?\s+at\s+(?P<t>{TIME})", _keep_until),
     _rule(
-        rf"(?:(?:keep|make)\s+it\s+)?(?:max(?:imum)?|at\s+most|(?:no|not|never)\s+(?:longer|more)\s+than|under|"
+        rf"(?:(?:keep|make)\s+it\s+)?(?:max(?:imum)?|at\s+most|(?:no|not|never)\s+(?:be\s+)?(?:any\s+)?(?:longer|more)\s+than|under|"
+        r"(?:shouldn|mustn|can)[’']?t\s+be\s+(?:any\s+)?(?:longer|more)\s+than|"
         r"(?:i\s+)?(?:don[’']?t|dont|do\s+not)\s+want\s+it\s+(?:to\s+be\s+)?(?:any\s+)?(?:longer|more)\s+than|"
         rf"shorter\s+than|"
         rf"less\s+than|limit(?:ed)?\s+(?:it\s+)?to|cap(?:ped)?\s+(?:it\s+)?(?:at|to)|"

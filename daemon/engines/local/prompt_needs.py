@@ -269,7 +269,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "7e22e06192f5a834": ("begin", "start"),
     "01f934e8154fc001": ("after", "from"),
     "1b4e22ae98ccb9c2": ("end", "finish", "stop"),
-    "1c9fc1c848416d65": (
+    "f3845e2e005bf50a": (
         "cap",
         "less",
         "limit",
