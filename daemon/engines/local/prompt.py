@@ -123,7 +123,7 @@ FILLER = frozenset(
     mind adding possible help basically obviously really am we we'd gonna may might
     go play ready optimise optimize optimised optimized work friendly fit needs must has
     have got resolution u ur n + love if possibly firstly finally lastly making look
-    kind lol haha lmao
+    kind lol haha lmao sure prefer
     """.split()  # noqa: SIM905 - a word list reads best as prose
 )
 _CONNECTORS = (
