@@ -487,6 +487,17 @@ def _no_loop(m: re.Match[str], d: _Draft) -> None:
         _music_option(m, d, loop=False)
 
 
+def _volume_factor(m: re.Match[str], d: _Draft) -> bool:
+    """ "2x louder", "3 times quieter", "louder x2", "volume x2": the volume times that (a
+    factor of 1 or less is declined, so its number is reported)."""
+    factor = float(m["n"] or m["n2"])
+    if factor <= 1:
+        return False
+    quieter = (m["w"] or "").lower() in ("quieter", "softer")
+    d.set(volume=round(1 / factor if quieter else factor, 3))
+    return True
+
+
 def _music_fade(m: re.Match[str], d: _Draft) -> None:
     if d.plan.music is None:
         d.refuse(m.group(0), NO_MUSIC_FILE)
@@ -2118,14 +2129,8 @@ _LOUDNESS_RULES: tuple[_Rule, ...] = (
     _rule(
         r"(?:make\s+(?:it|the\s+(?:audio|sound|voices?))\s+)?(?<!music\s)(?P<n>\d+(?:\.\d+)?)\s*"
         r"(?:[x×]|times)\s+"
-        r"(?P<w>louder|quieter|softer)",
-        lambda m, d: (
-            d.set(
-                volume=round(float(m["n"]) if m["w"].lower() == "louder" else 1 / float(m["n"]), 3)
-            )
-            if float(m["n"]) > 1
-            else False
-        ),
+        r"(?P<w>louder|quieter|softer)|(?P<w2>louder|volume)\s*[x×]\s*(?P<n2>\d+(?:\.\d+)?)",
+        _volume_factor,
     ),
     _rule(
         r"(?:with\s+)?(?:the\s+)?(?:audio|sound|loudness|volume|levels?)\s+(?:normali[sz]ed|levell?ed|"

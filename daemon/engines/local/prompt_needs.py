@@ -124,7 +124,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "b0f43ac817f8bf1b": ("rotate", "turn"),
     "9694a5dc8fd375bf": ("rotate", "turn"),
     "4f4c8a206e8c3155": ("upside",),
-    "563d218cc6556783": ("louder", "quieter", "softer"),
+    "3adba0e4ea3b1579": ("louder", "quieter", "softer", "volume"),
     "225318ab1604d208": ("balanced", "evened", "level", "normali"),
     "118420b308c3b2b1": ("audio", "level", "loudness", "sound", "volume"),
     "5bf637f3238947a2": ("ebu", "loudnorm", "normali"),
