@@ -2536,12 +2536,13 @@ def _comparative(m: re.Match[str]) -> str:
     return _MORE_LESS.get((m["more"].lower(), m["word"].lower()), m[0])
 
 
-# "make the video not so dark", "make it not as loud": the opposite step (the negation pass
-# blanked it, and nothing was done or said). Only after "make …", so "darker but not too
-# dark" stays a limit on the step.
+# "make the video not so dark", "make it not as loud", "not so loud pls": the opposite step
+# (the negation pass blanked it, and nothing was done or said). Only after "make …" or at
+# the start of a clause, so "darker but not too dark" stays a limit on the step.
 _NOT_SO = LazyPattern(
-    r"(?P<pre>make\s+(?:it|this|everything|(?:the\s+)?(?:video|clip|picture|image|sound|audio|"
-    r"footage))\s+)not\s+(?:so|as|too|that)\s+(?P<word>dark|bright|loud|quiet|fast|slow)(?![\w'-])",
+    r"(?:(?P<pre>make\s+(?:it|this|everything|(?:the\s+)?(?:video|clip|picture|image|sound|audio|"
+    r"footage))\s+)not\s+(?:so|as|too|that)|(?:^|(?<=[,.;!?\x00]))\s*not\s+(?:so|as|that))\s+"
+    r"(?P<word>dark|bright|loud|quiet|fast|slow)(?![\w'-])",
     re.I,
 )
 _OPPOSITE = {
@@ -2555,7 +2556,7 @@ _OPPOSITE = {
 
 
 def _not_so(m: re.Match[str]) -> str:
-    return m["pre"] + _OPPOSITE[m["word"].lower()]
+    return (m["pre"] or " ") + _OPPOSITE[m["word"].lower()]
 
 
 # "vertical 4 tiktok", "compress it 4 whatsapp": "4" for "for" before a platform (the clause
