@@ -2166,11 +2166,11 @@ _VOLUME_RULES: tuple[_Rule, ...] = (
     ),
     _graded(
         rf"louder|boost\s+(?:the\s+)?{_VOL_WORDS}|turn\s+(?:it\s+|the\s+{_VOL_WORDS}\s+)?up(?!\s+(?:the\s+)?(?:brightness|contrast|saturation|colou?rs?|speed|music|zoom|heat|lights?))|"
-        rf"(?:increase|raise)\s+(?:the\s+)?{_VOL_WORDS}",
+        rf"(?:increase|raise)\s+(?:the\s+)?{_VOL_WORDS}|more\s+volume(?!\s+(?:on|for|of|to)\b)",
         _volume(LOUDER),
     ),
     _graded(
-        rf"quieter|softer|(?:lower|reduce|decrease)\s+(?:the\s+)?{_VOL_WORDS}|"
+        rf"quieter|softer|(?:lower|reduce|decrease)\s+(?:the\s+)?{_VOL_WORDS}|less\s+volume(?!\s+(?:on|for|of|to)\b)|"
         rf"turn\s+(?:it\s+|the\s+{_VOL_WORDS}\s+)?down(?!\s+(?:the\s+)?(?:brightness|contrast|saturation|colou?rs?|speed|music|zoom|heat|lights?))",
         _volume(QUIETER),
     ),

@@ -307,8 +307,8 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "1a9b59e4c5232642": ("hear", "quiet", "soft", "too"),
     "b350f57676362146": ("hurts", "loud"),
     "4878360628c5dd03": ("audio", "sound", "volume"),
-    "82503f23b151344d": ("boost", "increase", "louder", "raise", "turn"),
-    "690789dc0b72152b": ("decrease", "lower", "quieter", "reduce", "softer", "turn"),
+    "bd9edacbaaed1dbd": ("boost", "increase", "louder", "raise", "turn", "volume"),
+    "b18e088a23f9b350": ("decrease", "lower", "quieter", "reduce", "softer", "turn", "volume"),
     "0d73565aec4bb3a9": ("blue", "bluish", "cold", "cool", "less", "warm", "warmer", "warmth"),
     "e5fa88fe18c8cd69": (
         "colo",
