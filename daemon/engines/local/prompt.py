@@ -2108,7 +2108,9 @@ _MUTE_RULES: tuple[_Rule, ...] = (
         r"(?:original\s+)?(?:audio|sound)(?:\s+track)?(?:\s+(?:completely|entirely|altogether))?"
         r"(?!\s+(?:in\s+half|by\s))|"
         r"(?:no|without)\s+(?:original\s+)?(?:audio|sound)|(?:the\s+)?(?:audio|sound)\s+off|(?:turn|switch)\s+off\s+(?:the\s+)?"
-        r"(?:audio|sound)|(?:only\s+(?:the\s+)?music|music\s+only)",
+        r"(?:audio|sound)|(?:only\s+(?:the\s+)?music|music\s+only)|"
+        # "make it silent", "silence it" (reported as not understood)
+        r"make\s+(?:it|the\s+(?:video|clip))\s+(?:completely\s+)?silent|silence\s+(?:it|the\s+(?:video|clip))",
         lambda _m, d: d.set(mute=True),
     ),
     # "I don't want any sound", "without the sound pls": the whole sound, said with a

@@ -283,7 +283,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
         "under",
         "want",
     ),
-    "a8e5cd102c1439ed": ("audio", "music", "mute", "sound"),
+    "0562fae908e904e6": ("audio", "music", "mute", "silence", "silent", "sound"),
     "274f8976a41b1498": ("audio", "sound"),
     "e75d9a387f589dc5": ("audio", "down", "hal", "half", "sound", "turn", "volume"),
     "1756ce9a77730913": ("double", "twice"),
