@@ -143,16 +143,21 @@ _SIZE_UNITS = {
     "mb": 1_000_000,
     "megabyte": 1_000_000,
     "megabytes": 1_000_000,
+    "meg": 1_000_000,
+    "megs": 1_000_000,
     "gb": 1_000_000_000,
     "gigabyte": 1_000_000_000,
     "gigabytes": 1_000_000_000,
+    "gig": 1_000_000_000,
+    "gigs": 1_000_000_000,
     "mib": 1_048_576,
     "gib": 1_073_741_824,
     "b": 1,
     "byte": 1,
     "bytes": 1,
 }
-SIZE = r"(?:mb|megabytes?|gb|gigabytes?|mib|gib|bytes?)"
+# "megs" and "gigs" are how people say it ("under 20 megs").
+SIZE = r"(?:mb|megabytes?|megs?|gb|gigabytes?|gigs?|mib|gib|bytes?)"
 _SIZE_FULL = re.compile(rf"^\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>{SIZE})?\s*$", re.I)
 
 

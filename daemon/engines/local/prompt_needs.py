@@ -45,7 +45,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
         "teaser",
         "trailer",
     ),
-    "47e6163c1e4756a0": ("byte", "gb", "gib", "gigabyte", "mb", "megabyte", "mib"),
+    "9548bc460257c292": ("byte", "gb", "gib", "gig", "gigabyte", "mb", "meg", "megabyte", "mib"),
     "e1677b84cf00883a": ("compress", "shrink", "small"),
     "ff72b95609b09e5c": ("discord", "gmail", "mail", "whatsapp"),
     "8be4cf86b5ff558a": (
