@@ -191,6 +191,9 @@ class _Draft:
     # Two different shapes were asked for: the frame stays the clip's own.
     shape_conflict: bool = False
     shape_said: str = ""
+    # Negated clauses that asked for nothing ("don't touch the audio"), as typed; a
+    # change elsewhere in the plan may still contradict them (_check_negations).
+    negated: list[str] = field(default_factory=list)
 
     def set(self, **changes: object) -> None:
         self._take(changes)
@@ -2340,6 +2343,7 @@ def parse_prompt(prompt: str, *, prefilter: bool = True) -> EditPlan:
     work = _guard_vague_ranges(work, draft)
     work = _bind_platforms(work, prefilter=prefilter)
     work = _run(RULES, work, draft)
+    _check_negations(draft)
     leftovers = [*draft.refused, *_leftovers(work, draft)]
     return replace(draft.plan, ignored=tuple(dict.fromkeys(leftovers)))
 
@@ -2707,7 +2711,31 @@ def _bind_negations(work: str, draft: _Draft) -> str:
             taken.append((start, end))
             continue
         taken.append((start + negation.start(), end))
+        draft.negated.append(clause[negation.start() :])
     return _blank_all(work, taken)
+
+
+# "don't touch the audio", "leave the sound as it is", "no changes to the audio": the sound
+# to stay as recorded.
+_SOUND_UNTOUCHED = LazyPattern(
+    r"(?:touch|change|alter|edit|modify|mess\s+with|speed\s+up|slow\s+down|changes?\s+to)\s+"
+    r"(?:the\s+|my\s+)?(?:audio|sound|voices?|original\s+(?:audio|sound))(?![\w])",
+    re.I,
+)
+SOUND_FOLLOWS_SPEED = (
+    "the sound plays at the new speed with the picture, its pitch kept: it cannot stay as "
+    'recorded and in sync; say "mute" to drop it'
+)
+
+
+def _check_negations(draft: _Draft) -> None:
+    """Report a "leave it alone" that the plan does not keep: a speed change retimes the
+    sound too (it was absorbed as asking for nothing, and the sound sped up unsaid)."""
+    plan = draft.plan
+    retimed = plan.speed != 1 or bool(plan.speed_ranges)
+    for clause in draft.negated:
+        if retimed and not plan.mute and _SOUND_UNTOUCHED.search(clause):
+            draft.refuse(clause, SOUND_FOLLOWS_SPEED)
 
 
 # "quieter but not silent", "warmer but not orange": a limit on how far, which the default
