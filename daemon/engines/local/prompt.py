@@ -2460,7 +2460,6 @@ _AND_A_HALF = LazyPattern(
     r"(?P<n2>an?|one|two|three|\d+)\s+and\s+a\s+half\s+(?P<u2>hour|minute|min|second|sec)s?)(?![\w])",
     re.I,
 )
-_SMALL_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
 # "2,5 seconds" is 2.5 seconds where a comma is the decimal mark (it trimmed 2 s and reported
 # "5 seconds"). Only one or two digits before a unit: "1,000 seconds" stays a thousand.
 _DECIMAL_COMMA = LazyPattern(
@@ -2472,18 +2471,22 @@ _DECIMAL_COMMA = LazyPattern(
 # the rules (and the stray-number guard) read it as they read "20%". Left as words, "increase
 # the volume by twenty percent" was a plain "louder" (150 %) with "by twenty percent" reported.
 _ONES = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-_TEENS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen")
+_TEENS = (
+    "ten", "eleven", "twelve", "thirteen", "fourteen",
+    "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+)  # fmt: skip
 _TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 _WORD_VALUE = {
     "a": 1,
+    "an": 1,
     **{w: i + 1 for i, w in enumerate(_ONES)},
-    **{w: i + 10 for i, w in enumerate((*_TEENS, "eighteen", "nineteen"))},
+    **{w: i + 10 for i, w in enumerate(_TEENS)},
     **{w: 10 * (i + 2) for i, w in enumerate(_TENS)},
 }
 _PERCENT_WORDS = LazyPattern(
     r"(?<![\w-])(?:(?:(?P<h>a|one|two|three)\s+)?(?P<hundred>hundred)(?:\s+and)?\s*)?"
     rf"(?:(?P<tens>{'|'.join(_TENS)})(?:[\s-]*(?P<ones>{'|'.join(_ONES)}))?|"
-    rf"(?P<teen>{'|'.join((*_TEENS, 'eighteen', 'nineteen'))})|(?P<one>{'|'.join(_ONES)}))?"
+    rf"(?P<teen>{'|'.join(_TEENS)})|(?P<one>{'|'.join(_ONES)}))?"
     r"(?<=[a-z])\s*(?=%|percent\b|per\s+cent\b)",
     re.I,
 )
@@ -2580,7 +2583,7 @@ _FOUR_FOR = LazyPattern(
 # reported. Only teens and tens (with their ones): "one" alone has other meanings.
 _NUMBER_WORDS = LazyPattern(
     rf"(?<![\w-])(?:(?P<tens>{'|'.join(_TENS)})(?:[\s-]+(?P<ones>{'|'.join(_ONES)}))?|"
-    rf"(?P<teen>{'|'.join((*_TEENS, 'eighteen', 'nineteen'))}))(?![\w-])",
+    rf"(?P<teen>{'|'.join(_TEENS)}))(?![\w-])",
     re.I,
 )
 
@@ -2603,7 +2606,7 @@ def _as_meant(work: str) -> str:
 
 def _and_a_half(m: re.Match[str]) -> str:
     word = (m["n"] or m["n2"] or "one").lower()  # "the first minute and a half"
-    value = _SMALL_NUMBERS.get(word) or int(word)
+    value = _WORD_VALUE.get(word) or int(word)
     return f"{value + 0.5:g} {(m['u'] or m['u2']).lower()}s"
 
 
