@@ -126,10 +126,13 @@ class HookRunner:
         )
         argv = hook_argv(template, fields, event.output)
         with self._lock:
-            if not self._closed:
-                future = self._pool.submit(run_hook, argv, event.job_id, self.timeout, self._stop)
-                self._queued[future] = (event.job_id, argv[0])
-                future.add_done_callback(self._forget)
+            if self._closed:
+                return
+            future = self._pool.submit(run_hook, argv, event.job_id, self.timeout, self._stop)
+            self._queued[future] = (event.job_id, argv[0])
+        # Outside the lock: a hook already finished runs the callback here, at once, and
+        # _forget takes the lock.
+        future.add_done_callback(self._forget)
 
     def _forget(self, future: Future[int | None]) -> None:
         if not future.cancelled():

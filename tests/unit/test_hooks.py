@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -175,3 +176,33 @@ def test_hooks_still_queued_at_shutdown_are_named_in_the_log(
         == [f"WARNING on_done hook {sys.executable} not run: the daemon stopped before its turn\n"]
         * 2
     )
+
+
+def test_a_hook_that_finished_before_it_was_tracked_does_not_hang_the_runner(
+    tmp_path: Path,
+) -> None:
+    """A hook can end (a missing command fails at once) before the runner has registered
+    its done-callback; the callback then runs in the caller's thread, which must not be
+    holding the runner's lock."""
+
+    class Immediate(ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            done: Future[object] = Future()
+            done.set_result(fn(*args, **kwargs))
+            return done
+
+    rule = parse_config(
+        f"watch: [{tmp_path}]\nrules: [{{name: r, glob: '*', output: {tmp_path / 'o'}, "
+        f"on_done: [/nonexistent/uploader]}}]\n",
+        tmp_path / "rules.yaml",
+    ).rules[0]
+    runner = HookRunner()
+    runner._pool = Immediate(max_workers=1)
+    event = JobEvent(EventKind.DONE, 6, rule, "local", (tmp_path / "a.mov",), WHEN,
+                     output=tmp_path / "o" / "a-edited.mp4")  # fmt: skip
+    caller = threading.Thread(target=runner, args=(event,), daemon=True)
+    caller.start()
+    caller.join(timeout=10)
+    assert not caller.is_alive(), "the runner deadlocked on its own lock"
+    runner.close()
+    assert runner._queued == {}
