@@ -6,6 +6,7 @@ daemon's own probe cannot hide a bad output.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -291,7 +292,107 @@ def frame_pixels(path: Path, index: int = 0) -> bytes:
     raise IndexError(f"{path} has fewer than {index + 1} frames")
 
 
+def pixel_difference(path: Path, first: int, second: int) -> float:
+    """Mean absolute luma difference (0-255) between two video frames of `path`: under
+    about 0.5 for the same picture encoded twice, several units for a moving one."""
+    a, b = frame_pixels(path, first), frame_pixels(path, second)
+    return sum(abs(x - y) for x, y in zip(a, b, strict=True)) / len(a)
+
+
 def mean_luma(path: Path, index: int = 0) -> float:
     """Mean brightness (0-255) of video frame number `index`."""
     pixels = frame_pixels(path, index)
     return sum(pixels) / len(pixels)
+
+
+# --- footage from cameras, messengers and recorders that phones' own clips never show -------
+
+
+def make_offset_clip(
+    path: Path,
+    *,
+    duration: float = 2.0,
+    audio_delay: float = 0.0,
+    video_delay: float = 0.0,
+    video_duration: float | None = None,
+) -> Path:
+    """Write an H.264/AAC clip whose sound (audio_delay) or picture (video_delay) starts
+    that many seconds after the file's start, as screen recorders, edit lists and cameras
+    with a late microphone leave them, or whose picture stops early (video_duration).
+    The tone is a loud 440 Hz sine from its first sample."""
+    args = [FFMPEG, "-hide_banner", "-loglevel", "error", "-y"]
+    if video_delay:
+        args += ["-itsoffset", str(video_delay)]
+    picture = video_duration if video_duration is not None else duration - video_delay
+    args += ["-f", "lavfi", "-i", f"testsrc2=size=320x240:rate=30:duration={picture}"]
+    if audio_delay:
+        args += ["-itsoffset", str(audio_delay)]
+    args += [
+        "-f",
+        "lavfi",
+        "-i",
+        f"sine=frequency=440:sample_rate=48000:duration={duration - audio_delay}",
+    ]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"]
+    subprocess.run([*args, str(path)], check=True)
+    return path
+
+
+def make_interlaced_clip(path: Path, *, duration: float = 2.0) -> Path:
+    """Write a top-field-first interlaced H.264 clip (camcorder, broadcast): two moving
+    frames woven into one, coded and tagged as interlaced."""
+    args = lavfi_clip_args((320, 240), 30, duration)
+    args += [
+        "-vf", "interlace=scan=tff",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+        "-flags", "+ildct+ilme", "-field_order", "tt", str(path),
+    ]  # fmt: skip
+    subprocess.run(args, check=True)
+    return path
+
+
+def make_live_webm(path: Path, *, duration: float = 2.0) -> Path:
+    """Write a WebM as a browser's MediaRecorder or a messenger's web app does: VP8/Opus
+    written live, so the header has no duration and there is no index."""
+    args = lavfi_clip_args((320, 240), 30, duration)
+    args += [
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={duration}",
+        "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k",
+        "-c:a", "libopus", "-live", "1", "-f", "webm", str(path),
+    ]  # fmt: skip
+    subprocess.run(args, check=True)
+    return path
+
+
+def cut_short(source: Path, path: Path, keep: float) -> Path:
+    """Copy the first `keep` share of `source`'s bytes to `path`: an MP4 copy or upload
+    that stopped early (the index at the front still promises the whole clip)."""
+    data = source.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    return path
+
+
+def idet_counts(path: Path) -> tuple[int, int]:
+    """(interlaced, progressive) frames of `path` as ffmpeg's idet filter judges them."""
+    result = subprocess.run(
+        [FFMPEG, "-hide_banner", "-nostats", "-i", str(path), "-vf", "idet", "-f", "null", "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    line = [x for x in result.stderr.splitlines() if "Multi frame detection" in x][-1]
+    counts = dict(re.findall(r"(TFF|BFF|Progressive):\s*(\d+)", line))
+    return int(counts["TFF"]) + int(counts["BFF"]), int(counts["Progressive"])
+
+
+def audio_onset(path: Path, threshold: float = 0.05) -> float | None:
+    """The time (seconds) of the first audio frame with a sample louder than `threshold`."""
+    with av.open(str(path)) as c:
+        stream = c.streams.audio[0]
+        mono = av.AudioResampler(format="flt", layout="mono")
+        for frame in c.decode(stream):
+            for out in mono.resample(frame):
+                samples = memoryview(bytes(out.planes[0])).cast("f")[: out.samples]
+                if max((abs(x) for x in samples), default=0.0) > threshold:
+                    return float(frame.pts * stream.time_base) if frame.pts is not None else None
+    return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,16 @@ _SPACE = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 9: "bt2020nc", 10: "bt2020c"
 # libavutil's AV_TIME_BASE: container durations are in microseconds.
 AV_TIME_BASE = 1_000_000
 HDR_TRANSFERS = frozenset({"smpte2084", "arib-std-b67"})
+# Demuxers that find a time through an index (a moov table, Cues, idx1), so ffmpeg's
+# input seeking (-ss before -i) lands on the asked frame. MPEG-TS and program streams
+# (camcorder .MTS/.M2TS, broadcast recordings) seek by guessing a byte offset and land on
+# the next keyframe: seconds of picture are lost, or all of it when the clip has one.
+INDEXED_FORMATS = frozenset({"mov", "mp4", "matroska", "webm", "avi", "mxf", "flv"})
+# A pixel shape beyond 10:1 either way is a broken tag, shown as square pixels.
+MIN_SAR = Fraction(1, 10)
+# A file is checked for a cut-short end over its last TAIL_CHECK seconds: the data there
+# must reach within TAIL_CHECK of where the header says the file ends.
+TAIL_CHECK = 1.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,16 @@ class MediaInfo:
     width: int = 0
     height: int = 0
     rotation: int = 0
+    # Pixel shape (anamorphic video: DV, HDV, some cameras and messengers store a narrower
+    # picture that players stretch); 1 for square pixels.
+    sar: Fraction = Fraction(1)
+    # Interlaced frames (camcorders, broadcast): deinterlaced before they are scaled.
+    interlaced: bool = False
+    # Whether ffmpeg's input seeking is exact for this container (INDEXED_FORMATS).
+    seekable: bool = True
+    # The duration the header claims when the data stops earlier (a cut-short copy);
+    # `duration` is then what can be read.
+    header_duration: float | None = None
     fps: float = 30.0
     vfr: bool = False
     video_codec: str = ""
@@ -54,9 +75,17 @@ class MediaInfo:
     silences: tuple[tuple[float, float], ...] | None = None
 
     @property
+    def frame_sar(self) -> Fraction:
+        """The pixel shape of the frames the renderer gets (ffmpeg turns them upright
+        first, and a quarter turn inverts the shape)."""
+        return 1 / self.sar if self.rotation in (90, 270) else self.sar
+
+    @property
     def display_width(self) -> int:
-        """Width as a player shows it, after the rotation metadata is applied."""
-        return self.height if self.rotation in (90, 270) else self.width
+        """Width as a player shows it, after the rotation metadata and the pixel shape are
+        applied (the picture keeps its height; its width is stretched by the pixel shape)."""
+        width = self.height if self.rotation in (90, 270) else self.width
+        return max(1, round(width * self.frame_sar))
 
     @property
     def display_height(self) -> int:
@@ -86,10 +115,15 @@ def _read(path: Path, size: int, container: Any) -> MediaInfo:
     audio = container.streams.audio[0] if container.streams.audio else None
     if video is None:
         raise PermanentError("no video stream in the file")
-    duration = _duration(container, video)
+    cc = video.codec_context
+    rotation, interlaced = _first_frame(container, video)
+    header = _duration(container, video)
+    duration = header if header > 0 else _scanned_end(container, 0.0)
+    cut_short = header > 0 and _cut_short(container, header)
+    if cut_short:
+        duration = _scanned_end(container, 0.0)
     if duration <= 0:
         raise PermanentError("the video has no duration (empty or truncated file)")
-    cc = video.codec_context
     avg = video.average_rate
     base = video.base_rate or video.guessed_rate
     fps = float(avg) if avg else float(base) if base else 30.0
@@ -103,7 +137,11 @@ def _read(path: Path, size: int, container: Any) -> MediaInfo:
         size_bytes=size,
         width=cc.width,
         height=cc.height,
-        rotation=_rotation(container, video),
+        rotation=rotation,
+        sar=_sar(video),
+        interlaced=interlaced,
+        seekable=bool(set(container.format.name.split(",")) & INDEXED_FORMATS),
+        header_duration=header if cut_short else None,
         fps=fps,
         vfr=vfr,
         video_codec=cc.name,
@@ -128,14 +166,63 @@ def _duration(container: Any, video: Any) -> float:
     return 0.0
 
 
-def _rotation(container: Any, video: Any) -> int:
-    # PyAV exposes the display matrix only on decoded frames; one frame is cheap.
+def _first_frame(container: Any, video: Any) -> tuple[int, bool]:
+    """(rotation, interlaced) from the first decoded frame: PyAV exposes the display
+    matrix and the interlacing flag only on frames; one frame is cheap."""
     import av  # noqa: PLC0415
 
     with contextlib.suppress(av.FFmpegError, StopIteration):
         frame = next(container.decode(video))
-        return round(getattr(frame, "rotation", 0) or 0) % 360
-    return 0
+        rotation = round(getattr(frame, "rotation", 0) or 0) % 360
+        return rotation, bool(getattr(frame, "interlaced_frame", False))
+    return 0, False
+
+
+def _sar(video: Any) -> Fraction:
+    sar = video.sample_aspect_ratio or video.codec_context.sample_aspect_ratio
+    # 0/1 or a nonsense value means "unknown", which players show as square pixels.
+    if not sar or not MIN_SAR < sar < 1 / MIN_SAR:
+        return Fraction(1)
+    return Fraction(sar)
+
+
+def _start(container: Any) -> float:
+    return float(container.start_time or 0) / AV_TIME_BASE
+
+
+def _scanned_end(container: Any, since: float) -> float:
+    """Where the readable data ends, in seconds from the file's start, reading packets
+    (no decoding) from `since`: for files whose header has no duration (a browser's or
+    a messenger's live WebM) or whose data stops early. 0.0 when nothing is readable."""
+    import av  # noqa: PLC0415
+
+    start, end = _start(container), 0.0
+    with contextlib.suppress(av.FFmpegError):
+        container.seek(int((start + since) * AV_TIME_BASE), backward=True)
+        for packet in container.demux():
+            if packet.pts is None or not packet.size:
+                continue
+            stop = packet.pts + (packet.duration or 0)
+            end = max(end, float(stop * packet.time_base) - start)
+    return end
+
+
+def _cut_short(container: Any, header: float) -> bool:
+    """True when the data stops well before the header's duration: a copy or upload
+    that ended early (MP4 with its index first). The check reads only the last
+    TAIL_CHECK seconds: it stops at the first packet that reaches them."""
+    import av  # noqa: PLC0415
+
+    start = _start(container)
+    target = start + header - TAIL_CHECK
+    with contextlib.suppress(av.FFmpegError):
+        container.seek(int(max(start, target - TAIL_CHECK) * AV_TIME_BASE), backward=True)
+        for packet in container.demux():
+            if packet.pts is None or not packet.size:
+                continue
+            if float((packet.pts + (packet.duration or 0)) * packet.time_base) >= target:
+                return False
+    return True
 
 
 def _creation_time(container: Any, video: Any) -> datetime | None:

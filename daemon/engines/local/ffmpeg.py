@@ -44,7 +44,14 @@ from daemon.media.tools import quiet_args
 
 AUDIO_RATE = 48000
 AUDIO_BITRATE = "192k"
-AUDIO_FORMAT = f"aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
+AUDIO_LAYOUT = "aformat=sample_fmts=fltp:channel_layouts=stereo"
+AUDIO_FORMAT = f"aresample={AUDIO_RATE},{AUDIO_LAYOUT}"
+# A clip's sound may start after its picture (an edit list, a screen recorder that waits
+# for the first sound, a camera's late microphone): first_pts=0 fills the gap with silence,
+# so cutting the joined streams at the same times keeps them in sync.
+INPUT_AUDIO = f"aresample={AUDIO_RATE}:first_pts=0,{AUDIO_LAYOUT}"
+# The same for a picture that starts after the sound: the first frame is held from 0.
+VIDEO_FROM_ZERO = ":start_time=0"
 # Blurred background: blur a 1/8-size copy (cheap) and scale it back up.
 BLUR_SCALE = 8
 BLUR_RADIUS = 10
@@ -63,16 +70,19 @@ DUCK = "sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400"
 # frames nothing refers to. Decoders already use every core by default (-threads auto).
 FAST_DECODE = ("-skip_loop_filter", "all")
 SPARSE_DECODE = (*FAST_DECODE, "-skip_frame", "noref")
+DEINTERLACE = "bwdif=mode=send_frame:deint=interlaced"
 STABILIZE_DETECT = "vidstabdetect=shakiness=5:accuracy=15"
 STABILIZE_TRANSFORM = "vidstabtransform=smoothing=15:optzoom=1:interpol=bicubic"
 STABILIZE_SHARPEN = "unsharp=5:5:0.8:3:3:0.4"
 TITLE_FADE = 0.3
 # One filter per way of reaching the output rate (plan.FpsMode): fps drops or repeats
 # frames; framerate blends neighbours; minterpolate estimates motion (slow, smoothest).
+# Each ends in an fps filter that starts at 0 (VIDEO_FROM_ZERO); after fps it is a no-op.
 FPS_FILTERS = {
-    "duplicate": "fps={rate}",
-    "blend": "framerate=fps={rate}",
-    "interpolate": "minterpolate=fps={rate}:mi_mode=mci:mc_mode=aobmc:vsbmc=1",
+    "duplicate": "fps={rate}" + VIDEO_FROM_ZERO,
+    "blend": "framerate=fps={rate},fps={rate}" + VIDEO_FROM_ZERO,
+    "interpolate": "minterpolate=fps={rate}:mi_mode=mci:mc_mode=aobmc:vsbmc=1,fps={rate}"
+    + VIDEO_FROM_ZERO,
 }
 # Background noise: a high-pass removes rumble and wind below 80 Hz, then afftdn takes
 # off a broadband noise floor (hiss, hum, fans) by 12 dB.
@@ -139,7 +149,9 @@ def _windows(tl: Timeline, inputs: Sequence[MediaInfo]) -> list[tuple[float, flo
         if not own:
             out.append((0.0, 0.0))
             continue
-        out.append((min(p.start for p in own), min(max(p.end for p in own), info.duration)))
+        # Without an index (MPEG-TS) -ss lands on a later keyframe: decode from the start.
+        start = min(p.start for p in own) if info.seekable else 0.0
+        out.append((start, min(max(p.end for p in own), info.duration)))
     return out
 
 
@@ -195,7 +207,12 @@ def reduce_for(info: MediaInfo, plan: EditPlan, tl: Timeline) -> Reduce:
         return Reduce(None, (w, h), "")
     if plan.fill == "crop":
         # Crop before the scale: the same picture as cover-scale-then-crop, fewer pixels.
-        crop = (even(sh * w / h), sh) if sw / sh > w / h else (sw, even(sw * h / w))
+        # The crop counts the frame's own pixels, which anamorphic video stretches.
+        frame_w = info.height if info.rotation in (90, 270) else info.width
+        if sw / sh > w / h:
+            crop = (min(frame_w, even(sh * w / h / info.frame_sar)), sh)
+        else:
+            crop = (frame_w, even(sw * h / w))
         return Reduce(crop, (w, h), "")
     fitted = (w, even(w * sh / sw)) if sw / sh > w / h else (even(h * sw / sh), h)
     return Reduce(None, fitted, plan.fill)
@@ -229,6 +246,10 @@ def _video_prep(
     a constant rate, cheapest first: drop surplus frames, crop, scale (tone-map inside),
     then rotate and blend at output size."""
     chain: list[str] = []
+    if info.interlaced:
+        # Scaling woven fields blends them into combs on anything that moves; bwdif
+        # makes one frame per frame (the rate stays), only of frames marked interlaced.
+        chain.append(DEINTERLACE)
     rate = FPS_FILTERS[plan.fps_mode].format(rate=tl.rate)
     # Dropping frames costs nothing, so a faster source loses its surplus before any work;
     # repeating or blending frames happens after the scale, on small pictures.
@@ -292,7 +313,7 @@ def _piece_chains(
         chains.append(_split(f"[fit{index}]", "split", [f"[vs{k}]" for k in own]))
         if with_audio:
             if info.has_audio and not plan.mute:
-                chains.append(f"[{index}:a:0]{AUDIO_FORMAT}[ain{index}]")
+                chains.append(f"[{index}:a:0]{INPUT_AUDIO}[ain{index}]")
             else:
                 chains.append(
                     f"anullsrc=r={AUDIO_RATE}:cl=stereo:d={_num(w1 - w0 + 1.0)},"
@@ -306,10 +327,13 @@ def _piece_chains(
             # No margins: after fps= the time base is one frame, and trim rounds its
             # times to the nearest frame, so `end` keeps round(end x rate) frames. (A
             # half-frame margin, written to 6 decimals, fell just under the .5 and lost
-            # the last frame: 60 frames in, 59 out.)
+            # the last frame: 60 frames in, 59 out.) A picture that ends before the
+            # piece (sound longer than the picture, as a player plays it) holds its last
+            # frame to the end: padding by the whole length keeps the streams the same
+            # length (padding by 1 s left the picture short of the sound).
             chains.append(
                 f"[vs{k}]trim=start={_num(max(0.0, a))}:end={_num(b)},"
-                f"setpts=PTS-STARTPTS,{speed}tpad=stop_mode=clone:stop_duration=1,"
+                f"setpts=PTS-STARTPTS,{speed}tpad=stop_mode=clone:stop_duration={_num(length)},"
                 f"trim=end={_num(length)}[pv{k}]"
             )
             if with_audio:

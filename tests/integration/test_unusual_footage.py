@@ -1,0 +1,147 @@
+"""Footage a new user brings that phones' own clips never show: streams that start late,
+anamorphic pixels, interlaced fields, MPEG-TS, live WebM, cut-short copies. Each is
+rendered by the real engine and the output checked with the independent probe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from daemon.media.probe import probe
+from tests.integration.test_local_render import TOLERANCE, assert_delivery_format, run_engine
+from tests.mediagen import (
+    audio_onset,
+    cut_short,
+    frame_times,
+    idet_counts,
+    make_clip,
+    make_interlaced_clip,
+    make_live_webm,
+    make_offset_clip,
+    pixel_difference,
+    probe_output,
+)
+
+pytestmark = pytest.mark.integration
+
+# Mean luma difference of one picture encoded twice (HELD) and of testsrc2 moving on (MOVED).
+HELD = 0.5
+MOVED = 1.5
+
+
+@pytest.fixture(scope="session")
+def footage(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("footage")
+    return {
+        "audio_late": make_offset_clip(d / "audio_late.mp4", audio_delay=0.7),
+        "video_late": make_offset_clip(d / "video_late.mp4", video_delay=0.5),
+        # Sound 2 s, picture 0.5 s: a recorder that stopped the picture first.
+        "audio_long": make_offset_clip(d / "audio_long.mp4", video_duration=0.5),
+        # 240x240 stored, 4:3 shown (DV, HDV and some messengers store narrow pixels).
+        "anamorphic": make_clip(d / "anamorphic.mp4", size=(240, 240), extra=("-vf", "setsar=4/3")),
+        "interlaced": make_interlaced_clip(d / "interlaced.mp4"),
+        # A camcorder's .MTS: MPEG-TS (with one keyframe, at the start).
+        "mts": make_clip(d / "camcorder.mts", duration=3.0, extra=("-f", "mpegts")),
+        "live_webm": make_live_webm(d / "recording.webm"),
+        "whole": make_clip(d / "whole.mp4", duration=4.0, extra=("-movflags", "+faststart")),
+    }
+
+
+def test_sound_that_starts_late_stays_late(tmp_path: Path, footage: dict[str, Path]) -> None:
+    # Before: each stream was cut from its own first timestamp, so the tone that starts
+    # 0.7 s in was pulled to 0 s: lips moved 0.7 s after the words.
+    out, _ = run_engine(tmp_path, "export as 240p", footage["audio_late"])
+    onset = audio_onset(out)
+    assert onset is not None and abs(onset - 0.7) < TOLERANCE
+    (tmp_path / "t").mkdir()
+    trimmed, _ = run_engine(
+        tmp_path / "t", "240p, trim the first 0.5 seconds", footage["audio_late"]
+    )
+    onset = audio_onset(trimmed)
+    assert onset is not None and abs(onset - 0.2) < TOLERANCE
+
+
+def test_picture_that_starts_late_holds_its_first_frame(
+    tmp_path: Path, footage: dict[str, Path]
+) -> None:
+    # Before: the picture was pulled to 0 s (0.5 s ahead of its sound) and its end padded.
+    out, _ = run_engine(tmp_path, "export as 240p", footage["video_late"])
+    p = probe_output(out)
+    assert abs(p.duration - 2.0) < TOLERANCE
+    assert pixel_difference(out, 0, 14) < HELD  # held until 0.5 s
+    assert pixel_difference(out, 14, 20) > MOVED  # then it moves
+
+
+def test_picture_shorter_than_its_sound_is_held_to_the_end(
+    tmp_path: Path, footage: dict[str, Path]
+) -> None:
+    # Before: the picture was padded by 1 s at most, so it ended before the sound did.
+    out, _ = run_engine(tmp_path, "export as 240p", footage["audio_long"])
+    times = frame_times(out)
+    assert abs(times[-1] + 1 / 30 - 2.0) < TOLERANCE
+    assert abs(probe_output(out).duration - 2.0) < TOLERANCE
+
+
+def test_anamorphic_pixels_are_shown_at_their_shape(
+    tmp_path: Path, footage: dict[str, Path]
+) -> None:
+    # Before: the stored 1:1 shape was used, so a 4:3 picture came out square (1080x1080).
+    out, _ = run_engine(tmp_path, "export as 1080p", footage["anamorphic"])
+    p = probe_output(out)
+    assert (p.width, p.height) == (1440, 1080)
+    assert_delivery_format(p, audio=True)
+    assert probe(footage["anamorphic"]).display_width == 320
+    (tmp_path / "v").mkdir()
+    vertical, _ = run_engine(tmp_path / "v", "240p, make it vertical, crop", footage["anamorphic"])
+    assert probe_output(vertical).display_size == (240, 426)
+    # The crop keeps the middle 3/4 of the shown width: the stored 240 px become 135 px
+    # (a square-pixel crop would have taken 180 stored px, squeezing the picture).
+    assert probe_output(vertical).duration == pytest.approx(2.0, abs=TOLERANCE)
+
+
+def test_interlaced_video_is_deinterlaced(tmp_path: Path, footage: dict[str, Path]) -> None:
+    # Before: woven fields were scaled as they were and every moving edge combed.
+    woven, _ = idet_counts(footage["interlaced"])
+    assert woven > 0
+    out, _ = run_engine(tmp_path, "export as 240p", footage["interlaced"])
+    interlaced, progressive = idet_counts(out)
+    assert progressive > 3 * interlaced
+    assert probe(footage["interlaced"]).interlaced
+
+
+def test_camcorder_mts_trimmed_keeps_its_picture(tmp_path: Path, footage: dict[str, Path]) -> None:
+    # Before: -ss seeking in MPEG-TS landed on the next keyframe: a trim lost seconds of
+    # picture (or all of it, for a clip with one keyframe) and the sound was padded.
+    out, _ = run_engine(tmp_path, "240p, trim the first 0.5 seconds", footage["mts"])
+    p = probe_output(out)
+    assert p.video_codec == "h264"
+    times = frame_times(out)
+    assert abs(len(times) - 75) <= 2
+    assert pixel_difference(out, 0, 10) > MOVED  # no frozen start
+    assert pixel_difference(out, 60, 70) > MOVED  # nor a frozen end
+    assert not probe(footage["mts"]).seekable
+
+
+def test_live_webm_without_a_duration_is_edited(tmp_path: Path, footage: dict[str, Path]) -> None:
+    # Before: "the video has no duration (empty or truncated file)".
+    assert abs(probe(footage["live_webm"]).duration - 2.0) < TOLERANCE
+    out, _ = run_engine(tmp_path, "240p, speed up 2x", footage["live_webm"])
+    p = probe_output(out)
+    assert abs(p.duration - 1.0) < TOLERANCE
+    assert_delivery_format(p, audio=True)
+
+
+def test_cut_short_copy_is_edited_as_far_as_it_goes_with_a_note(
+    tmp_path: Path, footage: dict[str, Path]
+) -> None:
+    # Before: the header's 4 s were planned: the readable part, then a frozen frame and
+    # silence (or a picture that stopped a second later than the readable part).
+    short = cut_short(footage["whole"], tmp_path / "copy.mp4", keep=0.4)
+    out, ctx = run_engine(tmp_path, "export as 240p", short)
+    assert any("cut short" in note for note in ctx.notes)
+    info = probe(short)
+    assert info.header_duration == pytest.approx(4.0)
+    assert 0.5 < info.duration < 3.0
+    assert abs(probe_output(out).duration - info.duration) < TOLERANCE
+    assert probe(footage["whole"]).header_duration is None
