@@ -364,6 +364,45 @@ def make_live_webm(path: Path, *, duration: float = 2.0) -> Path:
     return path
 
 
+def make_untagged_sd_clip(path: Path, *, color: str = "0xCC2020") -> Path:
+    """Write a 320x240 H.264 clip of one colour in BT.601 YUV with no colour tags at all
+    (older cameras and some messengers' re-encodes): players read it as BT.601."""
+    tagged = path.with_name(path.stem + ".tagged.mp4")
+    args = [
+        FFMPEG, "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", f"color={color}:size=320x240:duration=1:rate=30",
+        "-vf", "scale=out_color_matrix=bt601,format=yuv420p",
+        "-c:v", "libx264", "-preset", "ultrafast", str(tagged),
+    ]  # fmt: skip
+    subprocess.run(args, check=True)
+    untag = "h264_metadata=matrix_coefficients=2:colour_primaries=2:transfer_characteristics=2"
+    subprocess.run(
+        [FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-i", str(tagged),
+         "-c", "copy", "-bsf:v", untag, str(path)],
+        check=True,
+    )  # fmt: skip
+    tagged.unlink()
+    return path
+
+
+def mean_chroma(path: Path, index: int = 0) -> tuple[float, float]:
+    """Mean (U, V) of video frame `index` (128 is grey)."""
+    with av.open(str(path)) as c:
+        for n, frame in enumerate(c.decode(c.streams.video[0])):
+            if n == index:
+                yuv = frame.reformat(format="yuv420p")
+                means = []
+                for plane in yuv.planes[1:]:
+                    data = bytes(plane)
+                    rows = [
+                        data[r * plane.line_size : r * plane.line_size + plane.width]
+                        for r in range(plane.height)
+                    ]
+                    means.append(sum(sum(r) for r in rows) / (plane.width * plane.height))
+                return means[0], means[1]
+    raise IndexError(f"{path} has fewer than {index + 1} frames")
+
+
 def cut_short(source: Path, path: Path, keep: float) -> Path:
     """Copy the first `keep` share of `source`'s bytes to `path`: an MP4 copy or upload
     that stopped early (the index at the front still promises the whole clip)."""

@@ -19,6 +19,8 @@ from tests.mediagen import (
     make_interlaced_clip,
     make_live_webm,
     make_offset_clip,
+    make_untagged_sd_clip,
+    mean_chroma,
     pixel_difference,
     probe_output,
 )
@@ -145,3 +147,13 @@ def test_cut_short_copy_is_edited_as_far_as_it_goes_with_a_note(
     assert 0.5 < info.duration < 3.0
     assert abs(probe_output(out).duration - info.duration) < TOLERANCE
     assert probe(footage["whole"]).header_duration is None
+
+
+def test_untagged_standard_definition_keeps_its_colours(tmp_path: Path) -> None:
+    # Before: untagged video was read as BT.709 whatever its size, so the BT.601 values
+    # of an SD clip were passed through and shown as BT.709: a red turned orange-brown.
+    # The same red through BT.709 has U about 111 (BT.601 passed through: about 103).
+    source = make_untagged_sd_clip(tmp_path / "old-camera.mp4")
+    out, _ = run_engine(tmp_path, "export as 240p", source)
+    u, v = mean_chroma(out)
+    assert abs(u - 111) < 3 and abs(v - 204) < 3

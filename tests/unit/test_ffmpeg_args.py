@@ -122,6 +122,24 @@ def test_streams_are_lined_up_from_the_file_start() -> None:
     assert "[0:v:0]scale=1920:1080:" not in graph and "fps=30:start_time=0" in graph
 
 
+@pytest.mark.parametrize(
+    ("size", "tag", "matrix"),
+    [
+        ((640, 480), None, "bt601"),  # untagged SD plays as BT.601
+        ((720, 576), None, "bt601"),
+        ((1280, 720), None, "bt709"),
+        ((1920, 1080), None, "bt709"),
+        ((640, 480), "bt709", "bt709"),  # a tag always wins
+        ((1920, 1080), "bt470bg", "bt601"),
+    ],
+)
+def test_untagged_colour_is_read_as_players_read_it(
+    size: tuple[int, int], tag: str | None, matrix: str
+) -> None:
+    info = clip(width=size[0], height=size[1], color_space=tag)
+    assert f"in_color_matrix={matrix}:" in graph_of(argv("", info))
+
+
 def test_interlaced_input_is_deinterlaced_first() -> None:
     graph = graph_of(argv("", clip(interlaced=True)))
     assert graph.startswith("[0:v:0]bwdif=mode=send_frame:deint=interlaced,fps=30")

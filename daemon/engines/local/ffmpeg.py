@@ -61,6 +61,10 @@ TONEMAP = (
     "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
     "tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv"
 )
+# Untagged video narrower than HD_MIN_WIDTH and no taller than SD_MAX_HEIGHT is standard
+# definition, whose matrix is BT.601 (see _matrix).
+HD_MIN_WIDTH = 1280
+SD_MAX_HEIGHT = 576
 LOUDNORM_TRUE_PEAK = -1.5
 LOUDNORM_RANGE = 11
 # Ducking: when the clip's sound passes about -34 dBFS the music drops by up to 8:1.
@@ -233,10 +237,20 @@ def scale_step(info: MediaInfo, size: tuple[int, int], *, analysis: bool = False
             f"zscale=w={w}:h={h}:f=lanczos:tin={info.color_transfer}:pin={primaries}:"
             f"min={matrix}:" + TONEMAP.removeprefix("zscale=")
         )
-    matrix = "bt709" if info.color_space in (None, "bt709") else "bt601"
     return (
-        f"scale={w}:{h}:flags=lanczos:in_color_matrix={matrix}:out_color_matrix=bt709:out_range=tv"
+        f"scale={w}:{h}:flags=lanczos:in_color_matrix={_matrix(info)}:out_color_matrix=bt709:"
+        "out_range=tv"
     )
+
+
+def _matrix(info: MediaInfo) -> str:
+    """The input's YUV matrix for swscale. Untagged video is read as players read it:
+    standard definition as BT.601, HD and up as BT.709 (mpv's and VLC's guess), so an
+    old camera's or a messenger's untagged 640x480 keeps the colours it plays with."""
+    if info.color_space is None:
+        hd = info.width >= HD_MIN_WIDTH or info.height > SD_MAX_HEIGHT
+        return "bt709" if hd else "bt601"
+    return "bt709" if info.color_space == "bt709" else "bt601"
 
 
 def _video_prep(
