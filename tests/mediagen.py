@@ -403,6 +403,33 @@ def mean_chroma(path: Path, index: int = 0) -> tuple[float, float]:
     raise IndexError(f"{path} has fewer than {index + 1} frames")
 
 
+def make_with_picture(path: Path, *, video: bool = True, attached: bool = False) -> Path:
+    """Write a file with a 64x64 JPEG picture as its first video stream: a thumbnail
+    track before a 2 s 320x240 clip (`video`), or, without `video`, a song with its
+    cover art (`attached` marks the picture as cover art, as music files do)."""
+    cover = path.with_name(path.stem + ".cover.jpg")
+    subprocess.run(
+        [FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+         "-i", "color=red:size=64x64", "-frames:v", "1", str(cover)],
+        check=True,
+    )  # fmt: skip
+    args = [FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-i", str(cover)]
+    maps = ["-map", "0"]
+    if video:
+        args += ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=2"]
+        maps += ["-map", "1"]
+    args += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=2"]
+    maps += ["-map", "2" if video else "1"]
+    args += [*maps, "-c:v:0", "copy", "-c:a", "aac"]
+    if video:
+        args += ["-c:v:1", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    if attached:
+        args += ["-disposition:v:0", "attached_pic"]
+    subprocess.run([*args, str(path)], check=True)
+    cover.unlink()
+    return path
+
+
 def cut_short(source: Path, path: Path, keep: float) -> Path:
     """Copy the first `keep` share of `source`'s bytes to `path`: an MP4 copy or upload
     that stopped early (the index at the front still promises the whole clip)."""

@@ -47,6 +47,9 @@ class MediaInfo:
     size_bytes: int
     width: int = 0
     height: int = 0
+    # Which video stream is the picture (`v:N`): files can carry a cover image or a
+    # thumbnail track as well, before or after it.
+    video_stream: int = 0
     rotation: int = 0
     # Pixel shape (anamorphic video: DV, HDV, some cameras and messengers store a narrower
     # picture that players stretch); 1 for square pixels.
@@ -111,10 +114,8 @@ def probe(path: Path) -> MediaInfo:
 
 
 def _read(path: Path, size: int, container: Any) -> MediaInfo:
-    video = container.streams.video[0] if container.streams.video else None
+    video_index, video = _pick_video(container)
     audio = container.streams.audio[0] if container.streams.audio else None
-    if video is None:
-        raise PermanentError("no video stream in the file")
     cc = video.codec_context
     rotation, interlaced = _first_frame(container, video)
     header = _duration(container, video)
@@ -137,6 +138,7 @@ def _read(path: Path, size: int, container: Any) -> MediaInfo:
         size_bytes=size,
         width=cc.width,
         height=cc.height,
+        video_stream=video_index,
         rotation=rotation,
         sar=_sar(video),
         interlaced=interlaced,
@@ -156,6 +158,22 @@ def _read(path: Path, size: int, container: Any) -> MediaInfo:
         audio_channels=audio.codec_context.channels if audio is not None else None,
         creation_time=_creation_time(container, video),
     )
+
+
+def _pick_video(container: Any) -> tuple[int, Any]:
+    """The picture stream as (index among the video streams, stream): not a cover image
+    (an attached picture), and of those the largest, as ffmpeg itself picks. Raise
+    PermanentError when there is none (an audio file, maybe with its cover art)."""
+    import av  # noqa: PLC0415
+
+    streams = list(container.streams.video)
+    cover = av.stream.Disposition.attached_pic
+    moving = [(n, s) for n, s in enumerate(streams) if not s.disposition & cover]
+    if not moving:
+        extra = " (only a cover picture: is it an audio file?)" if streams else ""
+        raise PermanentError(f"no video stream in the file{extra}")
+    area = [s.codec_context.width * s.codec_context.height for _, s in moving]
+    return moving[area.index(max(area))]
 
 
 def _duration(container: Any, video: Any) -> float:

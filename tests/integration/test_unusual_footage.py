@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from daemon.errors import PermanentError
 from daemon.media.probe import probe
 from tests.integration.test_local_render import TOLERANCE, assert_delivery_format, run_engine
 from tests.mediagen import (
@@ -20,6 +21,7 @@ from tests.mediagen import (
     make_live_webm,
     make_offset_clip,
     make_untagged_sd_clip,
+    make_with_picture,
     mean_chroma,
     pixel_difference,
     probe_output,
@@ -157,3 +159,20 @@ def test_untagged_standard_definition_keeps_its_colours(tmp_path: Path) -> None:
     out, _ = run_engine(tmp_path, "export as 240p", source)
     u, v = mean_chroma(out)
     assert abs(u - 111) < 3 and abs(v - 204) < 3
+
+
+def test_a_thumbnail_track_before_the_picture_is_passed_over(tmp_path: Path) -> None:
+    # Before: the first video stream was taken, so the output was the 64x64 still, held.
+    source = make_with_picture(tmp_path / "with-thumbnail.mkv")
+    out, _ = run_engine(tmp_path, "export as 240p", source)
+    p = probe_output(out)
+    assert (p.width, p.height) == (320, 240)
+    assert pixel_difference(out, 0, 30) > MOVED
+
+
+def test_a_song_with_cover_art_is_refused_with_a_reason(tmp_path: Path) -> None:
+    # Before: ffmpeg's "Nothing was written into output file, because at least one of
+    # its streams received no packets".
+    song = make_with_picture(tmp_path / "song.mp4", video=False, attached=True)
+    with pytest.raises(PermanentError, match="only a cover picture"):
+        run_engine(tmp_path, "export as 240p", song)

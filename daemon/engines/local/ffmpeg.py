@@ -321,7 +321,7 @@ def _piece_chains(
             continue
         w0, w1 = windows[index]
         prep = ",".join(_video_prep(info, plan, tl, analysis=analysis))
-        chains.append(f"[{index}:v:0]{prep}[pre{index}]")
+        chains.append(f"[{index}:v:{info.video_stream}]{prep}[pre{index}]")
         fill = reduce_for(info, plan, tl).fill
         chains += _fit(f"[pre{index}]", f"[fit{index}]", fill, tl, tag=str(index))
         chains.append(_split(f"[fit{index}]", "split", [f"[vs{k}]" for k in own]))
@@ -723,7 +723,8 @@ def build_highlight_args(ffmpeg: str, info: MediaInfo) -> tuple[str, ...]:
     scores of a small, sparse copy of the picture and momentary loudness, printed to the
     log (highlights.parse_analysis reads them). Nothing is encoded."""
     graph = (
-        f"[0:v:0]fps={ANALYSIS_FPS},scale={ANALYSIS_WIDTH}:-2,select='gte(scene\\,0)',"
+        f"[0:v:{info.video_stream}]fps={ANALYSIS_FPS},scale={ANALYSIS_WIDTH}:-2,"
+        "select='gte(scene\\,0)',"
         "metadata@motion=print:key=lavfi.scene_score[motion]"
     )
     outputs: tuple[str, ...] = ("-map", "[motion]", "-f", "null", "-")
