@@ -430,6 +430,21 @@ def make_with_picture(path: Path, *, video: bool = True, attached: bool = False)
     return path
 
 
+def make_screen_recording(path: Path, *, duration: float = 3.0, frames: int | None = None) -> Path:
+    """Write a 30 fps H.264 clip as screen recorders do: no frames while the screen is
+    still (the middle third here), so the average rate is far below 30. With `frames`,
+    only that many frames are written (a one-frame "video")."""
+    args = lavfi_clip_args((320, 240), 30, duration)
+    if frames is not None:
+        args += ["-frames:v", str(frames)]
+    else:
+        third = duration / 3
+        args += ["-vf", f"select='lt(t,{third})+gte(t,{2 * third})'", "-fps_mode", "vfr"]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)]
+    subprocess.run(args, check=True)
+    return path
+
+
 def cut_short(source: Path, path: Path, keep: float) -> Path:
     """Copy the first `keep` share of `source`'s bytes to `path`: an MP4 copy or upload
     that stopped early (the index at the front still promises the whole clip)."""

@@ -31,6 +31,8 @@ HDR_TRANSFERS = frozenset({"smpte2084", "arib-std-b67"})
 # (camcorder .MTS/.M2TS, broadcast recordings) seek by guessing a byte offset and land on
 # the next keyframe: seconds of picture are lost, or all of it when the clip has one.
 INDEXED_FORMATS = frozenset({"mov", "mp4", "matroska", "webm", "avi", "mxf", "flv"})
+# The highest nominal frame rate taken as a real one (phones film slow motion at 240).
+MAX_NOMINAL_FPS = 240
 # A pixel shape beyond 10:1 either way is a broken tag, shown as square pixels.
 MIN_SAR = Fraction(1, 10)
 # A file is checked for a cut-short end over its last TAIL_CHECK seconds: the data there
@@ -131,6 +133,12 @@ def _read(path: Path, size: int, container: Any) -> MediaInfo:
     # A stream whose nominal rate differs from its average rate is variable frame rate
     # (phones drop frames in low light); the renderer then forces a constant rate.
     vfr = bool(avg and base and abs(float(avg) - float(base)) > 0.01 * float(base))
+    if vfr and base and float(base) <= MAX_NOMINAL_FPS:
+        # A screen recording holds a still screen for seconds, so its average rate is
+        # far below the rate it moves at (20 for a 30 fps recording): the nominal rate
+        # keeps every frame of the moving parts. A huge nominal rate is a time base
+        # (1000, 90000), not a frame rate; the average then stands.
+        fps = float(base)
     pix_fmt = cc.pix_fmt or ""
     return MediaInfo(
         path=path,

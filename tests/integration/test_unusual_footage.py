@@ -20,6 +20,7 @@ from tests.mediagen import (
     make_interlaced_clip,
     make_live_webm,
     make_offset_clip,
+    make_screen_recording,
     make_untagged_sd_clip,
     make_with_picture,
     mean_chroma,
@@ -176,3 +177,21 @@ def test_a_song_with_cover_art_is_refused_with_a_reason(tmp_path: Path) -> None:
     song = make_with_picture(tmp_path / "song.mp4", video=False, attached=True)
     with pytest.raises(PermanentError, match="only a cover picture"):
         run_engine(tmp_path, "export as 240p", song)
+
+
+def test_screen_recording_keeps_the_rate_it_moves_at(tmp_path: Path) -> None:
+    # Before: the average rate (20: the screen was still for a second) snapped to 23.976,
+    # dropping one frame in five wherever the screen moved.
+    source = make_screen_recording(tmp_path / "screen.mp4")
+    out, _ = run_engine(tmp_path, "export as 240p", source)
+    times = frame_times(out)
+    assert abs(len(times) - 90) <= 1
+    assert abs(times[1] - times[0] - 1 / 30) < 1e-3
+
+
+def test_a_one_frame_video_is_refused_as_too_short(tmp_path: Path) -> None:
+    # Before: "the edit leaves nothing to show (the cuts remove the whole video)", for
+    # a prompt that cut nothing.
+    still = make_screen_recording(tmp_path / "still.mp4", frames=1)
+    with pytest.raises(PermanentError, match="too short to edit"):
+        run_engine(tmp_path, "export as 240p", still)
