@@ -14,6 +14,7 @@ from tests.integration.test_local_render import TOLERANCE, assert_delivery_forma
 from tests.mediagen import (
     audio_onset,
     cut_short,
+    distinct_frames,
     frame_times,
     idet_counts,
     make_clip,
@@ -195,3 +196,13 @@ def test_a_one_frame_video_is_refused_as_too_short(tmp_path: Path) -> None:
     still = make_screen_recording(tmp_path / "still.mp4", frames=1)
     with pytest.raises(PermanentError, match="too short to edit"):
         run_engine(tmp_path, "export as 240p", still)
+
+
+def test_slow_motion_of_120_fps_footage_shows_the_filmed_frames(tmp_path: Path) -> None:
+    # Before: the frames were first thinned to the 60 fps output and then each shown
+    # twice: 60 different pictures in 2 s of half-speed 120 fps footage, not 120.
+    fast = make_clip(tmp_path / "slomo.mp4", duration=1.0, size=(160, 120), rate=120)
+    out, _ = run_engine(tmp_path, "slow motion 0.5x, 240p", fast)
+    assert abs(probe_output(out).duration - 2.0) < TOLERANCE
+    assert len(frame_times(out)) == 120
+    assert distinct_frames(out) > 100

@@ -18,6 +18,7 @@ from daemon.engines.local.ffmpeg import (
     build_stabilize_args,
     escape_value,
     filter_graph,
+    work_rate,
 )
 from daemon.engines.local.highlights import best_span, boring_spans, parse_analysis, score
 from daemon.engines.local.prompt import parse_prompt
@@ -138,6 +139,25 @@ def test_untagged_colour_is_read_as_players_read_it(
 ) -> None:
     info = clip(width=size[0], height=size[1], color_space=tag)
     assert f"in_color_matrix={matrix}:" in graph_of(argv("", info))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "fps", "work"),
+    [
+        ("slow motion 0.5x", 120.0, 120),  # the filmed frames, slowed to 60
+        ("slow motion 0.25x", 240.0, 240),
+        ("slow motion 0.5x", 240.0, 120),  # no more than the slow motion needs
+        ("slow motion 0.5x", 30.0, 30),  # nothing to gain
+        ("", 120.0, 60),
+        ("2x", 120.0, 60),
+        ("slow motion 0.5x", 119.88, 120),  # the output is 60: twice that
+    ],
+)
+def test_slow_motion_of_fast_footage_keeps_its_frames(
+    prompt: str, fps: float, work: Fraction
+) -> None:
+    plan, clips = parse_prompt(prompt), [clip(fps=fps)]
+    assert work_rate(plan, clips, timeline(plan, clips)) == work
 
 
 def test_interlaced_input_is_deinterlaced_first() -> None:

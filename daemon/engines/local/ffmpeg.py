@@ -18,8 +18,10 @@ builder here, so the analysis passes and the render agree on the cut.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from daemon.config import LocalSettings
@@ -253,21 +255,39 @@ def _matrix(info: MediaInfo) -> str:
     return "bt709" if info.color_space == "bt709" else "bt601"
 
 
+def work_rate(plan: EditPlan, inputs: Sequence[MediaInfo], tl: Timeline) -> Fraction:
+    """The constant rate the pieces are cut and joined at: the output rate, or for a
+    whole-edit slow motion of high-frame-rate footage (a phone's 120/240 fps) a whole
+    multiple of it, so the slowed picture shows the filmed frames instead of repeating
+    every other one (the speed step brings it back to the output rate)."""
+    if plan.speed >= 1.0 or plan.speed_ranges or plan.fps_mode != "duplicate":
+        return tl.rate
+    fastest = max(i.fps for i in inputs)
+    # 1.01: 119.88 fps footage is a 2x multiple of 59.94 too.
+    factor = min(math.floor(1 / plan.speed + 1e-9), math.floor(fastest * 1.01 / tl.rate))
+    return tl.rate * max(1, factor)
+
+
 def _video_prep(
-    info: MediaInfo, plan: EditPlan, tl: Timeline, *, analysis: bool = False
+    info: MediaInfo,
+    plan: EditPlan,
+    tl: Timeline,
+    work: Fraction,
+    *,
+    analysis: bool = False,
 ) -> list[str]:
     """Filters that make one input's pictures output-sized, SDR BT.709, upright and at
-    a constant rate, cheapest first: drop surplus frames, crop, scale (tone-map inside),
-    then rotate and blend at output size."""
+    a constant rate (`work`, see work_rate), cheapest first: drop surplus frames, crop,
+    scale (tone-map inside), then rotate and blend at output size."""
     chain: list[str] = []
     if info.interlaced:
         # Scaling woven fields blends them into combs on anything that moves; bwdif
         # makes one frame per frame (the rate stays), only of frames marked interlaced.
         chain.append(DEINTERLACE)
-    rate = FPS_FILTERS[plan.fps_mode].format(rate=tl.rate)
+    rate = FPS_FILTERS[plan.fps_mode].format(rate=work)
     # Dropping frames costs nothing, so a faster source loses its surplus before any work;
     # repeating or blending frames happens after the scale, on small pictures.
-    early = plan.fps_mode == "duplicate" and info.fps >= float(tl.rate)
+    early = plan.fps_mode == "duplicate" and info.fps >= float(work)
     if early:
         chain.append(rate)
     reduce = reduce_for(info, plan, tl)
@@ -315,12 +335,13 @@ def _piece_chains(
 ) -> list[str]:
     chains: list[str] = []
     windows = _windows(tl, inputs)
+    work = work_rate(plan, inputs, tl)
     for index, info in enumerate(inputs):
         own = [k for k, p in enumerate(tl.pieces) if p.source == index]
         if not own:
             continue
         w0, w1 = windows[index]
-        prep = ",".join(_video_prep(info, plan, tl, analysis=analysis))
+        prep = ",".join(_video_prep(info, plan, tl, work, analysis=analysis))
         chains.append(f"[{index}:v:{info.video_stream}]{prep}[pre{index}]")
         fill = reduce_for(info, plan, tl).fill
         chains += _fit(f"[pre{index}]", f"[fit{index}]", fill, tl, tag=str(index))
