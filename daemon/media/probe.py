@@ -31,6 +31,8 @@ HDR_TRANSFERS = frozenset({"smpte2084", "arib-std-b67"})
 # (camcorder .MTS/.M2TS, broadcast recordings) seek by guessing a byte offset and land on
 # the next keyframe: seconds of picture are lost, or all of it when the clip has one.
 INDEXED_FORMATS = frozenset({"mov", "mp4", "matroska", "webm", "avi", "mxf", "flv"})
+# An MP4 box starts with its 32-bit size and 4-letter type.
+MP4_BOX_HEADER = 8
 # The highest nominal frame rate taken as a real one (phones film slow motion at 240).
 MAX_NOMINAL_FPS = 240
 # A pixel shape beyond 10:1 either way is a broken tag, shown as square pixels.
@@ -112,6 +114,11 @@ def probe(path: Path) -> MediaInfo:
     except FileNotFoundError:
         raise PermanentError(f"the file is gone: {path}") from None
     except (av.FFmpegError, UnicodeDecodeError, ValueError, IndexError) as exc:
+        if _mp4_without_index(path):
+            raise PermanentError(
+                "the MP4 is incomplete: it has no index (moov), as when a recording or "
+                "a copy is stopped before it ends"
+            ) from None
         raise PermanentError(f"not a readable video ({_short(exc)})") from None
 
 
@@ -259,6 +266,29 @@ def _creation_time(container: Any, video: Any) -> datetime | None:
                 with contextlib.suppress(ValueError):
                     return datetime.fromisoformat(value.replace("Z", "+00:00"))
     return None
+
+
+def _mp4_without_index(path: Path) -> bool:
+    """True for an MP4/MOV (an 'ftyp' box first) whose top-level boxes end without a
+    'moov': the index a recorder writes last. Reads only the box headers."""
+    with contextlib.suppress(OSError), path.open("rb") as f:
+        size = path.stat().st_size
+        offset, first = 0, True
+        while offset + MP4_BOX_HEADER <= size:
+            f.seek(offset)
+            header = f.read(MP4_BOX_HEADER)
+            length, kind = int.from_bytes(header[:4], "big"), header[4:8]
+            if first and kind != b"ftyp":
+                return False
+            if kind == b"moov":
+                return False
+            if length == 1:  # a 64-bit size follows the type
+                length = int.from_bytes(f.read(8), "big")
+            if length < MP4_BOX_HEADER:  # 0: "to the end of the file", or garbage
+                break
+            offset, first = offset + length, False
+        return not first
+    return False
 
 
 def _short(exc: BaseException) -> str:

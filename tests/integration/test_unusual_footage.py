@@ -206,3 +206,16 @@ def test_slow_motion_of_120_fps_footage_shows_the_filmed_frames(tmp_path: Path) 
     assert abs(probe_output(out).duration - 2.0) < TOLERANCE
     assert len(frame_times(out)) == 120
     assert distinct_frames(out) > 100
+
+
+def test_a_recording_stopped_before_its_index_is_refused_with_a_reason(
+    tmp_path: Path, footage: dict[str, Path]
+) -> None:
+    # An MP4 writes its index (moov) last unless it is moved to the front. Before:
+    # "not a readable video (Invalid data found when processing input)".
+    plain = make_clip(tmp_path / "plain.mp4", duration=1.0)
+    unfinished = cut_short(plain, tmp_path / "unfinished.mp4", keep=0.6)
+    with pytest.raises(PermanentError, match=r"incomplete: it has no index \(moov\)"):
+        run_engine(tmp_path, "export as 240p", unfinished)
+    with pytest.raises(PermanentError, match="not a readable video"):
+        probe(cut_short(footage["live_webm"], tmp_path / "junk.mp4", keep=0.001))
