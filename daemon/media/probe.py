@@ -31,8 +31,10 @@ HDR_TRANSFERS = frozenset({"smpte2084", "arib-std-b67"})
 # (camcorder .MTS/.M2TS, broadcast recordings) seek by guessing a byte offset and land on
 # the next keyframe: seconds of picture are lost, or all of it when the clip has one.
 INDEXED_FORMATS = frozenset({"mov", "mp4", "matroska", "webm", "avi", "mxf", "flv"})
-# An MP4 box starts with its 32-bit size and 4-letter type.
+# An MP4 box starts with its 32-bit size and 4-letter type. The top-level boxes a
+# recorder writes before the index ('moov' is not among them: its absence is the point).
 MP4_BOX_HEADER = 8
+MP4_HEAD_BOXES = frozenset({b"ftyp", b"free", b"skip", b"wide", b"mdat", b"uuid", b"pdin"})
 # The highest nominal frame rate taken as a real one (phones film slow motion at 240).
 MAX_NOMINAL_FPS = 240
 # A pixel shape beyond 10:1 either way is a broken tag, shown as square pixels.
@@ -269,8 +271,9 @@ def _creation_time(container: Any, video: Any) -> datetime | None:
 
 
 def _mp4_without_index(path: Path) -> bool:
-    """True for an MP4/MOV (an 'ftyp' box first) whose top-level boxes end without a
-    'moov': the index a recorder writes last. Reads only the box headers."""
+    """True for an MP4/MOV whose top-level boxes are all well-formed ('ftyp' first, then
+    only boxes a recorder writes before its index) but end without the 'moov' index a
+    recorder writes last. Reads only the box headers; garbage is not "incomplete"."""
     with contextlib.suppress(OSError), path.open("rb") as f:
         size = path.stat().st_size
         offset, first = 0, True
@@ -278,14 +281,14 @@ def _mp4_without_index(path: Path) -> bool:
             f.seek(offset)
             header = f.read(MP4_BOX_HEADER)
             length, kind = int.from_bytes(header[:4], "big"), header[4:8]
-            if first and kind != b"ftyp":
-                return False
-            if kind == b"moov":
+            if (first and kind != b"ftyp") or kind not in MP4_HEAD_BOXES:
                 return False
             if length == 1:  # a 64-bit size follows the type
                 length = int.from_bytes(f.read(8), "big")
-            if length < MP4_BOX_HEADER:  # 0: "to the end of the file", or garbage
+            if length == 0:  # "to the end of the file": the media data being written
                 break
+            if length < MP4_BOX_HEADER:
+                return False
             offset, first = offset + length, False
         return not first
     return False
