@@ -130,10 +130,13 @@ def _read(path: Path, size: int, container: Any) -> MediaInfo:
     cc = video.codec_context
     rotation, interlaced = _first_frame(container, video)
     header = _duration(container, video)
-    duration = header if header > 0 else _scanned_end(container, 0.0)
-    cut_short = header > 0 and _cut_short(container, header)
-    if cut_short:
-        duration = _scanned_end(container, 0.0)
+    duration = header if header > 0 else _scanned_end(container)
+    cut_short = False
+    if header > TAIL_CHECK and not _reaches(container, header - TAIL_CHECK):
+        readable = _scanned_end(container)
+        # Nothing readable at all says more about the demuxer than about the file.
+        cut_short = 0 < readable < header - TAIL_CHECK
+        duration = readable if cut_short else header
     if duration <= 0:
         raise PermanentError("the video has no duration (empty or truncated file)")
     avg = video.average_rate
@@ -225,7 +228,7 @@ def _start(container: Any) -> float:
     return float(container.start_time or 0) / AV_TIME_BASE
 
 
-def _scanned_end(container: Any, since: float) -> float:
+def _scanned_end(container: Any) -> float:
     """Where the readable data ends, in seconds from the file's start, reading packets
     (no decoding) from `since`: for files whose header has no duration (a browser's or
     a messenger's live WebM) or whose data stops early. 0.0 when nothing is readable."""
@@ -233,7 +236,7 @@ def _scanned_end(container: Any, since: float) -> float:
 
     start, end = _start(container), 0.0
     with contextlib.suppress(av.FFmpegError):
-        container.seek(int((start + since) * AV_TIME_BASE), backward=True)
+        container.seek(int(start * AV_TIME_BASE), backward=True)
         for packet in container.demux():
             if packet.pts is None or not packet.size:
                 continue
@@ -242,22 +245,25 @@ def _scanned_end(container: Any, since: float) -> float:
     return end
 
 
-def _cut_short(container: Any, header: float) -> bool:
-    """True when the data stops well before the header's duration: a copy or upload
-    that ended early (MP4 with its index first). The check reads only the last
-    TAIL_CHECK seconds: it stops at the first packet that reaches them."""
+def _reaches(container: Any, when: float) -> bool:
+    """True when the data reaches `when` seconds after the file's start (False: a copy
+    or upload that ended early, with the index at the front still promising the rest).
+    Reads from about a second before it and stops at the first packet that reaches it;
+    a file that cannot seek is taken at its word."""
     import av  # noqa: PLC0415
 
     start = _start(container)
-    target = start + header - TAIL_CHECK
+    try:
+        container.seek(int((start + max(0.0, when - TAIL_CHECK)) * AV_TIME_BASE), backward=True)
+    except av.FFmpegError:
+        return True
     with contextlib.suppress(av.FFmpegError):
-        container.seek(int(max(start, target - TAIL_CHECK) * AV_TIME_BASE), backward=True)
         for packet in container.demux():
             if packet.pts is None or not packet.size:
                 continue
-            if float((packet.pts + (packet.duration or 0)) * packet.time_base) >= target:
-                return False
-    return True
+            if float((packet.pts + (packet.duration or 0)) * packet.time_base) >= start + when:
+                return True
+    return False
 
 
 def _creation_time(container: Any, video: Any) -> datetime | None:
