@@ -18,6 +18,7 @@ from daemon.engines.local.ffmpeg import (
     build_stabilize_args,
     escape_value,
     filter_graph,
+    work_rate,
 )
 from daemon.engines.local.highlights import best_span, boring_spans, parse_analysis, score
 from daemon.engines.local.prompt import parse_prompt
@@ -107,6 +108,83 @@ def test_trim_seeks_the_input_and_cuts_exactly() -> None:
     args = argv("keep 0:02 to 0:05")
     assert args[args.index("-ss") + 1] == "2"
     assert planned_duration(parse_prompt("keep 0:02 to 0:05"), [clip()]) == 3.0
+
+
+def test_a_container_without_an_index_is_trimmed_by_the_graph_not_by_seeking() -> None:
+    # MPEG-TS seeks land on a later keyframe: decode from the start and trim in the graph.
+    args = argv("keep 0:02 to 0:05", clip("a.mts", seekable=False))
+    assert "-ss" not in args
+    assert "trim=start=2:end=5," in graph_of(args)
+
+
+def test_streams_are_lined_up_from_the_file_start() -> None:
+    graph = graph_of(argv(""))
+    assert "[0:a:0]aresample=48000:first_pts=0," in graph
+    assert "[0:v:0]scale=1920:1080:" not in graph and "fps=30:start_time=0" in graph
+
+
+@pytest.mark.parametrize(
+    ("size", "tag", "matrix"),
+    [
+        ((640, 480), None, "bt601"),  # untagged SD plays as BT.601
+        ((720, 576), None, "bt601"),
+        ((1280, 720), None, "bt709"),
+        ((1920, 1080), None, "bt709"),
+        ((640, 480), "bt709", "bt709"),  # a tag always wins
+        ((1920, 1080), "bt470bg", "bt601"),
+    ],
+)
+def test_untagged_colour_is_read_as_players_read_it(
+    size: tuple[int, int], tag: str | None, matrix: str
+) -> None:
+    info = clip(width=size[0], height=size[1], color_space=tag)
+    assert f"in_color_matrix={matrix}:" in graph_of(argv("", info))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "fps", "work"),
+    [
+        ("slow motion 0.5x", 120.0, 120),  # the filmed frames, slowed to 60
+        ("slow motion 0.25x", 240.0, 240),
+        ("slow motion 0.5x", 240.0, 120),  # no more than the slow motion needs
+        ("slow motion 0.5x", 30.0, 30),  # nothing to gain
+        ("", 120.0, 60),
+        ("2x", 120.0, 60),
+        ("slow motion 0.5x", 119.88, 120),  # the output is 60: twice that
+    ],
+)
+def test_slow_motion_of_fast_footage_keeps_its_frames(
+    prompt: str, fps: float, work: Fraction
+) -> None:
+    plan, clips = parse_prompt(prompt), [clip(fps=fps)]
+    assert work_rate(plan, clips, timeline(plan, clips)) == work
+
+
+def test_interlaced_input_is_deinterlaced_first() -> None:
+    graph = graph_of(argv("", clip(interlaced=True)))
+    assert graph.startswith("[0:v:0]bwdif=mode=send_frame:deint=interlaced,fps=30")
+    assert "bwdif" not in graph_of(argv(""))
+
+
+@pytest.mark.parametrize(
+    ("sar", "rotation", "prompt", "size", "crop"),
+    [
+        # HDV: 1440x1080 stored, 16:9 shown.
+        (Fraction(4, 3), 0, "", "scale=1920:1080:", None),
+        # Vertical crop of it: 608 shown pixels are 456 stored ones.
+        (Fraction(4, 3), 0, "vertical, crop", "scale=1080:1920:", "crop=456:1080,"),
+        # A quarter turn: the stored height is shown as the width, and the pixels'
+        # stretch is now vertical (1080 wide, 1920 tall).
+        (Fraction(4, 3), 90, "", "scale=1080:1920:", None),
+    ],
+)
+def test_anamorphic_pixels_are_shown_at_their_shape(
+    sar: Fraction, rotation: int, prompt: str, size: str, crop: str | None
+) -> None:
+    hdv = clip(width=1440, height=1080, sar=sar, rotation=rotation)
+    graph = graph_of(argv(prompt, hdv))
+    assert size in graph
+    assert (crop in graph) if crop else ("crop=" not in graph)
 
 
 @pytest.mark.parametrize(
@@ -218,7 +296,7 @@ def test_large_sources_shrink_before_any_colour_work() -> None:
     big = clip(width=3840, height=2160, color_space="bt470bg", fps=60.0)
     graph = graph_of(argv("warmer, vertical", big))
     # The rate filter first (free when it drops frames), then one scale; the grade after.
-    start = "[0:v:0]fps=60,scale=1080:608:flags=lanczos:in_color_matrix=bt601"
+    start = "[0:v:0]fps=60:start_time=0,scale=1080:608:flags=lanczos:in_color_matrix=bt601"
     assert graph.startswith(start)
     assert graph.index("scale=1080:608") < graph.index("colortemperature")
     slow = graph_of(argv("vertical", clip("a.mp4", fps=24.0), clip("b.mp4", fps=30.0)))

@@ -58,6 +58,14 @@ class LocalEngine:
 
     def run(self, job: JobSpec, ctx: JobContext) -> EngineResult:
         inputs = [probe(path) for path in job.sources]
+        for info in inputs:
+            if info.header_duration is not None:
+                note = (
+                    f"{info.path.name} is cut short (an incomplete copy?): "
+                    f"{info.duration:.1f} s of {info.header_duration:.1f} s can be read"
+                )
+                ctx.note(note)
+                ctx.log.warning(note)
         plan = plan_from(job.rule.prompt, job.rule.edits)
         for phrase in plan.ignored:
             ctx.note(f'ignored: "{phrase}"')

@@ -18,8 +18,10 @@ builder here, so the analysis passes and the render agree on the cut.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from daemon.config import LocalSettings
@@ -44,7 +46,14 @@ from daemon.media.tools import quiet_args
 
 AUDIO_RATE = 48000
 AUDIO_BITRATE = "192k"
-AUDIO_FORMAT = f"aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
+AUDIO_LAYOUT = "aformat=sample_fmts=fltp:channel_layouts=stereo"
+AUDIO_FORMAT = f"aresample={AUDIO_RATE},{AUDIO_LAYOUT}"
+# A clip's sound may start after its picture (an edit list, a screen recorder that waits
+# for the first sound, a camera's late microphone): first_pts=0 fills the gap with silence,
+# so cutting the joined streams at the same times keeps them in sync.
+INPUT_AUDIO = f"aresample={AUDIO_RATE}:first_pts=0,{AUDIO_LAYOUT}"
+# The same for a picture that starts after the sound: the first frame is held from 0.
+VIDEO_FROM_ZERO = ":start_time=0"
 # Blurred background: blur a 1/8-size copy (cheap) and scale it back up.
 BLUR_SCALE = 8
 BLUR_RADIUS = 10
@@ -54,6 +63,10 @@ TONEMAP = (
     "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
     "tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv"
 )
+# Untagged video narrower than HD_MIN_WIDTH and no taller than SD_MAX_HEIGHT is standard
+# definition, whose matrix is BT.601 (see _matrix).
+HD_MIN_WIDTH = 1280
+SD_MAX_HEIGHT = 576
 LOUDNORM_TRUE_PEAK = -1.5
 LOUDNORM_RANGE = 11
 # Ducking: when the clip's sound passes about -34 dBFS the music drops by up to 8:1.
@@ -63,16 +76,19 @@ DUCK = "sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400"
 # frames nothing refers to. Decoders already use every core by default (-threads auto).
 FAST_DECODE = ("-skip_loop_filter", "all")
 SPARSE_DECODE = (*FAST_DECODE, "-skip_frame", "noref")
+DEINTERLACE = "bwdif=mode=send_frame:deint=interlaced"
 STABILIZE_DETECT = "vidstabdetect=shakiness=5:accuracy=15"
 STABILIZE_TRANSFORM = "vidstabtransform=smoothing=15:optzoom=1:interpol=bicubic"
 STABILIZE_SHARPEN = "unsharp=5:5:0.8:3:3:0.4"
 TITLE_FADE = 0.3
 # One filter per way of reaching the output rate (plan.FpsMode): fps drops or repeats
 # frames; framerate blends neighbours; minterpolate estimates motion (slow, smoothest).
+# Each ends in an fps filter that starts at 0 (VIDEO_FROM_ZERO); after fps it is a no-op.
 FPS_FILTERS = {
-    "duplicate": "fps={rate}",
-    "blend": "framerate=fps={rate}",
-    "interpolate": "minterpolate=fps={rate}:mi_mode=mci:mc_mode=aobmc:vsbmc=1",
+    "duplicate": "fps={rate}" + VIDEO_FROM_ZERO,
+    "blend": "framerate=fps={rate},fps={rate}" + VIDEO_FROM_ZERO,
+    "interpolate": "minterpolate=fps={rate}:mi_mode=mci:mc_mode=aobmc:vsbmc=1,fps={rate}"
+    + VIDEO_FROM_ZERO,
 }
 # Background noise: a high-pass removes rumble and wind below 80 Hz, then afftdn takes
 # off a broadband noise floor (hiss, hum, fans) by 12 dB.
@@ -139,7 +155,9 @@ def _windows(tl: Timeline, inputs: Sequence[MediaInfo]) -> list[tuple[float, flo
         if not own:
             out.append((0.0, 0.0))
             continue
-        out.append((min(p.start for p in own), min(max(p.end for p in own), info.duration)))
+        # Without an index (MPEG-TS) -ss lands on a later keyframe: decode from the start.
+        start = min(p.start for p in own) if info.seekable else 0.0
+        out.append((start, min(max(p.end for p in own), info.duration)))
     return out
 
 
@@ -195,7 +213,12 @@ def reduce_for(info: MediaInfo, plan: EditPlan, tl: Timeline) -> Reduce:
         return Reduce(None, (w, h), "")
     if plan.fill == "crop":
         # Crop before the scale: the same picture as cover-scale-then-crop, fewer pixels.
-        crop = (even(sh * w / h), sh) if sw / sh > w / h else (sw, even(sw * h / w))
+        # The crop counts the frame's own pixels, which anamorphic video stretches.
+        frame_w = info.height if info.rotation in (90, 270) else info.width
+        if sw / sh > w / h:
+            crop = (min(frame_w, even(sh * w / h / info.frame_sar)), sh)
+        else:
+            crop = (frame_w, even(sw * h / w))
         return Reduce(crop, (w, h), "")
     fitted = (w, even(w * sh / sw)) if sw / sh > w / h else (even(h * sw / sh), h)
     return Reduce(None, fitted, plan.fill)
@@ -216,23 +239,55 @@ def scale_step(info: MediaInfo, size: tuple[int, int], *, analysis: bool = False
             f"zscale=w={w}:h={h}:f=lanczos:tin={info.color_transfer}:pin={primaries}:"
             f"min={matrix}:" + TONEMAP.removeprefix("zscale=")
         )
-    matrix = "bt709" if info.color_space in (None, "bt709") else "bt601"
     return (
-        f"scale={w}:{h}:flags=lanczos:in_color_matrix={matrix}:out_color_matrix=bt709:out_range=tv"
+        f"scale={w}:{h}:flags=lanczos:in_color_matrix={_matrix(info)}:out_color_matrix=bt709:"
+        "out_range=tv"
     )
 
 
+def _matrix(info: MediaInfo) -> str:
+    """The input's YUV matrix for swscale. Untagged video is read as players read it:
+    standard definition as BT.601, HD and up as BT.709 (mpv's and VLC's guess), so an
+    old camera's or a messenger's untagged 640x480 keeps the colours it plays with."""
+    if info.color_space is None:
+        hd = info.width >= HD_MIN_WIDTH or info.height > SD_MAX_HEIGHT
+        return "bt709" if hd else "bt601"
+    return "bt709" if info.color_space == "bt709" else "bt601"
+
+
+def work_rate(plan: EditPlan, inputs: Sequence[MediaInfo], tl: Timeline) -> Fraction:
+    """The constant rate the pieces are cut and joined at: the output rate, or for a
+    whole-edit slow motion of high-frame-rate footage (a phone's 120/240 fps) a whole
+    multiple of it, so the slowed picture shows the filmed frames instead of repeating
+    every other one (the speed step brings it back to the output rate)."""
+    if plan.speed >= 1.0 or plan.speed_ranges or plan.fps_mode != "duplicate":
+        return tl.rate
+    fastest = max(i.fps for i in inputs)
+    # 1.01: 119.88 fps footage is a 2x multiple of 59.94 too.
+    factor = min(math.floor(1 / plan.speed + 1e-9), math.floor(fastest * 1.01 / tl.rate))
+    return tl.rate * max(1, factor)
+
+
 def _video_prep(
-    info: MediaInfo, plan: EditPlan, tl: Timeline, *, analysis: bool = False
+    info: MediaInfo,
+    plan: EditPlan,
+    tl: Timeline,
+    work: Fraction,
+    *,
+    analysis: bool = False,
 ) -> list[str]:
     """Filters that make one input's pictures output-sized, SDR BT.709, upright and at
-    a constant rate, cheapest first: drop surplus frames, crop, scale (tone-map inside),
-    then rotate and blend at output size."""
+    a constant rate (`work`, see work_rate), cheapest first: drop surplus frames, crop,
+    scale (tone-map inside), then rotate and blend at output size."""
     chain: list[str] = []
-    rate = FPS_FILTERS[plan.fps_mode].format(rate=tl.rate)
+    if info.interlaced:
+        # Scaling woven fields blends them into combs on anything that moves; bwdif
+        # makes one frame per frame (the rate stays), only of frames marked interlaced.
+        chain.append(DEINTERLACE)
+    rate = FPS_FILTERS[plan.fps_mode].format(rate=work)
     # Dropping frames costs nothing, so a faster source loses its surplus before any work;
     # repeating or blending frames happens after the scale, on small pictures.
-    early = plan.fps_mode == "duplicate" and info.fps >= float(tl.rate)
+    early = plan.fps_mode == "duplicate" and info.fps >= float(work)
     if early:
         chain.append(rate)
     reduce = reduce_for(info, plan, tl)
@@ -280,19 +335,20 @@ def _piece_chains(
 ) -> list[str]:
     chains: list[str] = []
     windows = _windows(tl, inputs)
+    work = work_rate(plan, inputs, tl)
     for index, info in enumerate(inputs):
         own = [k for k, p in enumerate(tl.pieces) if p.source == index]
         if not own:
             continue
         w0, w1 = windows[index]
-        prep = ",".join(_video_prep(info, plan, tl, analysis=analysis))
-        chains.append(f"[{index}:v:0]{prep}[pre{index}]")
+        prep = ",".join(_video_prep(info, plan, tl, work, analysis=analysis))
+        chains.append(f"[{index}:v:{info.video_stream}]{prep}[pre{index}]")
         fill = reduce_for(info, plan, tl).fill
         chains += _fit(f"[pre{index}]", f"[fit{index}]", fill, tl, tag=str(index))
         chains.append(_split(f"[fit{index}]", "split", [f"[vs{k}]" for k in own]))
         if with_audio:
             if info.has_audio and not plan.mute:
-                chains.append(f"[{index}:a:0]{AUDIO_FORMAT}[ain{index}]")
+                chains.append(f"[{index}:a:0]{INPUT_AUDIO}[ain{index}]")
             else:
                 chains.append(
                     f"anullsrc=r={AUDIO_RATE}:cl=stereo:d={_num(w1 - w0 + 1.0)},"
@@ -306,10 +362,13 @@ def _piece_chains(
             # No margins: after fps= the time base is one frame, and trim rounds its
             # times to the nearest frame, so `end` keeps round(end x rate) frames. (A
             # half-frame margin, written to 6 decimals, fell just under the .5 and lost
-            # the last frame: 60 frames in, 59 out.)
+            # the last frame: 60 frames in, 59 out.) A picture that ends before the
+            # piece (sound longer than the picture, as a player plays it) holds its last
+            # frame to the end: padding by the whole length keeps the streams the same
+            # length (padding by 1 s left the picture short of the sound).
             chains.append(
                 f"[vs{k}]trim=start={_num(max(0.0, a))}:end={_num(b)},"
-                f"setpts=PTS-STARTPTS,{speed}tpad=stop_mode=clone:stop_duration=1,"
+                f"setpts=PTS-STARTPTS,{speed}tpad=stop_mode=clone:stop_duration={_num(length)},"
                 f"trim=end={_num(length)}[pv{k}]"
             )
             if with_audio:
@@ -685,7 +744,8 @@ def build_highlight_args(ffmpeg: str, info: MediaInfo) -> tuple[str, ...]:
     scores of a small, sparse copy of the picture and momentary loudness, printed to the
     log (highlights.parse_analysis reads them). Nothing is encoded."""
     graph = (
-        f"[0:v:0]fps={ANALYSIS_FPS},scale={ANALYSIS_WIDTH}:-2,select='gte(scene\\,0)',"
+        f"[0:v:{info.video_stream}]fps={ANALYSIS_FPS},scale={ANALYSIS_WIDTH}:-2,"
+        "select='gte(scene\\,0)',"
         "metadata@motion=print:key=lavfi.scene_score[motion]"
     )
     outputs: tuple[str, ...] = ("-map", "[motion]", "-f", "null", "-")

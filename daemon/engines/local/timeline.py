@@ -29,6 +29,8 @@ STANDARD_RATES = (
     Fraction(60),
 )
 MAX_RATE = Fraction(60)
+# A kept stretch shorter than this many output frames is dropped (not worth a join).
+MIN_FRAMES = 2
 # A transition may take at most this share of the shorter clip it joins, so a short clip
 # is never swallowed by the overlap; below two frames a transition becomes a cut.
 TRANSITION_SHARE = 0.45
@@ -166,6 +168,12 @@ def timeline(plan: EditPlan, inputs: Sequence[MediaInfo]) -> Timeline:
     for index, info in enumerate(inputs):
         raw += _raw_pieces(plan, index, info)
     once = _snap(raw, rate, plan)
+    if not once and all(i.duration < MIN_FRAMES / rate for i in inputs):
+        # A one-frame "video" (a still saved as a clip) has nothing a cut removed.
+        longest = max(i.duration for i in inputs)
+        raise PermanentError(
+            f"the video is too short to edit ({longest:.2f} s: less than {MIN_FRAMES} frames)"
+        )
     if not once:
         raise PermanentError("the edit leaves nothing to show (the cuts remove the whole video)")
     pieces = _looped(once, raw, rate, plan)
@@ -267,10 +275,10 @@ def _snap(raw: list[_Raw], rate: Fraction, plan: EditPlan) -> list[Piece]:
     for source, a, b, join, speed in raw:
         start = float(Fraction(round(a * rate)) / rate)
         end = float(Fraction(round(b * rate)) / rate)
-        if end - start < 2 / rate:
+        if end - start < MIN_FRAMES / rate:
             continue  # a sliver of a frame or two is not worth a join
         length = end - start if speed == 1.0 else _frames((end - start) / speed, rate)
-        if length < 2 / rate:
+        if length < MIN_FRAMES / rate:
             continue
         overlap = 0.0
         # A loop's repeat starts with the first clip's "clip" join, so it gets the transition.
