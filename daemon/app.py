@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from loguru import logger
 
 from daemon.config import Config, load_config
-from daemon.engines.base import EngineResult
 from daemon.engines.registry import Engines
 from daemon.errors import ConfigError
 from daemon.events import EventBus
@@ -35,7 +34,7 @@ from daemon.procs import kill_orphans, videofree_alive
 from daemon.queue import queue_job
 from daemon.scheduler import Runner, spec_rule
 from daemon.sdnotify import Heartbeat, SdNotify, status_text
-from daemon.verify import Expected, verify_output
+from daemon.verify import output_check
 from daemon.watcher import FolderWatcher
 
 if TYPE_CHECKING:
@@ -78,7 +77,7 @@ class Daemon:
             self.systemd, lambda: self._last_tick, self._job_counts, time.monotonic
         )
         self.runner = Runner(
-            config, self.ledger, self.engines, events=self.events, verify=self._verify
+            config, self.ledger, self.engines, events=self.events, verify=output_check(self.ffmpeg)
         )
         # Issue 15: the status page, another listener of job events (None with `web: off`).
         self.web = self._web_server() if config.web.enabled else None
@@ -195,10 +194,6 @@ class Daemon:
             self._last_tick = time.monotonic()
         except Exception:
             logger.exception("internal error in the watcher tick (the daemon keeps running)")
-
-    def _verify(self, result: EngineResult, cancel: threading.Event) -> tuple[str, ...]:
-        expected = Expected(duration=result.expected_duration)
-        return verify_output(result.path, expected, self.ffmpeg, cancel)
 
     def _offline_folder(self, path: Path) -> Path | None:
         folder = self.watcher.offline_folder_of(path)
@@ -359,6 +354,7 @@ class Daemon:
         self.intake.reconfigure(new.rules, new.watch, new.settle_seconds)
         retired, self.engines = self.engines, Engines(new, self.ffmpeg)
         self.runner.engines = self.engines
+        self.runner.verify = output_check(self.ffmpeg)  # with the ffmpeg: the reload named
         retired.retire()  # closed once the jobs still running on them finish
         if new.watch != old.watch:
             self.watcher.stop()

@@ -17,6 +17,7 @@ from daemon.media.tools import find_ffmpeg
 from daemon.queue import queue_job
 from daemon.rules import match_rule, path_in_watch
 from daemon.scheduler import Runner
+from daemon.verify import output_check
 
 
 class ProcessError(VideofreeError):
@@ -88,7 +89,10 @@ def process(config: Config, path: Path, override: Override, cancel: threading.Ev
             if earlier.state in (JobState.DONE, JobState.FAILED):
                 return Outcome(earlier, earlier=True)
             record = earlier
-        runner = Runner(config, ledger, Engines(config, find_ffmpeg(config.ffmpeg)))
+        ffmpeg = find_ffmpeg(config.ffmpeg)
+        # The daemon's check of the output before it is placed: an edit that lost its
+        # picture or stopped short is not delivered as done.
+        runner = Runner(config, ledger, Engines(config, ffmpeg), verify=output_check(ffmpeg))
         runner.cancel = cancel
         try:
             with runner.lease_keeper():  # a shared ledger: others must see this job alive

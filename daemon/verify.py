@@ -8,12 +8,14 @@ near the plan, and a last second that decodes (issue 11).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import av
 
+from daemon.engines.base import EngineResult
 from daemon.errors import JobError, TransientError
 from daemon.media.probe import MediaInfo, probe
 from daemon.media.render import run_analysis
@@ -105,3 +107,14 @@ def _video_seconds(path: Path) -> float | None:
         if stream is not None and stream.duration and stream.time_base:
             return float(stream.duration * stream.time_base)
     return None
+
+
+def output_check(ffmpeg: str) -> Callable[[EngineResult, threading.Event], tuple[str, ...]]:
+    """The check every output gets before it is placed, in the daemon and in `videofree
+    process` alike (the runner's `verify`): it returns the notes to deliver with."""
+
+    def check(result: EngineResult, cancel: threading.Event) -> tuple[str, ...]:
+        expected = Expected(duration=result.expected_duration)
+        return verify_output(result.path, expected, ffmpeg, cancel)
+
+    return check
