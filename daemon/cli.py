@@ -37,6 +37,12 @@ def _err(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
+def _out_now(text: str) -> None:
+    """A line said before a wait: flushed, so a pipe or a log sees it at once."""
+    _out(text)
+    sys.stdout.flush()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="videofree", description="A hands-off video inbox: phone videos in, edited MP4s out."
@@ -257,7 +263,7 @@ def cmd_process(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda _s, _f: cancel.set())
     _loaded()
     try:
-        outcome = process(config, path, override, cancel)
+        outcome = process(config, path, override, cancel, notice=_out_now)
     except KeyboardInterrupt:
         cancel.set()
         raise
@@ -286,6 +292,13 @@ def _report(record: JobRecord) -> int:
         _err(
             f"job {record.id} did not finish ({record.error}); it stays queued and "
             "the daemon will retry it"
+        )
+        return EXIT_FAIL
+    if record.state is JobState.RUNNING:
+        _err(
+            f"job {record.id} is still with another videofree process, which stopped or"
+            " was not waited for; `videofree status` shows how it ends (a stopped daemon"
+            " resumes it at its next start)"
         )
         return EXIT_FAIL
     _err(f"job {record.id} failed: {record.error}")

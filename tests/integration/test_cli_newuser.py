@@ -1,0 +1,117 @@
+"""What a new user hit on a fresh machine (the new-user trial): each test fails on the
+code before its fix. Real processes, real files."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from daemon.config import load_config
+from daemon.fileio import fingerprint
+from daemon.ledger import JobState, open_ledger
+from daemon.queue import queue_job
+from tests.e2e.daemonproc import write_config
+from tests.integration.test_cli import run
+
+pytestmark = pytest.mark.integration
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+    }
+    env.pop("VIDEOFREE_CONFIG", None)
+    return env
+
+
+def _line(proc: subprocess.Popen[str], timeout: float = 30.0) -> str:
+    assert proc.stdout is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    ready = sel.select(timeout)
+    sel.close()
+    return proc.stdout.readline() if ready else ""
+
+
+def test_process_follows_a_job_the_running_daemon_took_first(tmp_path: Path) -> None:
+    """`process` queues the job; a running daemon polls the ledger every 2 s and often
+    claims it first. `process` used to print `job 1 failed: None` and exit 1 while the
+    daemon was making the video; it now waits for the daemon's outcome and reports it."""
+    config_path = write_config(tmp_path)
+    config = load_config(config_path)
+    clip = tmp_path / "elsewhere" / "clip.mp4"
+    clip.parent.mkdir()
+    clip.write_bytes(b"not looked at: the job is someone else's" * 100)
+    ledger = open_ledger(None, config.state_dir)
+    try:
+        record, _ = queue_job(ledger, config, config.rules[0], [clip], fingerprint(clip))
+        assert record is not None
+        # This test process plays the daemon: it holds the job (its owner is alive).
+        assert ledger.claim(record.id, "local") is not None
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "daemon", "process", "--config", str(config_path), str(clip)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(tmp_path),
+        )
+        try:
+            first = _line(proc)
+            assert first.startswith(f"job {record.id} is being made by another videofree")
+            output = tmp_path / "out" / "clip-edited.mp4"
+            output.parent.mkdir()
+            output.write_bytes(b"made by the daemon")
+            ledger.finish(record.id, output, "local", ())
+            out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    finally:
+        ledger.close()
+    assert proc.returncode == 0, err
+    assert out.strip() == str(output)
+    assert "None" not in err
+
+
+def test_process_says_when_the_daemon_holding_its_job_has_stopped(tmp_path: Path) -> None:
+    """The daemon that claimed the job was killed: `process` must not wait forever, and
+    must not say `failed: None`."""
+    config_path = write_config(tmp_path)
+    config = load_config(config_path)
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"x" * 1000)
+    ledger = open_ledger(None, config.state_dir)
+    try:
+        record, _ = queue_job(ledger, config, config.rules[0], [clip], fingerprint(clip))
+        assert record is not None
+        assert ledger.claim(record.id, "local") is not None
+    finally:
+        ledger.close()
+    # Hand the claim to a pid above the kernel's limit: a process that has ended (as
+    # after `kill -9` of the daemon).
+    db = sqlite3.connect(config.state_dir / "jobs.db")
+    with db:
+        db.execute(
+            "UPDATE jobs SET owner_pid=?, owner_start=NULL WHERE id=?", (2**22 + 1, record.id)
+        )
+    db.close()
+    result = run("process", "--config", str(config_path), str(clip), home=tmp_path, check=False)
+    assert result.returncode == 1
+    assert "None" not in result.stderr
+    assert "resumes it at its next start" in result.stderr
+    check = open_ledger(None, config.state_dir)
+    try:
+        job = check.get(record.id)
+        assert job is not None and job.state is JobState.RUNNING
+    finally:
+        check.close()
