@@ -109,6 +109,12 @@ def entry() -> NoReturn:
     on once loaded (_loaded), with what was loaded frozen out of its sight.
     """
     gc.disable()
+    # Secrets kept in ~/.config/videofree/env (the unit's EnvironmentFile=) count in a
+    # terminal too: `videofree run` there must behave as the service does. Done here, not
+    # in main(), so in-process callers (tests) keep their environment as it is.
+    from daemon.envfile import load_user_env_file  # noqa: PLC0415
+
+    load_user_env_file()
     code = main()
     gc.freeze()
     raise SystemExit(code)

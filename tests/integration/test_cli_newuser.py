@@ -115,3 +115,31 @@ def test_process_says_when_the_daemon_holding_its_job_has_stopped(tmp_path: Path
         assert job is not None and job.state is JobState.RUNNING
     finally:
         check.close()
+
+
+def test_the_env_file_counts_outside_systemd_too(tmp_path: Path) -> None:
+    """README: a NemoVideo token goes in ~/.config/videofree/env. Only the systemd unit
+    read it: `videofree credits` (and `run` in a terminal) fetched an anonymous token
+    instead of using the account's."""
+    from tests.fakes.nemo_server import FakeNemo
+
+    with FakeNemo() as fake:
+        mine = fake.new_token()
+        env_file = tmp_path / ".config" / "videofree" / "env"
+        env_file.parent.mkdir(parents=True)
+        env_file.write_text(f"# my account\nNEMO_TOKEN={mine}\n")
+        env_file.chmod(0o600)
+        config = write_config(tmp_path, nemo={"api_base": fake.url})
+        home_env = {k: v for k, v in _env(tmp_path).items() if k != "NEMO_TOKEN"}
+        out = subprocess.run(
+            [sys.executable, "-m", "daemon", "credits", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            env=home_env,
+            check=True,
+            timeout=60,
+        ).stdout
+        assert out.startswith("NemoVideo credits:")
+        assert fake.issued == [mine]  # no anonymous token was fetched
+        assert not (tmp_path / "state" / "nemo-token").exists()
+        assert mine not in out
