@@ -23,7 +23,7 @@ from daemon.paths import read_config_mapping, read_state_dir, resolve_config_pat
 from daemon.terminal import printable
 
 if TYPE_CHECKING:
-    from daemon.config import Config
+    from daemon.config import Config, Rule
     from daemon.ledger import JobRecord, LedgerBackend
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -218,9 +218,40 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"  {rule.name}: {', '.join(rule.glob)} → {rule.output} "
             f"[{engine}{' → ' + fallback if fallback else ''}]"
         )
+        for line in _prompt_warnings(config, rule):
+            _out(f"    {line}")
     if args.files:
         _check_files(config, args.files)
     return EXIT_OK
+
+
+def _prompt_warnings(config: Config, rule: Rule) -> list[str]:
+    """What the local engine will not understand of a rule's prompt, when the local engine
+    makes (or may make, as the fallback) its videos: said before the first video, not after."""
+    engine, fallback = config.engine_for(rule), config.fallback_for(rule)
+    if "local" not in (engine, fallback) or not (rule.prompt.strip() or rule.edits):
+        return []
+    # The prompt grammar loads only for rules that the local engine reads.
+    from daemon.engines.local.prompt import plan_from  # noqa: PLC0415
+
+    ignored = plan_from(rule.prompt, rule.edits).ignored
+    if not ignored:
+        return []
+    who = (
+        "the local engine"
+        if engine == "local"
+        else f"if {engine} cannot make a video, the local fallback"
+    )
+    consequence = (
+        "its jobs fail (strict: true)"
+        if rule.strict and engine == "local"
+        else "the rest of the prompt is done"
+    )
+    words = "; ".join(f'"{phrase}"' for phrase in ignored)
+    return [
+        f"warning: {who} does not understand {words}: {consequence}"
+        f" (`videofree plan --rule {rule.name}` shows the plan)"
+    ]
 
 
 def _check_files(config: Config, files: Sequence[str]) -> None:

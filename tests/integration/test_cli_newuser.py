@@ -143,3 +143,52 @@ def test_the_env_file_counts_outside_systemd_too(tmp_path: Path) -> None:
         assert fake.issued == [mine]  # no anonymous token was fetched
         assert not (tmp_path / "state" / "nemo-token").exists()
         assert mine not in out
+
+
+def test_check_warns_about_prompt_words_the_local_engine_ignores(tmp_path: Path) -> None:
+    """`check` said OK to a prompt the local engine only partly understands; the user found
+    out from the log after the first video. It now says which words, and for which rule."""
+    config = write_config(
+        tmp_path,
+        rules=[
+            {
+                "name": "clips",
+                "glob": "*.mp4",
+                "output": str(tmp_path / "out"),
+                "prompt": "trim the first second and make it cinematic",
+            },
+            {
+                "name": "strict-clips",
+                "glob": "*.mov",
+                "output": str(tmp_path / "out"),
+                "prompt": "make it cinematic",
+                "strict": True,
+            },
+            {
+                "name": "cloud",
+                "glob": "cloud/*",
+                "output": str(tmp_path / "out"),
+                "prompt": "make it cinematic",
+                "engine": "nemo",
+            },
+            {
+                "name": "fine",
+                "glob": "*.mkv",
+                "output": str(tmp_path / "out"),
+                "prompt": "trim the first second",
+            },
+        ],
+    )
+    result = run("check", "--config", str(config), home=tmp_path)
+    lines = result.stdout.splitlines()
+    warnings = [line.strip() for line in lines if line.strip().startswith("warning:")]
+    assert warnings == [
+        'warning: the local engine does not understand "make it cinematic": the rest of the'
+        " prompt is done (`videofree plan --rule clips` shows the plan)",
+        'warning: the local engine does not understand "make it cinematic": its jobs fail'
+        " (strict: true) (`videofree plan --rule strict-clips` shows the plan)",
+    ]
+    # Each warning sits under its rule's line; a NemoVideo rule without a local fallback
+    # is NemoVideo's to read.
+    assert lines[2].startswith("    warning:") and lines[1].startswith("  clips:")
+    assert result.returncode == 0
