@@ -373,13 +373,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     # A shared ledger says which worker has (or made) each job.
     shared = any(j.worker for j in jobs)
     head = f"{'WORKER':<20} " if shared else ""
-    _out(f"{'ID':>4}  {'STATE':<8} {'RULE':<16} {'ENGINE':<6} {head}SOURCE → RESULT")
+    # Wide enough for "running 100%": the columns after it stay lined up while jobs run.
+    _out(f"{'ID':>4}  {'STATE':<12} {'RULE':<16} {'ENGINE':<6} {head}SOURCE → RESULT")
     for j in jobs:
         state = f"{j.state}" + (f" {j.progress:.0f}%" if j.state is JobState.RUNNING else "")
         result = printable(str(j.output) if j.output else (j.error or ""))
         name = printable(j.source.name)
         who = f"{(j.worker or '-')[:20]:<20} " if shared else ""
-        _out(f"{j.id:>4}  {state:<8} {j.rule[:16]:<16} {j.engine:<6} {who}{name} → {result}")
+        _out(f"{j.id:>4}  {state:<12} {j.rule[:16]:<16} {j.engine:<6} {who}{name} → {result}")
         for note in j.notes:
             _out(f"{'':>6}{note}")
     return EXIT_OK

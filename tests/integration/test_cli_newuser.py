@@ -192,3 +192,36 @@ def test_check_warns_about_prompt_words_the_local_engine_ignores(tmp_path: Path)
     # is NemoVideo's to read.
     assert lines[2].startswith("    warning:") and lines[1].startswith("  clips:")
     assert result.returncode == 0
+
+
+def test_status_columns_stay_lined_up_while_a_job_runs(tmp_path: Path) -> None:
+    """`running 24%` is wider than the STATE column was: that row's RULE, ENGINE and
+    SOURCE were pushed right of everyone else's."""
+    config_path = write_config(tmp_path)
+    config = load_config(config_path)
+    ledger = open_ledger(None, config.state_dir)
+    try:
+        for name in ("a.mp4", "b.mp4"):
+            clip = tmp_path / name
+            clip.write_bytes(name.encode() * 100)
+            queued, _ = queue_job(ledger, config, config.rules[0], [clip], fingerprint(clip))
+            assert queued is not None
+        assert ledger.claim(1, "local") is not None
+        ledger.set_progress(1, 100.0)
+    finally:
+        ledger.close()
+    lines = run("status", "--config", str(config_path), home=tmp_path).stdout.splitlines()
+    assert "running 100%" in lines[2] and "queued" in lines[1]
+    columns = [line.index("clips") for line in lines[1:]]
+    assert columns == [lines[0].index("RULE")] * 2
+
+
+def test_a_web_host_without_password_is_said_once() -> None:
+    from daemon.errors import ConfigError
+    from daemon.web.security import Guard
+
+    with pytest.raises(ConfigError) as info:
+        Guard.build("0.0.0.0", (), None)  # noqa: S104 - the wildcard is what is tested
+    message = info.value.render()
+    assert message.startswith("web.host: 0.0.0.0 is reachable from other machines")
+    assert "~/.config/videofree/env" in message
