@@ -690,7 +690,10 @@ def read_config_text(path: Path) -> str:
             raw = f.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(
-            "not found; run `videofree init` to write one, or pass --config", file=path
+            # The full path: the file's name alone does not say where it was looked for.
+            f"not found (looked for {path.absolute()}); run `videofree init` to write one,"
+            " or pass --config",
+            file=path,
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror or exc}", file=path) from None

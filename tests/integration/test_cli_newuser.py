@@ -225,3 +225,15 @@ def test_a_web_host_without_password_is_said_once() -> None:
     message = info.value.render()
     assert message.startswith("web.host: 0.0.0.0 is reachable from other machines")
     assert "~/.config/videofree/env" in message
+
+
+def test_a_missing_rules_yaml_says_where_it_was_looked_for(tmp_path: Path) -> None:
+    """`rules.yaml: not found` did not say which folder: a --config relative to another
+    folder, or $VIDEOFREE_CONFIG, left the user guessing."""
+    result = run("check", home=tmp_path, check=False)
+    expected = tmp_path / ".config" / "videofree" / "rules.yaml"
+    assert result.returncode == 1
+    assert f"(looked for {expected})" in result.stderr
+    assert "run `videofree init`" in result.stderr
+    relative = run("run", "--config", "my-rules.yaml", home=tmp_path, check=False)
+    assert f"looked for {Path.cwd() / 'my-rules.yaml'}" in relative.stderr
