@@ -237,3 +237,19 @@ def test_a_missing_rules_yaml_says_where_it_was_looked_for(tmp_path: Path) -> No
     assert "run `videofree init`" in result.stderr
     relative = run("run", "--config", "my-rules.yaml", home=tmp_path, check=False)
     assert f"looked for {Path.cwd() / 'my-rules.yaml'}" in relative.stderr
+
+
+def test_nemovideo_unreachable_says_where_and_never_the_token(tmp_path: Path) -> None:
+    """A NemoVideo set up as documented (a token in the env file) but pointed at nothing:
+    one clear line naming the address tried (it used to say only 'unreachable'), exit 1,
+    no traceback, no token."""
+    token = "nmv_usr_0123456789abcdef01234567"
+    env_file = tmp_path / ".config" / "videofree" / "env"
+    env_file.parent.mkdir(parents=True)
+    env_file.write_text(f"NEMO_TOKEN={token}\n")
+    config = write_config(tmp_path, nemo={"api_base": "http://127.0.0.1:9"})
+    failed = run("credits", "--config", str(config), home=tmp_path, check=False)
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("videofree: NemoVideo unreachable at http://127.0.0.1:9 (")
+    assert "Traceback" not in failed.stderr
+    assert token not in failed.stderr + failed.stdout
