@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from daemon.ledger import JobRecord, LedgerBackend
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+# What a shell reports for a program ended by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
 
 
 def _out(text: str = "") -> None:
@@ -144,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"videofree: {exc}")
         return EXIT_FAIL
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _config_path(args: argparse.Namespace) -> Path:
@@ -297,13 +299,20 @@ def cmd_process(args: argparse.Namespace) -> int:
     output = Path(args.output).expanduser().absolute() if args.output else None
     override = Override(rule=args.rule, prompt=args.prompt, engine=args.engine, output=output)
     cancel = threading.Event()
-    signal.signal(signal.SIGTERM, lambda _s, _f: cancel.set())
-    _loaded()
-    try:
-        outcome = process(config, path, override, cancel, notice=_out_now)
-    except KeyboardInterrupt:
+    interrupted: list[int] = []
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        # Ctrl-C stops the job the way SIGTERM does: ffmpeg is stopped and the job left
+        # queued. (A KeyboardInterrupt raised mid-job left ffmpeg running and the job
+        # 'running' in the ledger.) A second Ctrl-C quits at once.
+        interrupted.append(signum)
         cancel.set()
-        raise
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    _loaded()
+    outcome = process(config, path, override, cancel, notice=_out_now)
     record = outcome.record
     if outcome.earlier and record.state is JobState.DONE:
         _out(f"already done as job {record.id}: {record.output}")
@@ -314,7 +323,8 @@ def cmd_process(args: argparse.Namespace) -> int:
             f"run `videofree retry {record.id}` to try again"
         )
         return EXIT_FAIL
-    return _report(record)
+    code = _report(record)
+    return EXIT_INTERRUPTED if code != EXIT_OK and signal.SIGINT in interrupted else code
 
 
 def _report(record: JobRecord) -> int:
@@ -326,9 +336,10 @@ def _report(record: JobRecord) -> int:
         _out(str(record.output))
         return EXIT_OK
     if record.state is JobState.QUEUED:
+        why = f" ({record.error})" if record.error else " (stopped)"
         _err(
-            f"job {record.id} did not finish ({record.error}); it stays queued and "
-            "the daemon will retry it"
+            f"job {record.id} did not finish{why}; it stays queued: a running daemon, or the"
+            " next `videofree run`, makes it"
         )
         return EXIT_FAIL
     if record.state is JobState.RUNNING:

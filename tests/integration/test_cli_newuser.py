@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import selectors
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -253,3 +254,65 @@ def test_nemovideo_unreachable_says_where_and_never_the_token(tmp_path: Path) ->
     assert failed.stderr.startswith("videofree: NemoVideo unreachable at http://127.0.0.1:9 (")
     assert "Traceback" not in failed.stderr
     assert token not in failed.stderr + failed.stdout
+
+
+def _processes_naming(needle: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if needle.encode() in argv and b"ffmpeg" in argv:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_stopping_process_mid_render_leaves_the_job_queued(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    """Ctrl-C on `videofree process` left ffmpeg rendering on its own and the job
+    'running 13%' in the ledger until the next daemon start; SIGTERM said
+    'did not finish (None)'. Both now stop ffmpeg and leave the job queued, saying so."""
+    from tests.mediagen import make_clip
+
+    config_path = write_config(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    clip = make_clip(tmp_path / "elsewhere" / "long.mp4", duration=40, size=(320, 240))
+    env = _env(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daemon", "process", "--config", str(config_path), str(clip)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        # A child of a non-interactive shell may inherit SIGINT ignored; a terminal's is not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+    )
+    try:
+        assert proc.stderr is not None
+        for _ in range(200):
+            line = proc.stderr.readline()
+            if "render" in line or not line:
+                break
+        assert "render" in line, "the render never started"
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == (130 if sig == signal.SIGINT else 1)
+    assert "it stays queued" in err and "None" not in err
+    assert "Traceback" not in err
+    assert _processes_naming(str(tmp_path)) == []
+    ledger = open_ledger(None, load_config(config_path).state_dir)
+    try:
+        job = ledger.get(1)
+        assert job is not None and job.state is JobState.QUEUED
+    finally:
+        ledger.close()
+    assert not list((tmp_path / "out").glob("*.mp4"))
