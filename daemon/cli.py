@@ -220,7 +220,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"  {rule.name}: {', '.join(rule.glob)} → {rule.output} "
             f"[{engine}{' → ' + fallback if fallback else ''}]"
         )
-        for line in _prompt_warnings(config, rule):
+        for line in [*_prompt_warnings(config, rule), *_hook_warnings(rule)]:
             _out(f"    {line}")
     if args.files:
         _check_files(config, args.files)
@@ -253,6 +253,22 @@ def _prompt_warnings(config: Config, rule: Rule) -> list[str]:
     return [
         f"warning: {who} does not understand {words}: {consequence}"
         f" (`videofree plan --rule {rule.name}` shows the plan)"
+    ]
+
+
+def _hook_warnings(rule: Rule) -> list[str]:
+    """An on_done command that cannot start here (the hook would fail after every video)."""
+    if not rule.on_done or "{" in rule.on_done[0]:
+        return []
+    import shutil  # noqa: PLC0415 - only rules with a hook need it
+
+    command = rule.on_done[0]
+    found = shutil.which(command)
+    if found is not None:
+        return []
+    return [
+        f"warning: on_done command {command!r} is not found or not executable here"
+        " (a service may have another PATH: give its full path); the hook would fail"
     ]
 
 

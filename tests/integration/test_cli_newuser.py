@@ -316,3 +316,29 @@ def test_stopping_process_mid_render_leaves_the_job_queued(
     finally:
         ledger.close()
     assert not list((tmp_path / "out").glob("*.mp4"))
+
+
+def test_check_warns_about_an_on_done_command_that_cannot_start(tmp_path: Path) -> None:
+    """A hook whose command is missing failed after every video, found only in the log."""
+    config = write_config(
+        tmp_path,
+        rules=[
+            {
+                "name": "upload",
+                "glob": "*.mp4",
+                "output": str(tmp_path / "out"),
+                "on_done": ["no-such-uploader-here", "{output}"],
+            },
+            {
+                "name": "copy",
+                "glob": "*.mov",
+                "output": str(tmp_path / "out"),
+                "on_done": ["cp", "{output}", str(tmp_path)],
+            },
+        ],
+    )
+    result = run("check", "--config", str(config), home=tmp_path)
+    warnings = [line.strip() for line in result.stdout.splitlines() if "warning:" in line]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("warning: on_done command 'no-such-uploader-here' is not found")
+    assert result.returncode == 0
