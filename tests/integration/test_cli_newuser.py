@@ -342,3 +342,21 @@ def test_check_warns_about_an_on_done_command_that_cannot_start(tmp_path: Path) 
     assert len(warnings) == 1
     assert warnings[0].startswith("warning: on_done command 'no-such-uploader-here' is not found")
     assert result.returncode == 0
+
+
+def test_a_taken_web_port_says_what_to_do(tmp_path: Path) -> None:
+    """A second `videofree run` beside the service logged only 'Address already in use'."""
+    from loguru import logger
+
+    from tests.integration.test_web import serve
+
+    lines: list[str] = []
+    for site in serve(tmp_path / "a", {}):
+        sink = logger.add(lines.append, level="ERROR", format="{message}")
+        try:
+            for other in serve(tmp_path / "b", {}, web=f"{{port: {site.server.port}}}"):
+                assert other.server.port is None
+        finally:
+            logger.remove(sink)
+    assert len(lines) == 1
+    assert "is another videofree running? Otherwise set web: {port: …} or web: off" in lines[0]
