@@ -222,6 +222,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
         for line in [*_prompt_warnings(config, rule), *_hook_warnings(rule)]:
             _out(f"    {line}")
+    for line in _notify_warnings(config):
+        _out(f"  {line}")
     if args.files:
         _check_files(config, args.files)
     return EXIT_OK
@@ -270,6 +272,20 @@ def _hook_warnings(rule: Rule) -> list[str]:
         f"warning: on_done command {command!r} is not found or not executable here"
         " (a service may have another PATH: give its full path); the hook would fail"
     ]
+
+
+def _notify_warnings(config: Config) -> list[str]:
+    """`apprise:` URLs without the optional package: every notification would fail."""
+    if not any(config.notify_for(rule).apprise for rule in config.rules):
+        return []
+    try:
+        import apprise  # noqa: F401, PLC0415 - only asked when apprise: is set
+    except ImportError:
+        return [
+            "warning: notify.apprise is set but apprise is not installed:"
+            " pip install 'videofree[apprise]'"
+        ]
+    return []
 
 
 def _check_files(config: Config, files: Sequence[str]) -> None:

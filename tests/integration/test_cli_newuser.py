@@ -360,3 +360,27 @@ def test_a_taken_web_port_says_what_to_do(tmp_path: Path) -> None:
             logger.remove(sink)
     assert len(lines) == 1
     assert "is another videofree running? Otherwise set web: {port: …} or web: off" in lines[0]
+
+
+def test_check_warns_when_apprise_is_set_but_not_installed(tmp_path: Path) -> None:
+    """`apprise:` without `pip install 'videofree[apprise]'` failed every notification,
+    found only in the log. The package is hidden from the child here."""
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "sitecustomize.py").write_text("import sys\nsys.modules['apprise'] = None\n")
+    config = write_config(tmp_path, notify={"apprise": ["json://127.0.0.1:9/hook"]})
+    env = {**_env(tmp_path), "PYTHONPATH": f"{hide}{os.pathsep}{Path.cwd()}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "daemon", "check", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=60,
+    )
+    assert (
+        "warning: notify.apprise is set but apprise is not installed:"
+        " pip install 'videofree[apprise]'"
+    ) in result.stdout
+    shown = run("check", "--config", str(config), home=tmp_path)  # installed: no warning
+    assert "warning" not in shown.stdout
