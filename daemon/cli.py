@@ -343,6 +343,8 @@ def cmd_process(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # A closed terminal (SIGHUP) would otherwise end it at once, the job left 'running'.
+    signal.signal(signal.SIGHUP, stop)
     _loaded()
     outcome = process(config, path, override, cancel, notice=_out_now)
     record = outcome.record

@@ -270,13 +270,16 @@ def _processes_naming(needle: str) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"]
+)
 def test_stopping_process_mid_render_leaves_the_job_queued(
     tmp_path: Path, sig: signal.Signals
 ) -> None:
     """Ctrl-C on `videofree process` left ffmpeg rendering on its own and the job
     'running 13%' in the ledger until the next daemon start; SIGTERM said
-    'did not finish (None)'. Both now stop ffmpeg and leave the job queued, saying so."""
+    'did not finish (None)'; a closed terminal (SIGHUP) killed it outright. All three now
+    stop ffmpeg and leave the job queued, saying so."""
     from tests.mediagen import make_clip
 
     config_path = write_config(tmp_path)
