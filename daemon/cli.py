@@ -23,7 +23,7 @@ from daemon.paths import read_config_mapping, read_state_dir, resolve_config_pat
 from daemon.terminal import printable
 
 if TYPE_CHECKING:
-    from daemon.config import Config, Rule
+    from daemon.config import Config
     from daemon.ledger import JobRecord, LedgerBackend
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -211,6 +211,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from daemon.checkup import config_warnings, rule_warnings  # noqa: PLC0415
+
     config = _load(args)
     _out(f"{config.source}: OK, {len(config.rules)} rule(s)")
     for rule in config.rules:
@@ -220,72 +222,13 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"  {rule.name}: {', '.join(rule.glob)} → {rule.output} "
             f"[{engine}{' → ' + fallback if fallback else ''}]"
         )
-        for line in [*_prompt_warnings(config, rule), *_hook_warnings(rule)]:
-            _out(f"    {line}")
-    for line in _notify_warnings(config):
-        _out(f"  {line}")
+        for line in rule_warnings(config, rule):
+            _out(f"    warning: {line}")
+    for line in config_warnings(config):
+        _out(f"  warning: {line}")
     if args.files:
         _check_files(config, args.files)
     return EXIT_OK
-
-
-def _prompt_warnings(config: Config, rule: Rule) -> list[str]:
-    """What the local engine will not understand of a rule's prompt, when the local engine
-    makes (or may make, as the fallback) its videos: said before the first video, not after."""
-    engine, fallback = config.engine_for(rule), config.fallback_for(rule)
-    if "local" not in (engine, fallback) or not (rule.prompt.strip() or rule.edits):
-        return []
-    # The prompt grammar loads only for rules that the local engine reads.
-    from daemon.engines.local.prompt import plan_from  # noqa: PLC0415
-
-    ignored = plan_from(rule.prompt, rule.edits).ignored
-    if not ignored:
-        return []
-    who = (
-        "the local engine"
-        if engine == "local"
-        else f"if {engine} cannot make a video, the local fallback"
-    )
-    consequence = (
-        "its jobs fail (strict: true)"
-        if rule.strict and engine == "local"
-        else "the rest of the prompt is done"
-    )
-    words = "; ".join(f'"{phrase}"' for phrase in ignored)
-    return [
-        f"warning: {who} does not understand {words}: {consequence}"
-        f" (`videofree plan --rule {rule.name}` shows the plan)"
-    ]
-
-
-def _hook_warnings(rule: Rule) -> list[str]:
-    """An on_done command that cannot start here (the hook would fail after every video)."""
-    if not rule.on_done or "{" in rule.on_done[0]:
-        return []
-    import shutil  # noqa: PLC0415 - only rules with a hook need it
-
-    command = rule.on_done[0]
-    found = shutil.which(command)
-    if found is not None:
-        return []
-    return [
-        f"warning: on_done command {command!r} is not found or not executable here"
-        " (a service may have another PATH: give its full path); the hook would fail"
-    ]
-
-
-def _notify_warnings(config: Config) -> list[str]:
-    """`apprise:` URLs without the optional package: every notification would fail."""
-    if not any(config.notify_for(rule).apprise for rule in config.rules):
-        return []
-    try:
-        import apprise  # noqa: F401, PLC0415 - only asked when apprise: is set
-    except ImportError:
-        return [
-            "warning: notify.apprise is set but apprise is not installed:"
-            " pip install 'videofree[apprise]'"
-        ]
-    return []
 
 
 def _check_files(config: Config, files: Sequence[str]) -> None:

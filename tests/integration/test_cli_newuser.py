@@ -387,3 +387,20 @@ def test_check_warns_when_apprise_is_set_but_not_installed(tmp_path: Path) -> No
     ) in result.stdout
     shown = run("check", "--config", str(config), home=tmp_path)  # installed: no warning
     assert "warning" not in shown.stdout
+
+
+def test_the_rules_page_shows_checks_warnings(tmp_path: Path) -> None:
+    """/rules shows `check`'s verdict: the warnings too, not only 'OK'."""
+    from tests.integration.test_web import serve
+
+    for site in serve(tmp_path, {}):
+        rules = tmp_path / "rules.yaml"
+        rules.write_text(
+            rules.read_text().replace(
+                "output:", "prompt: 'make it cinematic and trim the first second', output:"
+            )
+        )
+        html = site.http.get("/rules").text
+        assert "OK, 1 rule(s)" in html
+        assert "clips: warning: the local engine does not understand" in html
+        assert "make it cinematic" in html
