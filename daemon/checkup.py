@@ -9,6 +9,8 @@ from __future__ import annotations
 import shutil
 
 from daemon.config import Config, Rule
+from daemon.errors import ConfigError
+from daemon.paths import read_config_mapping
 
 
 def rule_warnings(config: Config, rule: Rule) -> list[str]:
@@ -19,6 +21,22 @@ def rule_warnings(config: Config, rule: Rule) -> list[str]:
 def config_warnings(config: Config) -> list[str]:
     """Warnings about settings outside the rules, one line each."""
     return _notify_warnings(config)
+
+
+def ffmpeg_error(config: Config) -> ConfigError | None:
+    """The error `videofree run` would stop on when rules.yaml names an ffmpeg that is not
+    there (None when it is, or none is named), at the `ffmpeg:` line."""
+    if not config.ffmpeg:
+        return None
+    from daemon.media.tools import find_ffmpeg  # noqa: PLC0415 - only with ffmpeg: set
+
+    try:
+        find_ffmpeg(config.ffmpeg)
+    except ConfigError as exc:
+        data = read_config_mapping(config.source) if config.source else None
+        line = getattr(data, "key_lines", {}).get("ffmpeg")
+        return ConfigError(exc.message, file=config.source, line=line, key="ffmpeg")
+    return None
 
 
 def _prompt_warnings(config: Config, rule: Rule) -> list[str]:

@@ -211,9 +211,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from daemon.checkup import config_warnings, rule_warnings  # noqa: PLC0415
+    from daemon.checkup import config_warnings, ffmpeg_error, rule_warnings  # noqa: PLC0415
 
     config = _load(args)
+    if (error := ffmpeg_error(config)) is not None:
+        raise error  # `run` would stop on it: not OK
     _out(f"{config.source}: OK, {len(config.rules)} rule(s)")
     for rule in config.rules:
         engine = config.engine_for(rule)

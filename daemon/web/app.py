@@ -30,7 +30,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from daemon.checkup import config_warnings, rule_warnings
+from daemon.checkup import config_warnings, ffmpeg_error, rule_warnings
 from daemon.config import Config, load_config
 from daemon.errors import JobError, VideofreeError
 from daemon.ledger import JobRecord, JobState, LedgerBackend
@@ -291,6 +291,8 @@ def _check(config: Config) -> str:
         return f"OK, {len(config.rules)} rule(s)"
     try:
         fresh = load_config(config.source)
+        if (error := ffmpeg_error(fresh)) is not None:
+            raise error
     except VideofreeError as exc:
         return f"{config.source} has errors (the daemon keeps the last good rules):\n{exc}"
     lines = [f"{config.source}: OK, {len(fresh.rules)} rule(s)"]

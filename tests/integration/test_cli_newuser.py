@@ -404,3 +404,21 @@ def test_the_rules_page_shows_checks_warnings(tmp_path: Path) -> None:
         assert "OK, 1 rule(s)" in html
         assert "clips: warning: the local engine does not understand" in html
         assert "make it cinematic" in html
+
+
+def test_check_refuses_an_ffmpeg_that_run_would_stop_on(tmp_path: Path) -> None:
+    """`ffmpeg: /nonexistent/ffmpeg`: `check` said OK, then `run` exited 1 on it."""
+    config = write_config(tmp_path, ffmpeg=str(tmp_path / "no-ffmpeg"))
+    checked = run("check", "--config", str(config), home=tmp_path, check=False)
+    assert checked.returncode == 1
+    line = 1 + config.read_text().splitlines().index(f"ffmpeg: {tmp_path / 'no-ffmpeg'}")
+    assert checked.stderr.startswith(f"rules.yaml:{line}: ffmpeg: ffmpeg not found")
+    assert "OK" not in checked.stdout
+    # The page's verdict says the same.
+    from tests.integration.test_web import serve
+
+    for site in serve(tmp_path / "page", {}):
+        rules = tmp_path / "page" / "rules.yaml"
+        rules.write_text(f"ffmpeg: {tmp_path / 'no-ffmpeg'}\n" + rules.read_text())
+        html = site.http.get("/rules").text
+        assert "has errors" in html and "ffmpeg not found" in html
