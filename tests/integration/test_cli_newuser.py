@@ -422,3 +422,31 @@ def test_check_refuses_an_ffmpeg_that_run_would_stop_on(tmp_path: Path) -> None:
         rules.write_text(f"ffmpeg: {tmp_path / 'no-ffmpeg'}\n" + rules.read_text())
         html = site.http.get("/rules").text
         assert "has errors" in html and "ffmpeg not found" in html
+
+
+def test_process_of_a_done_file_says_how_to_make_it_again(tmp_path: Path) -> None:
+    """`process FILE --output DIR` for content already edited under the rule made nothing
+    and said only 'already done': the user did not learn how to get a new one."""
+    config_path = write_config(tmp_path)
+    config = load_config(config_path)
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"done before" * 100)
+    ledger = open_ledger(None, config.state_dir)
+    try:
+        record, _ = queue_job(ledger, config, config.rules[0], [clip], fingerprint(clip))
+        assert record is not None and ledger.claim(record.id, "local") is not None
+        ledger.finish(record.id, tmp_path / "out" / "clip-edited.mp4", "local", ())
+    finally:
+        ledger.close()
+    result = run(
+        "process",
+        "--config",
+        str(config_path),
+        str(clip),
+        "--output",
+        str(tmp_path / "x"),
+        home=tmp_path,
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"already done as job 1: {tmp_path / 'out' / 'clip-edited.mp4'}"
+    assert "`videofree retry 1` makes it again" in lines[1]
