@@ -296,7 +296,9 @@ def cmd_process(args: argparse.Namespace) -> int:
     if outcome.earlier and record.state is JobState.DONE:
         _out(f"already done as job {record.id}: {record.output}")
         # --output or a changed rule do not make a new job for the same content and rule.
-        _out(f"(`videofree retry {record.id}` makes it again, as job {record.id} was made)")
+        _out(
+            f"`videofree retry {record.id}` makes it again (with job {record.id}'s rule and output)"
+        )
         return EXIT_OK
     if outcome.earlier:
         _err(
