@@ -250,9 +250,9 @@ class Daemon:
                 # Hashing a large file, or any file on a network share (which may crawl or
                 # stall), takes a while: do it off the tick, which must keep settling others.
                 self._hasher.submit(self._hash_in_background, decision)
-            case Skip(why=SkipWhy.DUPLICATE):
+            case Skip(why=SkipWhy.DUPLICATE, news=True):
                 logger.info("{}: same content as {}; skipped", decision.path.name, decision.detail)
-            case Skip(why=SkipWhy.CONDITION):
+            case Skip(why=SkipWhy.CONDITION, news=True):
                 logger.info("{}: skipped by {}", decision.path.name, decision.detail)
             case Skip(news=True):
                 logger.info("{}: {}", decision.path.name, decision.why)

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from daemon.ledger import JobRecord, LedgerBackend
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+# What a shell reports for a program ended by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
 
 
 def _out(text: str = "") -> None:
@@ -35,6 +37,12 @@ def _out(text: str = "") -> None:
 
 def _err(text: str) -> None:
     sys.stderr.write(text + "\n")
+
+
+def _out_now(text: str) -> None:
+    """A line said before a wait: flushed, so a pipe or a log sees it at once."""
+    _out(text)
+    sys.stdout.flush()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,6 +111,12 @@ def entry() -> NoReturn:
     on once loaded (_loaded), with what was loaded frozen out of its sight.
     """
     gc.disable()
+    # Secrets kept in ~/.config/videofree/env (the unit's EnvironmentFile=) count in a
+    # terminal too: `videofree run` there must behave as the service does. Done here, not
+    # in main(), so in-process callers (tests) keep their environment as it is.
+    from daemon.envfile import load_user_env_file  # noqa: PLC0415
+
+    load_user_env_file()
     code = main()
     gc.freeze()
     raise SystemExit(code)
@@ -132,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"videofree: {exc}")
         return EXIT_FAIL
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _config_path(args: argparse.Namespace) -> Path:
@@ -197,7 +211,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from daemon.checkup import config_warnings, ffmpeg_error, rule_warnings  # noqa: PLC0415
+
     config = _load(args)
+    if (error := ffmpeg_error(config)) is not None:
+        raise error  # `run` would stop on it: not OK
     _out(f"{config.source}: OK, {len(config.rules)} rule(s)")
     for rule in config.rules:
         engine = config.engine_for(rule)
@@ -206,6 +224,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"  {rule.name}: {', '.join(rule.glob)} → {rule.output} "
             f"[{engine}{' → ' + fallback if fallback else ''}]"
         )
+        for line in rule_warnings(config, rule):
+            _out(f"    warning: {line}")
+    for line in config_warnings(config):
+        _out(f"  warning: {line}")
     if args.files:
         _check_files(config, args.files)
     return EXIT_OK
@@ -254,16 +276,29 @@ def cmd_process(args: argparse.Namespace) -> int:
     output = Path(args.output).expanduser().absolute() if args.output else None
     override = Override(rule=args.rule, prompt=args.prompt, engine=args.engine, output=output)
     cancel = threading.Event()
-    signal.signal(signal.SIGTERM, lambda _s, _f: cancel.set())
-    _loaded()
-    try:
-        outcome = process(config, path, override, cancel)
-    except KeyboardInterrupt:
+    interrupted: list[int] = []
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        # Ctrl-C stops the job the way SIGTERM does: ffmpeg is stopped and the job left
+        # queued. (A KeyboardInterrupt raised mid-job left ffmpeg running and the job
+        # 'running' in the ledger.) A second Ctrl-C quits at once.
+        interrupted.append(signum)
         cancel.set()
-        raise
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    # A closed terminal (SIGHUP) would otherwise end it at once, the job left 'running'.
+    signal.signal(signal.SIGHUP, stop)
+    _loaded()
+    outcome = process(config, path, override, cancel, notice=_out_now)
     record = outcome.record
     if outcome.earlier and record.state is JobState.DONE:
         _out(f"already done as job {record.id}: {record.output}")
+        # --output or a changed rule do not make a new job for the same content and rule.
+        _out(
+            f"`videofree retry {record.id}` makes it again (with job {record.id}'s rule and output)"
+        )
         return EXIT_OK
     if outcome.earlier:
         _err(
@@ -271,7 +306,8 @@ def cmd_process(args: argparse.Namespace) -> int:
             f"run `videofree retry {record.id}` to try again"
         )
         return EXIT_FAIL
-    return _report(record)
+    code = _report(record)
+    return EXIT_INTERRUPTED if code != EXIT_OK and signal.SIGINT in interrupted else code
 
 
 def _report(record: JobRecord) -> int:
@@ -283,9 +319,17 @@ def _report(record: JobRecord) -> int:
         _out(str(record.output))
         return EXIT_OK
     if record.state is JobState.QUEUED:
+        why = f" ({record.error})" if record.error else " (stopped)"
         _err(
-            f"job {record.id} did not finish ({record.error}); it stays queued and "
-            "the daemon will retry it"
+            f"job {record.id} did not finish{why}; it stays queued: a running daemon, or the"
+            " next `videofree run`, makes it"
+        )
+        return EXIT_FAIL
+    if record.state is JobState.RUNNING:
+        _err(
+            f"job {record.id} is still with another videofree process, which stopped or"
+            " was not waited for; `videofree status` shows how it ends (a stopped daemon"
+            " resumes it at its next start)"
         )
         return EXIT_FAIL
     _err(f"job {record.id} failed: {record.error}")
@@ -323,13 +367,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     # A shared ledger says which worker has (or made) each job.
     shared = any(j.worker for j in jobs)
     head = f"{'WORKER':<20} " if shared else ""
-    _out(f"{'ID':>4}  {'STATE':<8} {'RULE':<16} {'ENGINE':<6} {head}SOURCE → RESULT")
+    # Wide enough for "running 100%": the columns after it stay lined up while jobs run.
+    _out(f"{'ID':>4}  {'STATE':<12} {'RULE':<16} {'ENGINE':<6} {head}SOURCE → RESULT")
     for j in jobs:
         state = f"{j.state}" + (f" {j.progress:.0f}%" if j.state is JobState.RUNNING else "")
         result = printable(str(j.output) if j.output else (j.error or ""))
         name = printable(j.source.name)
         who = f"{(j.worker or '-')[:20]:<20} " if shared else ""
-        _out(f"{j.id:>4}  {state:<8} {j.rule[:16]:<16} {j.engine:<6} {who}{name} → {result}")
+        _out(f"{j.id:>4}  {state:<12} {j.rule[:16]:<16} {j.engine:<6} {who}{name} → {result}")
         for note in j.notes:
             _out(f"{'':>6}{note}")
     return EXIT_OK

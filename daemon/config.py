@@ -101,12 +101,38 @@ def _path(value: object, info: ValidationInfo) -> str:
 
 def _globs(value: object) -> list[str]:
     if isinstance(value, str) and value:
-        return [value]
-    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
-        return list(value)
-    raise PydanticCustomError(
-        "globs", "expected a string or a list of strings [got {got}]", {"got": repr(value)}
-    )
+        globs = [value]
+    elif isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        globs = list(value)
+    else:
+        raise PydanticCustomError(
+            "globs", "expected a string or a list of strings [got {got}]", {"got": repr(value)}
+        )
+    for glob in globs:
+        _check_glob(glob)
+    return globs
+
+
+def _check_glob(glob: str) -> None:
+    """Refuse globs that can never match what a user meant them to (rules.glob_matches reads
+    a glob against the file name, or with a slash against the path inside the watch
+    folder): a full path, and several globs written as one string."""
+    if glob.startswith(("/", "~")):
+        raise PydanticCustomError(
+            "globs",
+            "a glob matches the file name (or, with a slash, the path inside the watch"
+            " folder), never a full path: name the folder under watch: and write"
+            ' glob: "*.mp4" [got {got}]',
+            {"got": repr(glob)},
+        )
+    parts = re.split(r"[\s,;|]+", glob.strip(" ,;|"))
+    if len(parts) > 1 and all(p.startswith("*") for p in parts):
+        listed = ", ".join(f'"{p}"' for p in parts)
+        raise PydanticCustomError(
+            "globs",
+            "several globs in one string match nothing: write a list, glob: [{listed}] [got {got}]",
+            {"listed": listed, "got": repr(glob)},
+        )
 
 
 Seconds = Annotated[float, BeforeValidator(_duration)]
@@ -573,10 +599,8 @@ def _mapping(text: str, file: Path) -> dict[Any, Any]:
     except RecursionError:
         raise ConfigError("not valid YAML: nested too deeply", file=file) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        line = mark.line + 1 if mark is not None else None
-        raise ConfigError(f"not valid YAML: {problem}", file=file, line=line) from None
+        message, line = yamlines.advice(exc)
+        raise ConfigError(f"not valid YAML: {message}", file=file, line=line) from None
     if data is None:
         data = yamlines.LineMap()
         data.line, data.key_lines = 1, {}
@@ -598,7 +622,10 @@ def read_config_text(path: Path) -> str:
             raw = f.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(
-            "not found; run `videofree init` to write one, or pass --config", file=path
+            # The full path: the file's name alone does not say where it was looked for.
+            f"not found (looked for {path.absolute()}); run `videofree init` to write one,"
+            " or pass --config",
+            file=path,
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror or exc}", file=path) from None

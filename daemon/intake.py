@@ -155,6 +155,9 @@ class Intake:
         self._handled: dict[Path, tuple[int, int]] = {}
         self._unmatched: set[Path] = set()
         self._groups: dict[tuple[str, Path], _Group] = {}
+        # Skips already reported (copies, rule conditions): a reload looks at every file
+        # again and must not repeat each one's line (kept across reconfigure).
+        self._said: set[tuple[Path, SkipWhy, str]] = set()
 
     def reconfigure(
         self, rules: Sequence[Rule], folders: Sequence[WatchFolder], settle_seconds: float
@@ -225,7 +228,7 @@ class Intake:
         will say more than a skip would): skip by the rule's conditions, or go on."""
         reason = None if media is None else skip_reason(need.rule, media)
         if reason is not None:
-            return Skip(need.path, SkipWhy.CONDITION, f"rule {need.rule.name}: {reason}", news=True)
+            return self._said_once(need.path, SkipWhy.CONDITION, f"rule {need.rule.name}: {reason}")
         return self._content(need.path, need.rule, need.size, need.mtime_ns, ledger)
 
     def _content(
@@ -279,4 +282,11 @@ class Intake:
         if earlier.sources == sources:
             return Skip(sources[0], SkipWhy.UNCHANGED)  # the same file seen again
         detail = f"job {earlier.id} ({earlier.source.name}), already {earlier.state}"
-        return Skip(sources[0], SkipWhy.DUPLICATE, detail, news=True)
+        return self._said_once(sources[0], SkipWhy.DUPLICATE, detail)
+
+    def _said_once(self, path: Path, why: SkipWhy, detail: str) -> Skip:
+        """A skip that is news only the first time this file is skipped for this reason."""
+        key = (path, why, detail)
+        news = key not in self._said
+        self._said.add(key)
+        return Skip(path, why, detail, news=news)

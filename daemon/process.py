@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,12 +13,17 @@ from daemon.config import Config, Rule
 from daemon.engines.registry import Engines
 from daemon.errors import VideofreeError
 from daemon.fileio import fingerprint
-from daemon.ledger import JobRecord, JobState, open_ledger
+from daemon.ledger import JobRecord, JobState, LedgerBackend, open_ledger
 from daemon.media.tools import find_ffmpeg
+from daemon.procs import Owner, videofree_alive
 from daemon.queue import queue_job
 from daemon.rules import match_rule, path_in_watch
 from daemon.scheduler import Runner
 from daemon.verify import output_check
+
+# How often `process` looks at a job another videofree process is making (the running
+# daemon claims a queued job within ~2 s, so it often takes the one `process` just queued).
+FOLLOW_SECONDS = 0.5
 
 
 class ProcessError(VideofreeError):
@@ -67,10 +73,17 @@ class Outcome:
     earlier: bool = False
 
 
-def process(config: Config, path: Path, override: Override, cancel: threading.Event) -> Outcome:
-    """Queue `path` (or find the job already made for this content) and run it here.
-    Setting `cancel` stops the job and leaves it queued for the daemon. Raise
-    ProcessError when it cannot start."""
+def process(
+    config: Config,
+    path: Path,
+    override: Override,
+    cancel: threading.Event,
+    notice: Callable[[str], None] = lambda _: None,
+) -> Outcome:
+    """Queue `path` (or find the job already made for this content) and run it here, or
+    follow it to its end when another videofree process (the daemon) took it first;
+    `notice` is told so. Setting `cancel` stops the job (or the wait) and leaves it to the
+    daemon. Raise ProcessError when it cannot start."""
     if not path.is_file():
         raise ProcessError(f"{path}: no such file")
     rule = rule_for(config, path, override)
@@ -99,8 +112,29 @@ def process(config: Config, path: Path, override: Override, cancel: threading.Ev
                 final = runner.run_job(record.id)
         finally:
             runner.engines.close()
+        if final is not None and final.state is JobState.RUNNING:
+            notice(
+                f"job {final.id} is being made by another videofree process (the daemon);"
+                " waiting for it to finish"
+            )
+            final = _follow(ledger, final, cancel)
         if final is None:
             raise ProcessError("the job vanished from the ledger")
         return Outcome(final)
     finally:
         ledger.close()
+
+
+def _follow(ledger: LedgerBackend, record: JobRecord, cancel: threading.Event) -> JobRecord | None:
+    """Wait while another process runs the job; return its record once it has ended (done,
+    failed, or queued again after a passing error), `cancel` is set, or (on this machine's
+    ledger) the process that claimed it is gone: its next start resumes it."""
+    latest: JobRecord | None = record
+    while latest is not None and latest.state is JobState.RUNNING:
+        owner = Owner(latest.owner_pid, latest.owner_start) if latest.owner_pid else None
+        if not ledger.shared and owner is not None and not videofree_alive(owner):
+            break
+        if cancel.wait(FOLLOW_SECONDS):
+            break
+        latest = ledger.get(record.id)
+    return latest

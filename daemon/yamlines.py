@@ -125,3 +125,71 @@ def locate(root: Any, loc: Sequence[str | int]) -> tuple[int | None, str]:
             path = f"{path}[{part}]"
             node = node[part]
     return line, path
+
+
+# PyYAML's words for the mistakes people make in a rules.yaml, and what to do instead:
+# (its context, or None for any) and the start of its problem → advice, and whether the
+# line to show is where the context began (an unclosed quote: where it was opened).
+_YAML_ADVICE: tuple[tuple[str | None, str, str, bool], ...] = (
+    (
+        "while scanning an alias",
+        "",
+        'a value that starts with * must be in quotes, e.g. glob: "*.mp4"',
+        True,
+    ),
+    (
+        "while scanning a quoted scalar",
+        "",
+        "this quote is never closed",
+        True,
+    ),
+    (
+        "while scanning a simple key",
+        "could not find expected ':'",
+        "expected `key: value` (with a space after the colon) or a `- ` list item",
+        True,
+    ),
+    (
+        None,
+        "mapping values are not allowed here",
+        'a second ": " on this line: put the value in quotes (prompt: "a: b"), or indent'
+        " this line like the key above it",
+        False,
+    ),
+    (
+        None,
+        "found character '\\t'",
+        "a tab: indent YAML with spaces",
+        False,
+    ),
+    (
+        None,
+        "expected <block end>",
+        "this line is indented differently from the keys above it: the keys of one"
+        " mapping line up (those of a rule under its `name:`)",
+        False,
+    ),
+    (
+        None,
+        "did not find expected key",
+        "this line is indented differently from the keys above it: the keys of one"
+        " mapping line up (those of a rule under its `name:`)",
+        False,
+    ),
+)
+
+
+def advice(exc: yaml.YAMLError) -> tuple[str, int | None]:
+    """Given PyYAML's error, return what to tell a person (its own words kept, in
+    brackets, after the advice) and the line to point at (1-based; None when unknown)."""
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    problem_mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    line = problem_mark.line + 1 if problem_mark is not None else None
+    for want_context, want_problem, words, at_context in _YAML_ADVICE:
+        if (want_context is None or context == want_context) and problem.startswith(want_problem):
+            if at_context and context_mark is not None:
+                line = context_mark.line + 1
+            return f"{words} [{problem}]", line
+    return problem, line

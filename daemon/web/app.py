@@ -30,6 +30,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from daemon.checkup import config_warnings, ffmpeg_error, rule_warnings
 from daemon.config import Config, load_config
 from daemon.errors import JobError, VideofreeError
 from daemon.ledger import JobRecord, JobState, LedgerBackend
@@ -290,9 +291,15 @@ def _check(config: Config) -> str:
         return f"OK, {len(config.rules)} rule(s)"
     try:
         fresh = load_config(config.source)
+        if (error := ffmpeg_error(fresh)) is not None:
+            raise error
     except VideofreeError as exc:
         return f"{config.source} has errors (the daemon keeps the last good rules):\n{exc}"
-    return f"{config.source}: OK, {len(fresh.rules)} rule(s)"
+    lines = [f"{config.source}: OK, {len(fresh.rules)} rule(s)"]
+    for rule in fresh.rules:
+        lines += [f"{rule.name}: warning: {w}" for w in rule_warnings(fresh, rule)]
+    lines += [f"warning: {w}" for w in config_warnings(fresh)]
+    return "\n".join(lines)
 
 
 def _credits_text(ctx: WebContext, config: Config) -> str | None:

@@ -71,8 +71,8 @@ class Guard:
         guard. Raise ConfigError when a non-loopback bind has no password."""
         if not is_loopback(host) and not password:
             raise ConfigError(
-                f"web.host {host} is reachable from other machines: set VIDEOFREE_WEB_PASSWORD "
-                "in the env file, or keep 127.0.0.1 and use an SSH tunnel",
+                f"{host} is reachable from other machines: set VIDEOFREE_WEB_PASSWORD in the"
+                " env file (~/.config/videofree/env), or keep 127.0.0.1 and use an SSH tunnel",
                 key="web.host",
             )
         names = {n.lower() for n in (*LOOPBACK_NAMES, *extra_names)}

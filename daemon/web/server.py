@@ -7,6 +7,7 @@ daemon goes on without it: editing videos matters more than showing them.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import socket
 import threading
@@ -95,8 +96,18 @@ class WebServer:
         try:
             sock = _bind(s.host, s.port)
         except OSError as exc:
+            # Most often a second `videofree run` beside the service: say what to do.
+            hint = (
+                ": is another videofree running? Otherwise set web: {port: …} or web: off"
+                if exc.errno == errno.EADDRINUSE
+                else ""
+            )
             logger.error(
-                "status page not started: cannot listen on {}:{} ({})", s.host, s.port, exc.strerror
+                "status page not started: cannot listen on {}:{} ({}){}",
+                s.host,
+                s.port,
+                exc.strerror,
+                hint,
             )
             return
         self.port = sock.getsockname()[1]

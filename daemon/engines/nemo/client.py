@@ -430,8 +430,13 @@ class NemoClient:
     def _transport_error(self, exc: httpx.TransportError) -> NemoError:
         kind = type(exc).__name__
         if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+            # Where it was looked for (nemo.api_base), so a wrong address is seen at once;
+            # scheme, host and port only: nothing that could carry a secret.
+            base = self.http.base_url
+            where = f"{base.scheme}://{base.host}" + (f":{base.port}" if base.port else "")
             return NemoUnreachable(
-                f"NemoVideo unreachable ({kind}: {self._scrub(str(exc))})", fallback_ok=True
+                f"NemoVideo unreachable at {where} ({kind}: {self._scrub(str(exc))})",
+                fallback_ok=True,
             )
         return NemoTransientError(f"connection to NemoVideo lost ({kind})")
 
