@@ -966,11 +966,25 @@ SHAPE_CONFLICT = (
     'is: say one, e.g. "vertical" or "16:9"'
 )
 AUDIO_ONLY = "the output is always an MP4 video; a sound-only file is not made here"
+FORMAT_FIXED = "the output is always an H.264 MP4; other formats are not made here"
+SDR_ONLY = "the output is SDR: phone HDR is tone-mapped to SDR, and HDR is not made here"
+LOOK_NOT_MADE = (
+    'a look or colour grade is not made here; say what to change, e.g. "warmer", "more '
+    'contrast" or "black and white"'
+)
 NO_SIZE_TARGET = (
     'say how small, e.g. "under 25 MB", or where it goes: "for WhatsApp" (16 MB), '
     '"for Discord" (10 MB), "for email" (20 MB)'
 )
 RANGE_ONLY_SPEED = "only speed can be applied to part of the clip; this was not done"
+UNREAD_RANGED = (
+    "the words limited to this range were not understood, so the range was neither kept nor cut; "
+    "nothing was done for this"
+)
+FADE_OPEN_RANGE = (
+    'a fade is given by its length, e.g. "fade out over the last 3 seconds"; nothing was done '
+    "for this"
+)
 OWN_MUSIC = (
     "music already in the clip's sound cannot be turned up or down on its own; nothing was "
     'changed; say "quieter" for the whole sound'
@@ -1211,6 +1225,26 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
     _rule(
         r"(?:reverse|change|swap|shuffle)\s+(?:the\s+)?order(?:\s+of\s+(?:the\s+)?clips)?",
         _refuse(NOT_BUILT),
+    ),
+    # "make it webm", "save as .mov": the container is fixed (it was reported with no reason).
+    _rule(
+        r"(?:(?:make|convert|export|save|render|encode|turn|change)\s+(?:it\s+|this\s+|the\s+(?:video|"
+        r"file)\s+)?(?:(?:in)?to\s+|as\s+|in\s+)?(?:an?\s+)?)?\.?(?:webm|mov|avi|mkv|wmv|flv|hevc|"
+        r"h\.?265|x265|prores|vp9|av1)(?:\s+(?:file|format|video))?",
+        _refuse(FORMAT_FIXED),
+    ),
+    _rule(
+        r"(?:(?:make|convert|export|save|render|turn)\s+(?:it\s+)?(?:(?:in)?to\s+|as\s+|in\s+)?)?"
+        r"(?:an?\s+)?hdr(?:10\+?)?(?:\s+(?:video|look|effect))?",
+        _refuse(SDR_ONLY),
+    ),
+    # "add a film look", "make it look like a movie": every word is filler alone, so it
+    # vanished without a word.
+    _rule(
+        r"(?:(?:add|give\s+it|apply)\s+)?(?:an?\s+|the\s+)?(?:film|movie|cinema|hollywood)\s+"
+        r"(?:look|style|feel|vibe|grade|effect)|(?:make\s+(?:it|this)\s+)?look\s+like\s+an?\s+"
+        r"(?:movie|film)(?![\w])",
+        _refuse(LOOK_NOT_MADE),
     ),
     # "turn it over": upside down or mirrored? All its words are filler alone, so it
     # vanished without a word.
@@ -2358,7 +2392,11 @@ _RANGE_Q = LazyPattern(
     rf"(?<![\w])(?:(?:for|during|in|over|on)\s+)?(?:the\s+)?(?P<which>first|last|final)\s+"
     rf"(?P<t>{TIME})(?![\w])|(?<![\w])(?:from|between)\s+(?P<a>{TIME}){RANGE_SEP}(?P<b>{TIME})"
     rf"(?![\w])|(?<![\w])(?P<ca>{CLOCK})\s*(?:-|–|—|to)\s*(?P<cb>{CLOCK})(?![\w])|"
-    r"(?<![\w])(?:the\s+)?(?P<rest>rest|remainder|everything\s+else)(?![\w])",
+    r"(?<![\w])(?:the\s+)?(?P<rest>rest|remainder|everything\s+else)(?![\w])|"
+    # "from 0:05 to the end", "from 10s onwards": open at the end. (Not read as a range,
+    # "mute from 0:05 to the end" kept 0:05-end and muted the whole clip.)
+    rf"(?<![\w])from\s+(?P<oa>{TIME})\s*(?:(?:to|until|till|through|thru)\s+(?:the\s+)?(?:very\s+)?"
+    r"end(?:ing)?(?:\s+of\s+(?:it|the\s+(?:video|clip)))?|on(?:wards?)?|forwards?)(?![\w])",
     re.I,
 )
 # Clauses whose range belongs to a cut, a fade or a title: the global rules read those.
@@ -2430,6 +2468,9 @@ TYPOS = {
     "tittle": "title",
     "vert": "vertical",
     "1st": "first",
+    "cn": "can",
+    "donw": "down",
+    "shakey": "shaky",
 }
 _TYPO_RE = LazyPattern(r"(?<![\w])(?:" + "|".join(map(re.escape, TYPOS)) + r")(?![\w])", re.I)
 
@@ -2592,10 +2633,41 @@ def _number_in_digits(m: re.Match[str]) -> str:
     return str(sum(_WORD_VALUE[w.lower()] for w in (m["tens"], m["ones"], m["teen"]) if w))
 
 
+# "- cut the first 3 seconds", "1. mute it", "* fade in": a list marker at the start of a
+# line asks for nothing (each was reported as not understood: "1", "*"). The line break
+# itself still ends the clause.
+_LIST_MARK = LazyPattern(r"(?:^|(?<=\n))[^\S\n]*(?:[-*•·–—]|\d{1,2}[.)])(?=[^\S\n])", re.I)
+# "1m30s", "1 min 30 sec", "2 minutes and 15 seconds": one length in two units, which the
+# shared time grammar reads as two ("trim it to 1m30s" was reported whole).
+_TWO_UNITS = LazyPattern(
+    r"(?<![\w.:])(?P<m>\d{1,3})\s*(?:m|mins?|minutes?)\s*(?:and\s+)?(?P<s>\d{1,2}(?:\.\d+)?)\s*"
+    r"(?:s|secs?|seconds?)(?![\w])",
+    re.I,
+)
+# "at the 30 second mark", "from the 1:10 mark": the time itself ("start at the 30 second
+# mark" and "cut everything after the 20 second mark" were reported as not understood).
+_MARK = LazyPattern(rf"(?<![\w])the\s+(?P<t>{TIME_WITH_UNIT})\s+mark(?![\w])", re.I)
+# "make it lighter for whatsapp", "a lighter file": a smaller file, not a brighter picture
+# (it was made brighter, and 16 MB).
+_LIGHTER_FILE = LazyPattern(
+    r"(?<![\w])lighter(?=\s+file|(?:\s+file)?(?:\s+size)?\s+(?:for|on|to\s+send\s+(?:on|via|by|over))\s+"
+    rf"(?:my\s+)?{_SIZE_WORDS}(?![\w]))|(?<=file\s)lighter(?![\w])",
+    re.I,
+)
+
+
+def _two_units(m: re.Match[str]) -> str:
+    return f"{60 * int(m['m']) + float(m['s']):g} seconds"
+
+
 def _as_meant(work: str) -> str:
     """`work` with what people type for the words the rules read: "its to dark", "more
-    slow", "4 tiktok", "twenty percent", "forty five seconds", "over like 2 secs". Run
-    after quotes and titles are set aside, so their text is never changed."""
+    slow", "4 tiktok", "twenty percent", "forty five seconds", "over like 2 secs", "1m30s",
+    "the 30 second mark", list markers. Run after quotes and titles are set aside, so their
+    text is never changed."""
+    work = _LIST_MARK.sub("", work)
+    work = _MARK.sub(r"\g<t>", _TWO_UNITS.sub(_two_units, work))
+    work = _LIGHTER_FILE.sub("smaller", work)
     work = _TO_FOR_TOO.sub("too", work)
     work = _COMPARATIVE.sub(_comparative, _NOT_SO.sub(_not_so, work))
     work = _FOUR_FOR.sub("for", work)
@@ -2867,6 +2939,15 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
         # "reverse it but only the first 3 seconds": the range limits the operation before it;
         # "only"/"just" there is not a keep.
         owned = _BUT_ONLY.sub(" ", clause)
+        if found is not None and found["oa"]:
+            # "to the end" names no owner: "mute from 0:05 to the end" is a mute, not a cut.
+            owned = f"{owned[: found.start()]} {owned[found.end() :]}"
+            if _FADE_WORD.search(owned):
+                # "fade out from 0:50 to the end": the fade's length depends on the clip's,
+                # which is not known here (it kept 0:50-end with a 1 s fade).
+                draft.refuse(clause, FADE_OPEN_RANGE)
+                taken.append((start, end))
+                continue
         if found is None or (_RANGE_OWNERS.search(owned) and not _CUT_NOT_TIME.search(clause)):
             continue
         scratch = _Draft(quotes=draft.quotes, prefilter=draft.prefilter)
@@ -2889,6 +2970,12 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
         elif scratch.plan.speed != 1.0 or _UNRANGED_OPS.search(clause):
             draft.refuse(clause, RANGE_ONLY_SPEED)
             taken.append((start, end))
+        elif _timed(found) and _leftovers(_scratch(rest, draft), draft):
+            # "add sparkles from 0:05 to 0:08", "freeze frame from 0:05 to 0:08": words no
+            # rule reads are limited to the range; alone, the range was read as a keep, so
+            # the video was cut to those 3 s while only the words were reported.
+            draft.refuse(clause, UNREAD_RANGED)
+            taken.append((start, end))
     return _blank_all(work, taken)
 
 
@@ -2899,6 +2986,11 @@ _CUT_NOT_TIME = LazyPattern(
     r"(?:the\s+|all\s+(?:the\s+)?)?(?:audio|sound|music|noise|volume|voices?|colou?rs?)(?![\w])",
     re.I,
 )
+
+
+def _timed(found: re.Match[str]) -> bool:
+    """True for a range with its own times ("from 0:05 to 0:08", "0:05-0:08", "from 5s on")."""
+    return bool(found["a"] or found["ca"] or found["oa"])
 
 
 def _add_speed_range(draft: _Draft, clause: str, span: Span, factor: float) -> bool:
@@ -2917,6 +3009,7 @@ def _only_a_range(clause: str, found: re.Match[str]) -> bool:
     return _JOINERS.fullmatch(rest) is not None
 
 
+_FADE_WORD = LazyPattern(r"(?<![\w])fade[sd]?(?![\w])", re.I)
 _JOINERS = LazyPattern(r"\s*(?:(?:and|also|then|plus|&|from|between|,)\s*)*", re.I)
 _BUT_ONLY = LazyPattern(
     r"(?<![\w])(?:but\s+)?(?:only|just)(?=\s+(?:for\s+|during\s+|in\s+)?(?:the\s+)?(?:first|last|final|"
@@ -2939,6 +3032,8 @@ def _range_span(m: re.Match[str], draft: _Draft) -> Span | None:
         if m["a"] or m["ca"]:
             a, b = _secs(m["a"] or m["ca"]), _secs(m["b"] or m["cb"])
             return Span(a, b) if b > a else None
+        if m["oa"]:
+            return Span(_secs(m["oa"]), None)
     except ValueError:
         return None
     previous = draft.plan.speed_ranges[-1].span if draft.plan.speed_ranges else None
