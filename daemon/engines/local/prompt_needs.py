@@ -114,6 +114,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "cde20854e48edf75": ("fade",),
     "b0399940727d3565": ("fades",),
     "88d0793a2b8bd0d7": ("fade",),
+    "82e225385036e501": ("zoom",),
     "da4af610bfa21a0a": ("zoom",),
     "c44c8a6fd5c0d0ad": ("burns", "gently", "gradually", "push", "slowly", "zoom"),
     "097d6e0f9bc9a104": (
@@ -320,7 +321,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "b2b11f783b266793": ("louder", "quieter", "softer"),
     "fb7ad4626324b10f": ("audio", "dialogue", "sound", "speech", "talking", "voice", "volume"),
     "3b377086bf983578": ("louder", "quieter", "softer"),
-    "1a9b59e4c5232642": ("hear", "quiet", "soft", "too"),
+    "b87a195c3b6b1797": ("hear", "quiet", "soft", "too"),
     "b350f57676362146": ("hurts", "loud"),
     "4878360628c5dd03": ("audio", "sound", "volume"),
     "bd9edacbaaed1dbd": ("boost", "increase", "louder", "raise", "turn", "volume"),
