@@ -196,6 +196,11 @@ class _Draft:
     negated: list[str] = field(default_factory=list)
 
     def set(self, **changes: object) -> None:
+        speed = changes.get("speed")
+        if speed not in (None, 1.0, self.plan.speed) and self.plan.speed != 1.0:
+            # "play it 2x slower then 2x faster": two speeds for the whole clip; the last
+            # one won without a word. The second is reported, not done.
+            raise ValueError("two different speeds for the whole clip")
         self._take(changes)
 
     def trim(self, **changes: object) -> None:
@@ -969,6 +974,10 @@ SHAPE_CONFLICT = (
 AUDIO_ONLY = "the output is always an MP4 video; a sound-only file is not made here"
 ZOOM_FACTOR = (
     'only a slow zoom over the whole video is made, e.g. "slow zoom in"; a zoom to a factor is not'
+)
+FACTOR_OF_WHAT = (
+    'a factor such as 2x is a speed only alone or with a speed word ("2x speed"); here it goes '
+    "with something else, so nothing was done for this"
 )
 FORMAT_FIXED = "the output is always an H.264 MP4; other formats are not made here"
 SDR_ONLY = "the output is SDR: phone HDR is tone-mapped to SDR, and HDR is not made here"
@@ -1943,7 +1952,11 @@ SPEED_RULES: tuple[_Rule, ...] = (
         r"(?:play\s+(?:it\s+)?(?:at\s+)?)?double[\s-]speed|twice\s+as\s+fast|double\s+the\s+speed",
         _fixed_speed(2.0),
     ),
-    _rule(r"time[\s-]?lapse", _fixed_speed(TIMELAPSE)),
+    # "speed it up 10x for a timelapse": the number says how fast; "timelapse" alone is 4x.
+    _rule(
+        r"time[\s-]?lapse",
+        lambda m, d: None if _FACTOR.search(m.string) else _fixed_speed(TIMELAPSE)(m, d),
+    ),
     _rule(r"fast[\s-]forward(?:ed)?", _fixed_speed(2.0)),
     _graded(
         rf"(?:(?P<f0>{NUMBER})\s*(?:[x×]|times)\s+(?=faster|quicker))?"
@@ -1953,7 +1966,7 @@ SPEED_RULES: tuple[_Rule, ...] = (
         _fixed_speed(SPEED_UP),
     ),
     # A bare "3 times" is not a speed ("plays 3 times" is a loop): it needs a speed word.
-    _rule(
+    _BARE_FACTOR := _rule(
         rf"(?:(?:play|playback|speed)\s+(?:it\s+)?(?:at|to)\s+)?(?P<f>{NUMBER})\s*[x×]"
         r"(?:\s+(?:speed|faster|as\s+fast|playback))?|(?P<f2>\d+(?:\.\d+)?)\s*times\s+(?:the\s+)?"
         r"(?:speed|faster|as\s+fast)|(?:play|playback|speed)\s+(?:it\s+)?(?:at|to)\s+"
@@ -2353,6 +2366,7 @@ RULES: tuple[_Rule, ...] = (
     *_BARE_VERB_RULES,
 )
 
+_NOT_BARE = tuple(rule for rule in RULES if rule is not _BARE_FACTOR)
 _ALL_NEEDS = frozenset().union(*(r.needs for r in RULES if r.needs is not None))
 
 _QUOTE_RE = LazyPattern(r"\"([^\"]*)\"|“([^”]*)”|‘([^’]*)’|(?<![\w])'([^']*)'(?![\w])")
@@ -2386,7 +2400,8 @@ def parse_prompt(prompt: str, *, prefilter: bool = True) -> EditPlan:
     work = _bind_negations(work, draft)
     work = _bind_ranges(work, draft)
     work = _guard_vague_ranges(work, draft)
-    work = _bind_platforms(work, prefilter=prefilter)
+    work = _guard_bare_factors(work, draft)
+    work = _bind_platforms(work, draft)
     work = _run(RULES, work, draft)
     _check_negations(draft)
     leftovers = [*draft.refused, *_leftovers(work, draft)]
@@ -2649,10 +2664,12 @@ def _number_in_digits(m: re.Match[str]) -> str:
 # itself still ends the clause.
 _LIST_MARK = LazyPattern(r"(?:^|(?<=\n))[^\S\n]*(?:[-*•·–—]|\d{1,2}[.)])(?=[^\S\n])", re.I)
 # "Step 2: mute", "1) cut first 3 sec 2) slow mo", "trim 2s / mute / vertical": numbered
-# steps inside a line, and a slash between instructions, end a clause ("Step 2: mute" was
+# steps inside a line, and a slash or plus between instructions, end a clause ("Step 2: mute" was
 # refused for a stray number, and the slashes made one clause of three).
 _STEP_MARK = LazyPattern(
-    r"(?<![\w.:,(])(?:step\s+\d{1,2}\s*[:.)-]|\d{1,2}\))(?=\s)|(?<![\w]b)\s+/\s+(?!w(?![\w]))", re.I
+    r"(?<![\w.:,(])(?:step\s+\d{1,2}\s*[:.)-]|\d{1,2}\))(?=\s)|(?<![\w]b)\s+/\s+(?!w(?![\w]))|"
+    r"\s+\+\s+",
+    re.I,
 )
 # ":)", ";-)", ":D", "<3": a mood, like 🙂 (":D" was reported as "D").
 _EMOTICON = LazyPattern(r"(?:^|(?<=\s))(?:[:;=]-?[()DPpO3]+|<3+|xD+)(?=\s|$|[!.,?])")
@@ -2710,7 +2727,7 @@ _PLATFORM = LazyPattern(
 )
 
 
-def _bind_platforms(work: str, *, prefilter: bool) -> str:
+def _bind_platforms(work: str, draft: _Draft) -> str:
     """Blank a platform word that qualifies another operation in its clause ("export in
     HD for YouTube", "normalize the loudness for YouTube"): it then sets no frame. A clause
     with nothing else ("for YouTube", "make this a TikTok", "vertical for TikTok") keeps it."""
@@ -2721,7 +2738,9 @@ def _bind_platforms(work: str, *, prefilter: bool) -> str:
         if found is None:
             continue
         rest = clause[: found.start()] + " " + clause[found.end() :]
-        scratch = _Draft(prefilter=prefilter)
+        # With the quotes: "vertical for tiktok, use 'Song.m4a' as background music" read
+        # its quoted file in a draft without them and crashed the parser (IndexError).
+        scratch = _Draft(quotes=draft.quotes, prefilter=draft.prefilter)
         rest = _run(RULES, rest, scratch)
         # Another operation read words of this clause (even one that changes nothing, such
         # as "HD" = the default 1080p) and none of them was about the frame.
@@ -3005,6 +3024,50 @@ _CUT_NOT_TIME = LazyPattern(
     r"(?:the\s+|all\s+(?:the\s+)?)?(?:audio|sound|music|noise|volume|voices?|colou?rs?)(?![\w])",
     re.I,
 )
+
+
+# "2x", "x2" with no speed word; a speed word in its clause, which makes it a speed.
+_FACTOR = LazyPattern(
+    rf"(?<![\w.])(?:{NUMBER})\s*[x×](?![\w])|(?<![\w])[x×]\s*\d+(?:\.\d+)?(?![\w.])", re.I
+)
+_SPEED_WORD = LazyPattern(
+    r"(?<![\w])(?:speed\w*|fast\w*|quick\w*|slow\w*|play\w*|tempo|pace|motion|mo|"
+    r"time[\s-]?lapse|rate)(?![\w])",
+    re.I,
+)
+
+
+# Words that ask for nothing alone ("keep the resolution") but that a factor may qualify.
+_FACTOR_NOUN = LazyPattern(
+    r"(?<![\w])(?:resolution|res|size|quality|length|picture|image)(?![\w])", re.I
+)
+
+
+def _guard_bare_factors(work: str, draft: _Draft) -> str:
+    """Refuse whole a clause whose bare factor ("2x") goes with another word: "2x brighter",
+    "stabilize 2x", "make it 2x bigger", "2x resolution" were all played at 2x speed.
+
+    A bare factor is a speed alone ("make it 2x") or with a speed word ("2x speed"); a rule
+    that owns its factor ("louder x2", "loop it 3x", "zoom in 2x") reads it first."""
+    taken: list[tuple[int, int]] = []
+    for start, end in _clauses(work):
+        clause = work[start:end]
+        factor = _FACTOR.search(clause)
+        if factor is None or _SPEED_WORD.search(clause):
+            continue
+        scratch = _Draft(quotes=draft.quotes, prefilter=draft.prefilter)
+        rest = _run(_NOT_BARE, clause, scratch)
+        if "\x00" in rest[factor.start() : factor.end()]:
+            continue  # another rule owns the factor
+        rest = f"{rest[: factor.start()]} {rest[factor.end() :]}"
+        if (
+            rest.count("\x00") > clause.count("\x00")
+            or _leftovers(rest, scratch)
+            or _FACTOR_NOUN.search(rest)
+        ):
+            draft.refuse(clause, FACTOR_OF_WHAT)
+            taken.append((start, end))
+    return _blank_all(work, taken)
 
 
 def _timed(found: re.Match[str]) -> bool:
