@@ -261,6 +261,10 @@ class _Rule:
         return re.compile(self.source, re.I)
 
 
+# "2x", "x2": a factor, which is a speed only alone or with a speed word (_guard_bare_factors).
+_FACTOR = LazyPattern(
+    rf"(?<![\w.])(?:{NUMBER})\s*[x×](?![\w])|(?<![\w])[x×]\s*\d+(?:\.\d+)?(?![\w.])", re.I
+)
 # Readings of the shared time grammar that are English words here: "as" (a s), "am", "ah",
 # and a bare "half" ("the first half", "half as long") are not times.
 _NOT_A_TIME = LazyPattern(r"(?:half\s+)?an?\s*[smh]|half", re.I)
@@ -3026,10 +3030,7 @@ _CUT_NOT_TIME = LazyPattern(
 )
 
 
-# "2x", "x2" with no speed word; a speed word in its clause, which makes it a speed.
-_FACTOR = LazyPattern(
-    rf"(?<![\w.])(?:{NUMBER})\s*[x×](?![\w])|(?<![\w])[x×]\s*\d+(?:\.\d+)?(?![\w.])", re.I
-)
+# A speed word in a bare factor's clause, which makes the factor a speed.
 _SPEED_WORD = LazyPattern(
     r"(?<![\w])(?:speed\w*|fast\w*|quick\w*|slow\w*|play\w*|tempo|pace|motion|mo|"
     r"time[\s-]?lapse|rate)(?![\w])",
