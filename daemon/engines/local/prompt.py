@@ -735,6 +735,34 @@ def _remove_listed_ranges(m: re.Match[str], d: _Draft) -> None:
         _remove_range(one, d)
 
 
+# "put clip 3 at the start", "move video 2 to the end": a clip's number, not seconds.
+_CLIP_NUMBER_BEFORE = LazyPattern(
+    r"(?:(?<![\w])(?:clip|video|file|shot|take|part|number|no\.?|#)\s*)$", re.I
+)
+
+
+def _edge_cut(end: str) -> Handler:
+    """Cut "3 at the start" off `end` ("head" or "tail"): a bare number is a cut only after
+    a cut verb or before "off"/"from", and never after a clip's name ("put clip 3 at the
+    start" cut 3 s)."""
+
+    def handle(m: re.Match[str], d: _Draft) -> bool:
+        if not _secs_has_unit(m["t"]):
+            at = m.start("t")
+            if _CLIP_NUMBER_BEFORE.search(m.string[max(0, at - 12) : at]):
+                return False
+            if not m["verb"] and m["prep"].lower() not in ("off", "from"):
+                return False
+        d.trim(**{end: _t(m)})
+        return True
+
+    return handle
+
+
+def _secs_has_unit(text: str) -> bool:
+    return not re.fullmatch(rf"\s*{NUMBER}\s*", text, re.I)
+
+
 def _keep_range(m: re.Match[str], d: _Draft) -> None:
     span = Span(_secs(m["a"]), _secs(m["b"]))
     if d.plan.trim.keep is not None and d.plan.trim.keep != span:
@@ -982,6 +1010,14 @@ ZOOM_FACTOR = (
 FACTOR_OF_WHAT = (
     'a factor such as 2x is a speed only alone or with a speed word ("2x speed"); here it goes '
     "with something else, so nothing was done for this"
+)
+SPEED_TO_LENGTH = (
+    'a speed is not worked out from a length here; say the speed, e.g. "2x", or the length to '
+    'keep, e.g. "trim it to 30 seconds"'
+)
+PER_CLIP_LENGTH = (
+    "a length for each clip is not made here; a length limit is for the whole edit, e.g. "
+    '"max 30 seconds"'
 )
 FORMAT_FIXED = "the output is always an H.264 MP4; other formats are not made here"
 SDR_ONLY = "the output is SDR: phone HDR is tone-mapped to SDR, and HDR is not made here"
@@ -1243,6 +1279,22 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         r"(?:reverse|change|swap|shuffle)\s+(?:the\s+)?order(?:\s+of\s+(?:the\s+)?clips)?",
         _refuse(NOT_BUILT),
     ),
+    # "speed it up to 10 seconds long": a speed worked out from a length (it was 1.5x and
+    # then cut off at 10 s, losing the rest).
+    _rule(
+        r"(?:speed|slow)\s+(?:it\s+|this\s+|the\s+(?:video|clip)\s+)?(?:up|down)\s+(?:(?:so|until)\s+"
+        r"(?:that\s+)?it(?:['’]?s|\s+is|\s+lasts|\s+fits(?:\s+in(?:to)?)?)\s+|to\s+(?:fit\s+(?:in(?:to)?\s+)?)?)"
+        rf"(?:about\s+|around\s+|only\s+|just\s+)?{TIME_WITH_UNIT}(?:\s+long)?",
+        _refuse(SPEED_TO_LENGTH),
+    ),
+    # "make every clip 3 seconds long": a length for each clip; the cap is for the whole edit
+    # (it capped the whole video at 3 s and reported "make every clip").
+    _rule(
+        r"(?:make\s+|keep\s+|cut\s+|trim\s+)?(?:each|every)\s+(?:clip|video|part|shot|photo)s?\s+(?:to\s+)?"
+        r"(?:(?:max(?:imum)?|at\s+most|no\s+more\s+than|under|only)\s+)?"
+        rf"{TIME_WITH_UNIT}(?:\s+(?:long|max(?:imum)?|each))?",
+        _refuse(PER_CLIP_LENGTH),
+    ),
     # "make it webm", "save as .mov": the container is fixed (it was reported with no reason).
     _rule(
         r"(?:(?:make|convert|export|save|render|encode|turn|change)\s+(?:it\s+|this\s+|the\s+(?:video|"
@@ -1259,7 +1311,7 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
     # vanished without a word.
     _rule(
         r"(?:(?:add|give\s+it|apply)\s+)?(?:an?\s+|the\s+)?(?:film|movie|cinema|hollywood)\s+"
-        r"(?:look|style|feel|vibe|grade|effect)|(?:make\s+(?:it|this)\s+)?look\s+like\s+an?\s+"
+        r"(?:look|style|feel|vibe|grade|effect)|(?:make\s+(?:it|this)\s+)?look\s+like\s+(?:an?\s+)?"
         r"(?:movie|film)(?![\w])",
         _refuse(LOOK_NOT_MADE),
     ),
@@ -2091,12 +2143,14 @@ _TRIM_RULES: tuple[_Rule, ...] = (
         lambda m, d: _after_cut(d, head=_t(m)),
     ),
     _rule(
-        rf"(?:{CUT}\s+)?(?P<t>{TIME})\s+(?:from|off|at|of)\s+{THE}(?:very\s+)?{START}{CLIP_WORDS}",
-        lambda m, d: d.trim(head=_t(m)),
+        rf"(?:(?P<verb>{CUT})\s+)?(?P<t>{TIME})\s+(?P<prep>from|off|at|of)\s+{THE}(?:very\s+)?{START}"
+        rf"{CLIP_WORDS}",
+        _edge_cut("head"),
     ),
     _rule(
-        rf"(?:{CUT}\s+)?(?P<t>{TIME})\s+(?:from|off|at|of)\s+{THE}(?:very\s+)?{END}{CLIP_WORDS}",
-        lambda m, d: d.trim(tail=_t(m)),
+        rf"(?:(?P<verb>{CUT})\s+)?(?P<t>{TIME})\s+(?P<prep>from|off|at|of)\s+{THE}(?:very\s+)?{END}"
+        rf"{CLIP_WORDS}",
+        _edge_cut("tail"),
     ),
     _rule(rf"{CUT}\s+{THE}{START}\s+by\s+(?P<t>{TIME})", lambda m, d: d.trim(head=_t(m))),
     _rule(rf"{CUT}\s+{THE}{END}\s+by\s+(?P<t>{TIME})", lambda m, d: d.trim(tail=_t(m))),
