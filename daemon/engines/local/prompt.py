@@ -2206,6 +2206,23 @@ _TRIM_RULES: tuple[_Rule, ...] = (
         _keep_from,
     ),
     _rule(rf"(?:end|stop|finish)(?:\s+(?:it|the\s+video))?\s+at\s+(?P<t>{TIME})", _keep_until),
+    # "keep 5 sec to the end", "keep up to 0:20", "delete after 45s": one end named, the
+    # other the clip's own (each was reported as not understood).
+    _rule(
+        rf"(?:keep|use)\s+(?:everything\s+)?(?:from\s+)?(?P<t>{TIME})\s+(?:onwards?|to\s+the\s+end|"
+        r"till\s+the\s+end|until\s+the\s+end)",
+        _keep_from,
+    ),
+    _rule(
+        rf"(?:keep|use)\s+(?:everything\s+|it\s+|only\s+|just\s+)?(?:till|until|up\s+to|before)\s+"
+        rf"(?P<t>{TIME})",
+        _keep_until,
+    ),
+    _rule(
+        rf"(?!take\s+(?!off|out|away))(?:{CUT})\s+(?:it\s+|the\s+(?:video|clip)\s+)?(?:off\s+)?after\s+"
+        rf"(?P<t>{TIME_WITH_UNIT})",
+        _keep_until,
+    ),
     _rule(
         rf"(?:(?:keep|make)\s+it\s+)?(?:max(?:imum)?|at\s+most|(?:no|not|never)\s+(?:be\s+)?(?:any\s+)?(?:longer|more)\s+than|under|"
         r"(?:shouldn|mustn|can)[’']?t\s+be\s+(?:any\s+)?(?:longer|more)\s+than|"

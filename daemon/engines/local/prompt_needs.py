@@ -288,6 +288,9 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "7e22e06192f5a834": ("begin", "start"),
     "01f934e8154fc001": ("after", "from"),
     "1b4e22ae98ccb9c2": ("end", "finish", "stop"),
+    "cd0e03ce43faebf4": ("keep", "use"),
+    "46212abae5f4797d": ("keep", "use"),
+    "b2328d729adf5e2f": ("after",),
     "f3845e2e005bf50a": (
         "cap",
         "less",
