@@ -201,6 +201,11 @@ class _Draft:
             # "play it 2x slower then 2x faster": two speeds for the whole clip; the last
             # one won without a word. The second is reported, not done.
             raise ValueError("two different speeds for the whole clip")
+        limit = changes.get("max_bytes")
+        if isinstance(limit, int) and self.plan.max_bytes is not None:
+            # "for discord under 8mb": every size asked for is met, so the smallest one
+            # (the later one replaced the first: 10 MB for an 8 MB ask).
+            changes["max_bytes"] = min(limit, self.plan.max_bytes)
         self._take(changes)
 
     def trim(self, **changes: object) -> None:
@@ -1491,6 +1496,12 @@ _FPS_RULES: tuple[_Rule, ...] = (
         r"(?P<fps>\d+(?:\.\d+)?)\s*(?:fps|frames?\s+(?:per|a)\s+second|frame\s*rate|hz)"
         r"(?:\s+(?:with|using|by)\s+(?P<mode>(?:motion\s+|frame\s+)?interpolation|frame\s+blending|"
         r"blending|optical\s+flow))?",
+        _fps,
+    ),
+    # "change the frame rate to 50": the number with no "fps" after it.
+    _rule(
+        r"(?:(?:convert|change|set|reduce|lower|drop|raise|increase|bump|make)\s+)?(?:the\s+)?"
+        r"(?:frame\s*rate|fps)\s+(?:to|of|at)\s+(?P<fps>\d+(?:\.\d+)?)(?![\d.])(?!\s*(?:%|x))",
         _fps,
     ),
     _rule(

@@ -137,6 +137,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     ),
     "9b440b6882df6960": ("backward", "reverse", "rewind"),
     "00060d77bb97b2d6": ("fps", "frame", "hz", "second"),
+    "c90f85eaa9044ff1": ("ps", "rame"),
     "ddfb3c92c225df35": ("blending", "frames", "interpolate", "interpolation", "optical"),
     "77259db1f8937e34": ("horizontal", "horizontally", "mirror", "right", "sideways"),
     "1c08031a15cf4a05": ("bottom", "vertical", "vertically"),
