@@ -1024,6 +1024,7 @@ PER_CLIP_LENGTH = (
     "a length for each clip is not made here; a length limit is for the whole edit, e.g. "
     '"max 30 seconds"'
 )
+ROTATE_WHICH_WAY = 'which way should it turn? say "rotate right" for 90° clockwise, or "rotate left"'
 FORMAT_FIXED = "the output is always an H.264 MP4; other formats are not made here"
 SDR_ONLY = "the output is SDR: phone HDR is tone-mapped to SDR, and HDR is not made here"
 LOOK_NOT_MADE = (
@@ -1078,6 +1079,20 @@ def _refuse(reason: str) -> Handler:
         d.refuse(m.group(0), reason)
 
     return handle
+
+
+_ROTATION_SAID = LazyPattern(
+    r"(?<![\w])(?:rotate|turn)\s+(?:it\s+|the\s+video\s+)?(?:by\s+)?(?:to\s+the\s+)?(?:90|180|270|left|"
+    r"right|clockwise|counter|anti|cw|ccw)",
+    re.I,
+)
+
+
+def _sideways(m: re.Match[str], d: _Draft) -> None:
+    """A sideways picture asks for a rotation: said elsewhere ("it's sideways, rotate
+    right"), the complaint is that one; alone, ask which way."""
+    if _ROTATION_SAID.search(m.string) is None:
+        d.refuse(m[0], ROTATE_WHICH_WAY)
 
 
 def _back_to_normal(m: re.Match[str], d: _Draft) -> None:
@@ -1299,6 +1314,16 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         r"(?:(?:max(?:imum)?|at\s+most|no\s+more\s+than|under|only)\s+)?"
         rf"{TIME_WITH_UNIT}(?:\s+(?:long|max(?:imum)?|each))?",
         _refuse(PER_CLIP_LENGTH),
+    ),
+    # "the phone was vertical but the video is horizontal", "it's sideways": the picture is
+    # turned, which way is not said (the first was made 9:16 with the sideways picture in it).
+    _rule(
+        r"(?:the\s+|my\s+)?(?:phone|camera)\s+was\s+(?:held\s+)?(?:vertical(?:ly)?|horizontal(?:ly)?|"
+        r"upright|portrait|landscape|sideways)(?:\s+but\s+(?:the\s+)?(?:video|clip|it)\s+(?:is|came\s+"
+        r"out|looks|shows(?:\s+up)?)\s+(?:horizontal|vertical|sideways|landscape|portrait|on\s+its\s+"
+        r"side))?|(?:(?:it\s+)?was\s+|it['’]?s\s+|(?:the\s+)?(?:video|clip)\s+is\s+|(?:recorded|filmed|"
+        r"shot)\s+(?:it\s+)?)(?:sideways|on\s+its\s+side)",
+        _sideways,
     ),
     # "make it webm", "save as .mov": the container is fixed (it was reported with no reason).
     _rule(

@@ -72,6 +72,15 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "9d2c552e3d9c0ee3": ("order",),
     "c61da7c8d70f88f0": ("low", "peed"),
     "8a4d2ad2322740b4": ("clip", "part", "photo", "shot", "video"),
+    "84e4b685e64a96f8": (
+        "horizontal",
+        "landscape",
+        "portrait",
+        "side",
+        "sideways",
+        "upright",
+        "vertical",
+    ),
     "76aede2999529853": (
         "265",
         "av1",
