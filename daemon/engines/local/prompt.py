@@ -1024,7 +1024,9 @@ PER_CLIP_LENGTH = (
     "a length for each clip is not made here; a length limit is for the whole edit, e.g. "
     '"max 30 seconds"'
 )
-ROTATE_WHICH_WAY = 'which way should it turn? say "rotate right" for 90° clockwise, or "rotate left"'
+ROTATE_WHICH_WAY = (
+    'which way should it turn? say "rotate right" for 90° clockwise, or "rotate left"'
+)
 FORMAT_FIXED = "the output is always an H.264 MP4; other formats are not made here"
 SDR_ONLY = "the output is SDR: phone HDR is tone-mapped to SDR, and HDR is not made here"
 LOOK_NOT_MADE = (
