@@ -123,7 +123,7 @@ FILLER = frozenset(
     mind adding possible help basically obviously really am we we'd gonna may might
     go play ready optimise optimize optimised optimized work friendly fit needs must has
     have got resolution u ur n + love if possibly firstly finally lastly making look
-    kind lol haha lmao sure prefer maybe perhaps hello hiya dear editor regards following
+    kind lol haha lmao sure prefer maybe perhaps hello hiya dear editor regards following let
     """.split()  # noqa: SIM905 - a word list reads best as prose
 )
 _CONNECTORS = (
@@ -2278,7 +2278,7 @@ _MUTE_RULES: tuple[_Rule, ...] = (
     # audio
     _rule(
         r"mute(?:d)?(?:\s+(?:it|the\s+(?:audio|sound|clip|video|original(?:\s+audio)?)))?|"
-        r"(?:remove|drop|strip|kill|delete|cut|get\s+rid\s+of|take\s+out|lose)\s+(?:the\s+|all\s+(?:the\s+)?)?"
+        r"(?:remove|drop|strip|kill|delete|cut|get\s+rid\s+of|take\s+(?:out|off|away)|lose)\s+(?:the\s+|all\s+(?:the\s+)?)?"
         r"(?:original\s+)?(?:audio|sound)(?:\s+track)?(?:\s+(?:completely|entirely|altogether))?"
         r"(?!\s+(?:in\s+half|by\s))|"
         r"(?:no|without)\s+(?:original\s+)?(?:audio|sound)|(?:the\s+)?(?:audio|sound)\s+off|(?:turn|switch)\s+off\s+(?:the\s+)?"
@@ -2292,7 +2292,9 @@ _MUTE_RULES: tuple[_Rule, ...] = (
     # Only where the sound ends the request: "without the sound of the wind", "don't want
     # the sound to change" are about something else.
     _rule(
-        r"(?:(?:i\s+)?(?:don[’']?t|dont|do\s+not)\s+(?:want|need|keep)|without|no\s+need\s+for)\s+"
+        r"(?:(?:i\s+)?(?:don[’']?t|dont|do\s+not)\s+(?:want|need|keep)|without|no\s+need\s+for|"
+        # "make the video not have sound": nothing was done and nothing said
+        r"not\s+have|(?:doesn[’']?t|does\s+not)\s+have)\s+"
         r"(?:the\s+|any\s+)?"
         r"(?:audio|sound)(?=\s*(?:$|[,.;!?\x00]|(?:at\s+all|please|pls|plz|thanks|and|but|then)\b))",
         lambda _m, d: d.set(mute=True),
@@ -2607,6 +2609,16 @@ TYPOS = {
     "tittle": "title",
     "vert": "vertical",
     "1st": "first",
+    "remov": "remove",
+    "blak": "black",
+    "brigthen": "brighten",
+    "squre": "square",
+    "sqaure": "square",
+    "vertikal": "vertical",
+    "musik": "music",
+    "rotat": "rotate",
+    "mak": "make",
+    "voise": "voice",
     "cn": "can",
     "donw": "down",
     "shakey": "shaky",
@@ -2630,6 +2642,10 @@ _TO_FOR_TOO = LazyPattern(
     r"cold|noisy|dim|grainy|saturated|washed)(?![\w]))",
     re.I,
 )
+
+
+# "the voice is too quite": "quite" for "quiet" after "too" (reported as not understood).
+_QUITE_QUIET = LazyPattern(r"(?<=too\s)quite(?![\w'-])", re.I)
 
 
 # "a minute and a half", "2 seconds and a half", "one and a half minutes": the shared time
@@ -2817,7 +2833,7 @@ def _as_meant(work: str) -> str:
     work = _STEP_MARK.sub("\n", _LIST_MARK.sub("", _EMOTICON.sub(" ", work)))
     work = _MARK.sub(r"\g<t>", _TWO_UNITS.sub(_two_units, work))
     work = _LIGHTER_FILE.sub("smaller", work)
-    work = _TO_FOR_TOO.sub("too", work)
+    work = _QUITE_QUIET.sub("quiet", _TO_FOR_TOO.sub("too", work))
     work = _COMPARATIVE.sub(_comparative, _NOT_SO.sub(_not_so, work))
     work = _FOUR_FOR.sub("for", work)
     work = _PERCENT_WORDS.sub(_percent_in_digits, work)

@@ -315,8 +315,8 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
         "under",
         "want",
     ),
-    "0562fae908e904e6": ("audio", "music", "mute", "silence", "silent", "sound"),
-    "274f8976a41b1498": ("audio", "sound"),
+    "5048e138ebe5700a": ("audio", "music", "mute", "silence", "silent", "sound"),
+    "b61a3c4a905faba4": ("audio", "sound"),
     "e75d9a387f589dc5": ("audio", "down", "hal", "half", "sound", "turn", "volume"),
     "1756ce9a77730913": ("double", "twice"),
     "ac5ce7e545a78a7c": (
