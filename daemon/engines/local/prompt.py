@@ -478,8 +478,14 @@ def _title_mod(title: Title, kind: str, m: re.Match[str], draft: _Draft) -> Titl
 # --- the rule table ----------------------------------------------------------------------
 
 
-def _music(m: re.Match[str], d: _Draft) -> None:
+def _music(m: re.Match[str], d: _Draft) -> bool:
     path = d.quoted(m["qpath"]) if m["qpath"] else m["path"]
+    if m.groupdict().get("bare") is not None and not _AUDIO_FILE.search(path):
+        return False  # quoted words named as nothing in particular are not a music file
+    if d.plan.music is not None and d.plan.music.path != path:
+        # "add a.mp3 then b.mp3": the last one was used, the first dropped without a word.
+        d.refuse(m[0], ONE_MUSIC)
+        return True
     music = Music(path=path)
     if m["v"]:
         music = replace(music, volume=fraction(m["v"]))
@@ -488,6 +494,10 @@ def _music(m: re.Match[str], d: _Draft) -> None:
             music, volume=MUSIC_LOUD if m["lv"].lower() in ("high", "loud") else MUSIC_QUIET
         )
     d.set(music=music)
+    return True
+
+
+_AUDIO_FILE = LazyPattern(rf"\.{_AUDIO_EXT}\s*$", re.I)
 
 
 def _music_option(m: re.Match[str], d: _Draft, **option: bool) -> None:
@@ -527,7 +537,7 @@ def _music_fade(m: re.Match[str], d: _Draft) -> None:
 
 def _music_level(m: re.Match[str], d: _Draft) -> None:
     word = (m["dir"] or m["verb"]).lower()
-    louder = word in ("louder", "up", "raise", "increase", "boost")
+    louder = word in ("louder", "up", "raise", "increase", "boost", "turn up")
     if d.plan.music is None:
         d.refuse(m.group(0), OWN_MUSIC)
         return
@@ -1027,6 +1037,7 @@ PER_CLIP_LENGTH = (
 ROTATE_WHICH_WAY = (
     'which way should it turn? say "rotate right" for 90° clockwise, or "rotate left"'
 )
+ONE_MUSIC = "one music file is added to a video; another one named here is used and this one is not"
 FORMAT_FIXED = "the output is always an H.264 MP4; other formats are not made here"
 SDR_ONLY = "the output is SDR: phone HDR is tone-mapped to SDR, and HDR is not made here"
 LOOK_NOT_MADE = (
@@ -1648,6 +1659,14 @@ _MUSIC_RULES: tuple[_Rule, ...] = (
         rf"(?:music|soundtrack|song|track)(?:\s+in\s+the\s+background)?{MUSIC_VOL}",
         _music,
     ),
+    # "add song.mp3", "song.mp3 as background": a sound file named with no music word is
+    # music (it was refused for having no music file).
+    _rule(
+        rf"(?P<bare>)(?:(?:add|use|play|put|include|with)\s+)?(?:the\s+)?(?:song\s+|file\s+)?{PATH}(?:\s+as\s+(?:the\s+|a\s+)?"
+        r"(?:background|bg|soundtrack)(?:\s+(?:music|audio|track|song|sound))?)?(?:\s+in\s+the\s+background)?"
+        rf"{MUSIC_VOL}",
+        _music,
+    ),
     # "fade the music out over 3 seconds", "fade in the music": the added music's fade, never
     # the picture's ("fade in the music" faded the video in).
     _rule(
@@ -1670,8 +1689,9 @@ _MUSIC_RULES: tuple[_Rule, ...] = (
     _rule(
         r"(?:(?:make|turn|set|bring|get)\s+(?:the\s+)?(?:background\s+)?music\s+"
         r"(?:(?P<n>\d+(?:\.\d+)?)\s*(?:[x×]|times)\s+)?(?P<dir>quieter|softer|"
-        r"lower|louder|down|up)|(?P<verb>lower|reduce|raise|increase|decrease|boost)\s+(?:the\s+)?"
-        r"(?:background\s+)?music(?:\s+volume)?)",
+        r"lower|louder|down|up)|(?P<verb>lower|reduce|raise|increase|decrease|boost|turn\s+down|"
+        # "turn down the music": the whole sound was turned down, "the music" reported
+        r"turn\s+up)\s+(?:the\s+)?(?:background\s+)?music(?:\s+volume)?)",
         _music_level,
     ),
     # "the music is too loud": the added music's level, or (none added) not possible.
@@ -2277,7 +2297,7 @@ _TRIM_RULES: tuple[_Rule, ...] = (
 _MUTE_RULES: tuple[_Rule, ...] = (
     # audio
     _rule(
-        r"mute(?:d)?(?:\s+(?:it|the\s+(?:audio|sound|clip|video|original(?:\s+audio)?)))?|"
+        r"mute(?:d)?(?:\s+(?:it|the\s+(?:audio|sound|clip|video|original(?:\s+(?:audio|sound))?)))?|"
         r"(?:remove|drop|strip|kill|delete|cut|get\s+rid\s+of|take\s+(?:out|off|away)|lose)\s+(?:the\s+|all\s+(?:the\s+)?)?"
         r"(?:original\s+)?(?:audio|sound)(?:\s+track)?(?:\s+(?:completely|entirely|altogether))?"
         r"(?!\s+(?:in\s+half|by\s))|"
