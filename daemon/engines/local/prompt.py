@@ -2530,7 +2530,7 @@ def parse_prompt(prompt: str, *, prefilter: bool = True) -> EditPlan:
     work = _protect_quotes(typed, draft)
     work = _parse_titles(_bare_text(work, draft), draft)
     work = _as_meant(work)
-    work = _DESCRIPTION.sub(lambda m: "\x00" * len(m[0]), work, count=1)
+    work = _DESCRIPTION.sub(_description, work, count=1)
     work = _MILD.sub(_mild, work)
     work = _bind_negations(work, draft)
     work = _bind_ranges(work, draft)
@@ -2583,6 +2583,22 @@ _CLAUSE_BOUNDS = LazyPattern(
 # "family video: …", "christmas morning: …" at the start names the video; it asks for
 # nothing. (Titles, "title: Summer Trip", are read before this.)
 _DESCRIPTION = LazyPattern(r"^\s*(?:[\w'’-]+\s+){0,3}[\w'’-]+\s*:(?!\d)", re.I)
+# "cut: first 2 secs", "volume: 50%": a setting's name with its value, not a name for the
+# video (the head was dropped and the value reported alone). Only heads whose rules read
+# them with the value after a space.
+_SETTING_HEAD = LazyPattern(
+    r"(?:cut|trim|volume|fade|fades|rotate|loop|brightness|contrast|saturation)"
+    r"\s*:$",
+    re.I,
+)
+
+
+def _description(m: re.Match[str]) -> str:
+    if _SETTING_HEAD.fullmatch(m[0].strip()):
+        return m[0].replace(":", " ")
+    return "\x00" * len(m[0])
+
+
 # Slips of the keyboard common enough to read as the word meant; whole words only.
 TYPOS = {
     "adn": "and",
