@@ -159,6 +159,11 @@ PATH = (
     rf"(?:\x02(?P<qpath>\d+)\x03|(?P<path>(?:~|\.{{1,2}})?/[^,;\"'\x00\n]*?\.{_AUDIO_EXT}\b|"
     rf"(?:~|\.{{1,2}})?/?[^\s,;\"'\x00]+\.{_AUDIO_EXT}\b))"
 )
+_UNQUOTED_PATH = PATH[PATH.index("(?P<path>") : -1]
+_AS_BACKGROUND = (
+    r"(?:\s+as\s+(?:the\s+|a\s+)?(?:background|bg|soundtrack)(?:\s+(?:music|audio|track|song|"
+    r"sound))?)?(?:\s+in\s+the\s+background)?"
+)
 CUT = (
     # Common slips of the keyboard are read as the word they miss ("cutt", "trimm").
     r"(?:cut|cutt|trim|trimm|remove|remvoe|rmeove|drop|delete|skip|chop|lose|get\s+rid\s+of|"
@@ -268,7 +273,7 @@ class _Rule:
 
 # "2x", "x2": a factor, which is a speed only alone or with a speed word (_guard_bare_factors).
 _FACTOR = LazyPattern(
-    rf"(?<![\w.])(?:{NUMBER})\s*[x×](?![\w])|(?<![\w])[x×]\s*\d+(?:\.\d+)?(?![\w.])", re.I
+    r"(?<![\w.])\d+(?:\.\d+)?\s*[x×](?![\w])|(?<![\w])[x×]\s*\d+(?:\.\d+)?(?![\w.])", re.I
 )
 # Readings of the shared time grammar that are English words here: "as" (a s), "am", "ah",
 # and a bare "half" ("the first half", "half as long") are not times.
@@ -479,8 +484,9 @@ def _title_mod(title: Title, kind: str, m: re.Match[str], draft: _Draft) -> Titl
 
 
 def _music(m: re.Match[str], d: _Draft) -> bool:
-    path = d.quoted(m["qpath"]) if m["qpath"] else m["path"]
-    if m.groupdict().get("bare") is not None and not _AUDIO_FILE.search(path):
+    found = m.groupdict()
+    path = d.quoted(found["qpath"]) if found.get("qpath") else found["path"]
+    if found.get("bare") is not None and not _AUDIO_FILE.search(path):
         return False  # quoted words named as nothing in particular are not a music file
     if d.plan.music is not None and d.plan.music.path != path:
         # "add a.mp3 then b.mp3": the last one was used, the first dropped without a word.
@@ -1662,9 +1668,13 @@ _MUSIC_RULES: tuple[_Rule, ...] = (
     # "add song.mp3", "song.mp3 as background": a sound file named with no music word is
     # music (it was refused for having no music file).
     _rule(
-        rf"(?P<bare>)(?:(?:add|use|play|put|include|with)\s+)?(?:the\s+)?(?:song\s+|file\s+)?{PATH}(?:\s+as\s+(?:the\s+|a\s+)?"
-        r"(?:background|bg|soundtrack)(?:\s+(?:music|audio|track|song|sound))?)?(?:\s+in\s+the\s+background)?"
-        rf"{MUSIC_VOL}",
+        rf"(?P<bare>)(?:add|use|play|put|include|with)\s+(?:the\s+)?(?:song\s+|file\s+)?{PATH}"
+        rf"{_AS_BACKGROUND}{MUSIC_VOL}",
+        _music,
+    ),
+    # Unquoted only: any quoted words would otherwise be tried as a file (a cost per quote).
+    _rule(
+        rf"(?P<bare>)(?:the\s+)?(?:song\s+|file\s+)?{_UNQUOTED_PATH}{_AS_BACKGROUND}{MUSIC_VOL}",
         _music,
     ),
     # "fade the music out over 3 seconds", "fade in the music": the added music's fade, never
@@ -2838,6 +2848,8 @@ _STEP_MARK = LazyPattern(
 )
 # ":)", ";-)", ":D", "<3": a mood, like 🙂 (":D" was reported as "D").
 _EMOTICON = LazyPattern(r"(?:^|(?<=\s))(?:[:;=]-?[()DPpO3]+|<3+|xD+)(?=\s|$|[!.,?])")
+_LIST_STARTS = frozenset("-*•·–—0123456789")
+_DIGIT = LazyPattern(r"\d")
 # "1m30s", "1 min 30 sec", "2 minutes and 15 seconds": one length in two units, which the
 # shared time grammar reads as two ("trim it to 1m30s" was reported whole).
 _TWO_UNITS = LazyPattern(
@@ -2866,10 +2878,23 @@ def _as_meant(work: str) -> str:
     slow", "4 tiktok", "twenty percent", "forty five seconds", "over like 2 secs", "1m30s",
     "the 30 second mark", list markers. Run after quotes and titles are set aside, so their
     text is never changed."""
-    work = _STEP_MARK.sub("\n", _LIST_MARK.sub("", _EMOTICON.sub(" ", work)))
-    work = _MARK.sub(r"\g<t>", _TWO_UNITS.sub(_two_units, work))
-    work = _LIGHTER_FILE.sub("smaller", work)
-    work = _QUITE_QUIET.sub("quiet", _TO_FOR_TOO.sub("too", work))
+    # Each rewrite only where its word can be there: a pass over a long prompt costs.
+    lowered = work.lower()
+    if any(c in work for c in ":;=<"):
+        work = _EMOTICON.sub(" ", work)
+    if "\n" in work or work.lstrip()[:1] in _LIST_STARTS:
+        work = _LIST_MARK.sub("", work)
+    if any(c in work for c in ")/+") or "step" in lowered:
+        work = _STEP_MARK.sub("\n", work)
+    if _DIGIT.search(work):
+        work = _TWO_UNITS.sub(_two_units, work)
+    if "mark" in lowered:
+        work = _MARK.sub(r"\g<t>", work)
+    if "lighter" in lowered:
+        work = _LIGHTER_FILE.sub("smaller", work)
+    if "quite" in lowered:
+        work = _QUITE_QUIET.sub("quiet", work)
+    work = _TO_FOR_TOO.sub("too", work)
     work = _COMPARATIVE.sub(_comparative, _NOT_SO.sub(_not_so, work))
     work = _FOUR_FOR.sub("for", work)
     work = _PERCENT_WORDS.sub(_percent_in_digits, work)
@@ -3211,6 +3236,8 @@ def _guard_bare_factors(work: str, draft: _Draft) -> str:
 
     A bare factor is a speed alone ("make it 2x") or with a speed word ("2x speed"); a rule
     that owns its factor ("louder x2", "loop it 3x", "zoom in 2x") reads it first."""
+    if ("x" not in work.lower() and "×" not in work) or _FACTOR.search(work) is None:
+        return work
     taken: list[tuple[int, int]] = []
     for start, end in _clauses(work):
         clause = work[start:end]
