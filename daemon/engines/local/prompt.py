@@ -668,6 +668,11 @@ def _fade(which: str) -> Handler:
             raise ValueError("a fade-in starts the clip and a fade-out ends it")
         adj = (m["adj"] or "").lower()
         length = _dur(m, FADE_BY_WORD.get(adj, DEFAULT_FADE))
+        after = m.groupdict().get("d2")
+        if which == "both" and m["d1"] and after:
+            # "2 second fade in and fade out 3s": a length for each (both were 2 s).
+            d.set(fade_in=_secs(m["d1"]), fade_out=_secs(after))
+            return
         if which in ("in", "both"):
             d.set(fade_in=length)
         if which in ("out", "both"):
@@ -1789,7 +1794,10 @@ FADE_PRE = rf"(?:an?\s+)?{_FADE_ADJ}(?:(?P<d1>{TIME_WITH_UNIT})[\s-]+(?:long\s+)
 # "… over 2 seconds", "… the last 3 seconds" (a fade's range is its length)
 FADE_POST = (
     rf"(?:\s*,?\s+(?:about|around|roughly|approximately|maybe)\s+(?P<d4>{TIME_WITH_UNIT})|"
-    rf"\s+(?:(?:of|over|for|lasting)?\s*(?P<d2>{TIME_WITH_UNIT})|(?:over|during|for|in|on|"
+    # "2s fade in 3s fade out": after a fade with its length before it, a length followed by
+    # "fade" is the next fade's own (it made the fade-out 1 s without a word).
+    rf"\s+(?:(?:of|over|for|lasting)?\s*(?P<d2>{TIME_WITH_UNIT})(?(d1)(?![\s-]*(?:long\s+)?fade))|"
+    r"(?:over|during|for|in|on|"
     rf"across)?\s*(?:the\s+)?(?P<w>first|last|final)\s+(?P<d3>{TIME_WITH_UNIT}|{TIME})))?"
 )
 
@@ -2572,8 +2580,11 @@ _RANGE_Q = LazyPattern(
 )
 # Clauses whose range belongs to a cut, a fade or a title: the global rules read those.
 _RANGE_OWNERS = LazyPattern(
-    rf"(?<![\w])(?:{CUT}|keep|only|just|use|start|begin|end|stop|finish|fade[sd]?|title|caption|"
-    r"text|max(?:imum)?|under|limit)(?![\w])",
+    # (Not "title", "caption", "text": a title the title grammar read is gone by now, so one
+    # left here was not read, and its range was kept: "add a title from 0:02 to 0:04 saying
+    # hi" cut the video to those 2 s.)
+    rf"(?<![\w])(?:{CUT}|keep|only|just|use|start|begin|end|stop|finish|fade[sd]?|"
+    r"max(?:imum)?|under|limit)(?![\w])",
     re.I,
 )
 # Operations that cannot be limited to part of the clip (only speed can).
@@ -2848,6 +2859,22 @@ _STEP_MARK = LazyPattern(
 )
 # ":)", ";-)", ":D", "<3": a mood, like 🙂 (":D" was reported as "D").
 _EMOTICON = LazyPattern(r"(?:^|(?<=\s))(?:[:;=]-?[()DPpO3]+|<3+|xD+)(?=\s|$|[!.,?])")
+# "slow mo for 3 secs at the end", "2 seconds at the start": that part of the clip, said the
+# way the range grammar reads it ("the last 3 secs"). Left as it was, "3 secs at the end"
+# was a cut of the last 3 s, and the slow motion went to the whole clip.
+_AT_THE_END = LazyPattern(
+    rf"(?<![\w])(?:for\s+|the\s+)?(?P<t>{TIME_WITH_UNIT})\s+(?:at|in)\s+the\s+(?:very\s+)?"
+    r"(?P<w>end|ending|start|beginning|begining)(?![\w])"
+    r"(?!\s*(?:and|&|or)\s+(?:at\s+)?(?:the\s+)?(?:end|start|beginning))",
+    re.I,
+)
+
+
+def _at_the_end(m: re.Match[str]) -> str:
+    which = "last" if m["w"].lower().startswith("end") else "first"
+    return f"the {which} {m['t']}"
+
+
 _LIST_STARTS = frozenset("-*•·–—0123456789")
 _DIGIT = LazyPattern(r"\d")
 # "1m30s", "1 min 30 sec", "2 minutes and 15 seconds": one length in two units, which the
@@ -2888,6 +2915,8 @@ def _as_meant(work: str) -> str:
         work = _STEP_MARK.sub("\n", work)
     if _DIGIT.search(work):
         work = _TWO_UNITS.sub(_two_units, work)
+    if " at the " in lowered or " in the " in lowered:
+        work = _AT_THE_END.sub(_at_the_end, work)
     if "mark" in lowered:
         work = _MARK.sub(r"\g<t>", work)
     if "lighter" in lowered:
@@ -3158,25 +3187,15 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
                 taken.append((start, end))
                 continue
         last_speed = None
-        if found is not None and _EXCEPT.search(clause):
-            # "speed up everything except the first 5 seconds": the range is the part left
-            # alone, so no rule below may read it as the part to change.
-            draft.refuse(clause, EXCEPT_RANGE)
+        if found is None:
+            continue
+        owned = _owned_part(clause, found)
+        refusal = _range_refusal(clause, found, owned)
+        if refusal is not None:
+            draft.refuse(clause, refusal)
             taken.append((start, end))
             continue
-        # "reverse it but only the first 3 seconds": the range limits the operation before it;
-        # "only"/"just" there is not a keep.
-        owned = _BUT_ONLY.sub(" ", clause)
-        if found is not None and found["oa"]:
-            # "to the end" names no owner: "mute from 0:05 to the end" is a mute, not a cut.
-            owned = f"{owned[: found.start()]} {owned[found.end() :]}"
-            if _FADE_WORD.search(owned):
-                # "fade out from 0:50 to the end": the fade's length depends on the clip's,
-                # which is not known here (it kept 0:50-end with a 1 s fade).
-                draft.refuse(clause, FADE_OPEN_RANGE)
-                taken.append((start, end))
-                continue
-        if found is None or (_RANGE_OWNERS.search(owned) and not _CUT_NOT_TIME.search(clause)):
+        if _RANGE_OWNERS.search(owned) and not _CUT_NOT_TIME.search(clause):
             continue
         scratch = _Draft(quotes=draft.quotes, prefilter=draft.prefilter)
         # The speed words are read without the range between them: in "speed up the last
@@ -3205,6 +3224,32 @@ def _bind_ranges(work: str, draft: _Draft) -> str:
             draft.refuse(clause, UNREAD_RANGED)
             taken.append((start, end))
     return _blank_all(work, taken)
+
+
+def _owned_part(clause: str, found: re.Match[str]) -> str:
+    """The words of `clause` that may name the range's owner (a cut, a keep, a fade)."""
+    # "reverse it but only the first 3 seconds": the range limits the operation before it;
+    # "only"/"just" there is not a keep.
+    owned = _BUT_ONLY.sub(" ", clause)
+    if found["oa"]:
+        # "to the end" names no owner: "mute from 0:05 to the end" is a mute, not a cut.
+        owned = f"{owned[: found.start()]} {owned[found.end() :]}"
+    return owned
+
+
+def _range_refusal(clause: str, found: re.Match[str], owned: str) -> str | None:
+    """Why a clause with a range is refused before any rule reads it, or None."""
+    if _EXCEPT.search(clause):
+        # "speed up everything except the first 5 seconds": the range is the part left
+        # alone, so no rule below may read it as the part to change.
+        return EXCEPT_RANGE
+    if _timed(found) and _FADE_WORD.search(owned):
+        others = [w[0].lower() for w in _RANGE_OWNERS.finditer(owned)]
+        if all(_FADE_WORD.fullmatch(w) for w in others):
+            # "fade from 0:00 to 0:02", "fade out from 0:50 to the end": a fade is given by
+            # its length (they kept 0:00-0:02 or 0:50-end, with 1 s fades).
+            return FADE_OPEN_RANGE
+    return None
 
 
 # "remove the audio from 0:10 to 0:20" cuts sound, not time: its range is no cut's. (It was
