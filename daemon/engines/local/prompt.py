@@ -199,12 +199,12 @@ class _Draft:
     # Negated clauses that asked for nothing ("don't touch the audio"), as typed; a
     # change elsewhere in the plan may still contradict them (_check_negations).
     negated: list[str] = field(default_factory=list)
+    # The whole-clip speed came from a word alone ("speed it up" = 1.5x), not a number.
+    speed_word: bool = False
 
     def set(self, **changes: object) -> None:
         speed = changes.get("speed")
-        if speed not in (None, 1.0, self.plan.speed) and self.plan.speed != 1.0:
-            # "play it 2x slower then 2x faster": two speeds for the whole clip; the last
-            # one won without a word. The second is reported, not done.
+        if isinstance(speed, float) and self._speed_conflict(speed):
             raise ValueError("two different speeds for the whole clip")
         limit = changes.get("max_bytes")
         if isinstance(limit, int) and self.plan.max_bytes is not None:
@@ -212,6 +212,15 @@ class _Draft:
             # (the later one replaced the first: 10 MB for an 8 MB ask).
             changes["max_bytes"] = min(limit, self.plan.max_bytes)
         self._take(changes)
+
+    def _speed_conflict(self, speed: float) -> bool:
+        """ "play it 2x slower then 2x faster": two speeds for the whole clip, where the
+        last one won without a word (the second is now reported, not done). A number may
+        say how much a word meant ("speed it up, like 8x")."""
+        current = self.plan.speed
+        if speed in (1.0, current) or current == 1.0:
+            return False
+        return not (self.speed_word and (speed > 1) == (current > 1))
 
     def trim(self, **changes: object) -> None:
         self._take({"trim": replace(self.plan.trim, **changes)})  # type: ignore[arg-type]
@@ -623,6 +632,7 @@ def _fill(value: Fill) -> Handler:
 
 def _speed(m: re.Match[str], d: _Draft) -> None:
     d.set(speed=number(m["f"] or m["f2"] or m["f3"]))
+    d.speed_word = False
 
 
 def _louder_by(m: re.Match[str], d: _Draft) -> None:
@@ -643,6 +653,7 @@ def _fixed_speed(factor: float) -> Handler:
             value = "0.5"
         if not value:
             d.set(speed=round(_scaled(factor, _degree(m)), 3))
+            d.speed_word = True
             return
         given = number(value)
         if factor < 1 and given > 1:
@@ -654,6 +665,7 @@ def _fixed_speed(factor: float) -> Handler:
             d.refuse(m[0], SPEED_DISAGREES)
             return
         d.set(speed=given)
+        d.speed_word = False
 
     return handle
 
@@ -2616,7 +2628,8 @@ _SETTING_HEAD = LazyPattern(
 
 def _description(m: re.Match[str]) -> str:
     if _SETTING_HEAD.fullmatch(m[0].strip()):
-        return m[0].replace(":", " ")
+        spaced = m.string[m.end() : m.end() + 1].isspace()
+        return m[0].replace(":", "" if spaced else " ")
     return "\x00" * len(m[0])
 
 
@@ -2759,7 +2772,7 @@ def _percent_in_digits(m: re.Match[str]) -> str:
 _ROUGHLY = LazyPattern(
     r"(?:(?<![\w])(?<!would\s)(?<!['’]d\s)(?<!i\s)(?<!we\s)(?<!you\s)like|(?<=over\s)(?:about|around|roughly|approximately|approx\.?|~)|"
     r"(?<=lasting\s)(?:about|around|roughly|approximately|approx\.?|~))\s*"
-    rf"(?={TIME_WITH_UNIT}(?![\w:]))(?!{CLOCK})",
+    rf"(?={TIME_WITH_UNIT}(?![\w:])|\d+(?:\.\d+)?\s*[x×](?![\w]))(?!{CLOCK})",
     re.I,
 )
 
