@@ -1312,7 +1312,9 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         r"(?:(?:add|put|overlay|place|stamp|insert|with|use)\s+)?(?:(?:my|our|the|a)\s+)?"
-        rf"(?:logo|watermark)\s+(?:from\s+|file\s+)?{_IMAGE}{_CORNER}{_LOGO_SIZE}|"
+        # "watermark it with ~/brand.png": it was refused for naming no file.
+        rf"(?:logo|watermark)\s+(?:from\s+|file\s+|(?:it\s+|the\s+video\s+)?with\s+)?{_IMAGE}{_CORNER}"
+        rf"{_LOGO_SIZE}|"
         rf"(?:add|put|overlay|place|stamp|use)\s+{_IMAGE.replace('(?P<', '(?P<b')}\s+as\s+"
         rf"(?:a\s+|the\s+|my\s+)?(?:logo|watermark){_CORNER.replace('(?P<', '(?P<b')}"
         rf"{_LOGO_SIZE.replace('(?P<', '(?P<b')}",
@@ -2294,6 +2296,21 @@ _TRIM_RULES: tuple[_Rule, ...] = (
         _keep_from,
     ),
     _rule(rf"(?:end|stop|finish)(?:\s+(?:it|the\s+video))?\s+at\s+(?P<t>{TIME})", _keep_until),
+    # "end it 5 seconds before the end", "start 3 seconds in": the same cuts said from where
+    # the clip stops or starts (each was reported as not understood).
+    _rule(
+        rf"(?:end|stop|finish)(?:\s+(?:it|the\s+video))?\s+(?P<t>{TIME_WITH_UNIT})\s+(?:before|from)\s+"
+        r"the\s+(?:very\s+)?end",
+        lambda m, d: d.trim(tail=_t(m)),
+    ),
+    _rule(
+        rf"(?:start|begin)(?:\s+(?:it|the\s+video))?\s+(?P<t>{TIME_WITH_UNIT})\s+in(?![\w])",
+        lambda m, d: d.trim(head=_t(m)),
+    ),
+    _rule(
+        rf"{CUT}\s+(?P<t>{TIME_WITH_UNIT})\s+(?:from|off|at)\s+(?:both\s+(?:sides|ends)|each\s+end)",
+        lambda m, d: d.trim(head=_t(m), tail=_t(m)),
+    ),
     # "keep 5 sec to the end", "keep up to 0:20", "delete after 45s": one end named, the
     # other the clip's own (each was reported as not understood).
     _rule(
