@@ -159,7 +159,10 @@ PATH = (
     rf"(?:\x02(?P<qpath>\d+)\x03|(?P<path>(?:~|\.{{1,2}})?/[^,;\"'\x00\n]*?\.{_AUDIO_EXT}\b|"
     rf"(?:~|\.{{1,2}})?/?[^\s,;\"'\x00]+\.{_AUDIO_EXT}\b))"
 )
-_UNQUOTED_PATH = PATH[PATH.index("(?P<path>") : -1]
+# One unquoted file name, from where a word starts (after a blank or at the start): tried
+# once per word, so a long run like "a.a.a.a…" stays linear (tried at every dot, the
+# file-name scan made it quadratic).
+_TOKEN_PATH = rf"(?<![^\s(])(?P<path>[^\s,;\"'\x00]*?\.{_AUDIO_EXT}\b)"
 _AS_BACKGROUND = (
     r"(?:\s+as\s+(?:the\s+|a\s+)?(?:background|bg|soundtrack)(?:\s+(?:music|audio|track|song|"
     r"sound))?)?(?:\s+in\s+the\s+background)?"
@@ -201,6 +204,17 @@ class _Draft:
     negated: list[str] = field(default_factory=list)
     # The whole-clip speed came from a word alone ("speed it up" = 1.5x), not a number.
     speed_word: bool = False
+    # Whole-text searches a handler makes, once per text (per match, they were quadratic).
+    _found: dict[str, tuple[str, bool]] = field(default_factory=dict)
+
+    def anywhere(self, pattern: LazyPattern, text: str) -> bool:
+        """Whether `pattern` occurs anywhere in `text` (the text a rule is reading)."""
+        key = pattern.pattern
+        seen = self._found.get(key)
+        if seen is None or seen[0] is not text:
+            seen = (text, pattern.search(text) is not None)
+            self._found[key] = seen
+        return seen[1]
 
     def set(self, **changes: object) -> None:
         speed = changes.get("speed")
@@ -323,7 +337,8 @@ _TITLE_HEAD = LazyPattern(
     # Digits only: "as" reads as a time ("a s") and made "as title" a title length.
     rf"(?:(?P<tlen>\d+(?:\.\d+)?\s*-?\s*{UNIT})[\s-]+(?:long\s+)?)?"
     r"(?:(?P<where>intro|opening|outro|closing|end(?:ing)?)\s+(?=title|caption|text|card|heading))?"
-    r"(?P<size>big|large|huge|small|little|tiny|medium)?\s*"
+    # Blanks only after a size word: "\s*" on its own was tried at every blank of a long run.
+    r"(?:(?P<size>big|large|huge|small|little|tiny|medium)\s*)?"
     rf"(?:(?P<tcolor>{_TITLE_COLOURS})\s+)?"
     r"(?P<kind>title|caption|subtitle|text|heading|headline|label|words?|(?:intro|outro)(?:\s+card)?|"
     r"(?:title|end)\s+card)(?:s(?=\s*[:\x02]|\s+(?:saying|"
@@ -1127,7 +1142,7 @@ _ROTATION_SAID = LazyPattern(
 def _sideways(m: re.Match[str], d: _Draft) -> None:
     """A sideways picture asks for a rotation: said elsewhere ("it's sideways, rotate
     right"), the complaint is that one; alone, ask which way."""
-    if _ROTATION_SAID.search(m.string) is None:
+    if not d.anywhere(_ROTATION_SAID, m.string):
         d.refuse(m[0], ROTATE_WHICH_WAY)
 
 
@@ -1687,13 +1702,13 @@ _MUSIC_RULES: tuple[_Rule, ...] = (
     # "add song.mp3", "song.mp3 as background": a sound file named with no music word is
     # music (it was refused for having no music file).
     _rule(
-        rf"(?P<bare>)(?:add|use|play|put|include|with)\s+(?:the\s+)?(?:song\s+|file\s+)?{PATH}"
-        rf"{_AS_BACKGROUND}{MUSIC_VOL}",
+        rf"(?P<bare>)(?:add|use|play|put|include|with)\s+(?:the\s+)?(?:song\s+|file\s+)?"
+        rf"(?:\x02(?P<qpath>\d+)\x03|{_TOKEN_PATH}){_AS_BACKGROUND}{MUSIC_VOL}",
         _music,
     ),
     # Unquoted only: any quoted words would otherwise be tried as a file (a cost per quote).
     _rule(
-        rf"(?P<bare>)(?:the\s+)?(?:song\s+|file\s+)?{_UNQUOTED_PATH}{_AS_BACKGROUND}{MUSIC_VOL}",
+        rf"(?P<bare>)(?:the\s+)?(?:song\s+|file\s+)?{_TOKEN_PATH}{_AS_BACKGROUND}{MUSIC_VOL}",
         _music,
     ),
     # "fade the music out over 3 seconds", "fade in the music": the added music's fade, never
@@ -2101,7 +2116,7 @@ SPEED_RULES: tuple[_Rule, ...] = (
     # "speed it up 10x for a timelapse": the number says how fast; "timelapse" alone is 4x.
     _rule(
         r"time[\s-]?lapse",
-        lambda m, d: None if _FACTOR.search(m.string) else _fixed_speed(TIMELAPSE)(m, d),
+        lambda m, d: None if d.anywhere(_FACTOR, m.string) else _fixed_speed(TIMELAPSE)(m, d),
     ),
     _rule(r"fast[\s-]forward(?:ed)?", _fixed_speed(2.0)),
     _graded(
@@ -2552,8 +2567,11 @@ _NOT_BARE = tuple(rule for rule in RULES if rule is not _BARE_FACTOR)
 _ALL_NEEDS = frozenset().union(*(r.needs for r in RULES if r.needs is not None))
 
 _QUOTE_RE = LazyPattern(r"\"([^\"]*)\"|“([^”]*)”|‘([^’]*)’|(?<![\w])'([^']*)'(?![\w])")
+# Blank runs are read once, from where they start, and never given back: a long run of
+# newlines and spaces was tried at every blank (quadratic; main hung on 2,000 characters).
 _CLAUSE_SPLIT = LazyPattern(
-    r"\x00+|[,;!?\n]+|\.(?=\s|$)|\s+(?:and|then|also|plus|but|&)\s+|^\s*(?:and|then)\s+", re.I
+    r"\x00+|[,;!?\n]+|\.(?=\s|$)|(?<!\s)\s++(?:and|then|also|plus|but|&)\s+|^\s*+(?:and|then)\s+",
+    re.I,
 )
 _WORD_RE = LazyPattern(r"[\w'’.%/~:+-]+|[^\s\w]")
 
@@ -2625,7 +2643,9 @@ _UNRANGED_OPS = LazyPattern(
     re.I,
 )
 _CLAUSE_BOUNDS = LazyPattern(
-    rf"\x00+|[,;!?\n]+(?!\s*(?:(?:but\s+)?not|except|apart\s+from|other\s+than|excluding)\b)|\.(?=\s|$)|\s+(?:and|then|but|also|plus|&)\s+(?!white\b|not\b|only\b|just\b|{TIME}(?![\w]))",
+    r"\x00+|(?<![\s,;!?])[^\S\n]*+[,;!?\n][\s,;!?]*+(?!(?:but\s+)?not\b|except\b|apart\s+from\b|"
+    r"other\s+than\b|excluding\b)|\.(?=\s|$)|(?<!\s)\s++(?:and|then|but|also|plus|&)\s+"
+    rf"(?!white\b|not\b|only\b|just\b|{TIME}(?![\w]))",
     re.I,
 )
 
@@ -2905,6 +2925,7 @@ def _at_the_end(m: re.Match[str]) -> str:
     return f"the {which} {m['t']}"
 
 
+_BLANK_RUN = LazyPattern(r"[^\S\n]{2,}")
 _LIST_STARTS = frozenset("-*•·–—0123456789")
 _DIGIT = LazyPattern(r"\d")
 # "1m30s", "1 min 30 sec", "2 minutes and 15 seconds": one length in two units, which the
@@ -2938,7 +2959,9 @@ def _as_meant(work: str) -> str:
     # Each rewrite only where its word can be there: a pass over a long prompt costs.
     lowered = work.lower()
     if any(c in work for c in ":;=<"):
-        work = _EMOTICON.sub(" ", work)
+        # Blanked, then blank runs made one space again: a long run of blanks lets later
+        # patterns backtrack over it (":) :) :) …" took minutes).
+        work = _BLANK_RUN.sub(" ", _EMOTICON.sub(" ", work))
     if "\n" in work or work.lstrip()[:1] in _LIST_STARTS:
         work = _LIST_MARK.sub("", work)
     if any(c in work for c in ")/+") or "step" in lowered:
@@ -3183,12 +3206,16 @@ def _guard_vague_ranges(work: str, draft: _Draft) -> str:
 
 # "brighter but not too much", "warmer, though not too warm": the step is read as "a bit";
 # where the operation does not come right before it, "a bit" is reported as not understood.
+# The leading blanks start only after a word and never give back what they took: tried at
+# every blank of a long run of newlines and spaces, they took minutes (main hung on 2,000
+# characters of "\n \n \n …").
 _MILD = LazyPattern(
-    r"\s*,?\s*(?:but|though|although)\s+not\s+(?:too\s+much|too\s+(?:bright|dark|loud|quiet|fast|slow|"
+    r"(?<![\s,])\s*+,?\s*+(?:but|though|although)\s+not\s+(?:too\s+much|too\s+(?:bright|dark|loud|quiet|fast|slow|"
     r"warm|cold|cool|strong|extreme|drastic|saturated|much|many)|overboard|over\s+the\s+top|a\s+lot|"
     r"crazy)(?![\w])"
     # "slow motion but only a little": the step was done in full and "only a little" reported
-    r"|\s*,?\s*(?:but\s+)?only\s+(?:a\s+(?:little|bit|tiny\s+bit)(?:\s+bit)?|slightly)(?=\s*(?:$|[,.;!?]))",
+    r"|(?<![\s,])\s*+,?\s*+(?:but\s+)?only\s+(?:a\s+(?:little|bit|tiny\s+bit)(?:\s+bit)?|slightly)"
+    r"(?=\s*(?:$|[,.;!?]))",
     re.I,
 )
 

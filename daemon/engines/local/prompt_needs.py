@@ -7,8 +7,8 @@ tests/prompts/test_prefilter.py fails when it no longer matches the rules.
 NEEDS: dict[str, tuple[str, ...] | None] = {
     "ae759065d6ab9701": ("audio", "music", "song", "soundtrack", "track"),
     "bdb26a0557ea8cb3": ("music", "song", "soundtrack", "track"),
-    "e67211a27e8fff78": ("add", "include", "play", "put", "use", "with"),
-    "c26009dcff683cc9": ("aac", "aif", "flac", "m4a", "mp3", "ogg", "opus", "wav", "wma"),
+    "c4f958e531377842": ("add", "include", "play", "put", "use", "with"),
+    "a4e40c4e6fa0cce2": ("aac", "aif", "flac", "m4a", "mp3", "ogg", "opus", "wav", "wma"),
     "3c79e72ad04ede02": ("music",),
     "ea58508957982041": ("music", "song", "soundtrack"),
     "aaaf9670d0a79133": ("music",),
