@@ -44,6 +44,7 @@ from daemon.editplan.plan import (
     MAX_SPEED,
     MIN_FPS,
     MIN_SPEED,
+    MUSIC_ALONE_VOLUME,
     SILENCE_MIN_SECONDS,
     SILENCE_PADDING,
     SILENCE_THRESHOLD_DB,
@@ -368,8 +369,12 @@ class MusicSpec(_Spec):
     file: str = Field(
         min_length=1, description="Audio file; ~ is expanded, relative to the video's folder."
     )
-    volume: Fraction = Field(
-        default=DEFAULT_MUSIC_VOLUME, description="Music level, e.g. 35% or 0.35."
+    volume: Fraction | None = Field(
+        default=None,
+        description=(
+            f"Music level, e.g. 35% or 0.35; by default {DEFAULT_MUSIC_VOLUME:.0%} under the "
+            f"clip's sound, {MUSIC_ALONE_VOLUME:.0%} when the clip is muted or has none."
+        ),
     )
     loop: bool = Field(
         default=True, description="Repeat the track when it is shorter than the video."

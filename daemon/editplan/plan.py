@@ -17,6 +17,9 @@ DEFAULT_FADE = 1.0
 DEFAULT_TRANSITION = 0.5
 DEFAULT_TITLE_SECONDS = 3.0
 DEFAULT_MUSIC_VOLUME = 0.3
+# Music with nothing beside it (the clip's sound muted, or no sound in the clips) plays at
+# its own level: 30 % is a level for under speech, and alone it came out 10 dB too quiet.
+MUSIC_ALONE_VOLUME = 1.0
 DEFAULT_MUSIC_FADE_OUT = 2.0
 # EBU R128 targets: streaming/social platforms normalise to about -14 LUFS, podcasts to -16.
 LUFS_SOCIAL = -14.0
@@ -172,10 +175,19 @@ class Music:
     """A background track mixed under (or instead of) the clip's sound."""
 
     path: str
-    volume: float = DEFAULT_MUSIC_VOLUME
+    # None: the level for where it plays (music_level), under the clip's sound or alone.
+    volume: float | None = None
     loop: bool = True
     fade_out: float = DEFAULT_MUSIC_FADE_OUT
     duck: bool = False
+
+
+def music_level(music: Music, *, beside_clip_sound: bool) -> float:
+    """The music's volume: the one asked for, else DEFAULT_MUSIC_VOLUME under the clip's
+    own sound and MUSIC_ALONE_VOLUME when nothing else plays."""
+    if music.volume is not None:
+        return music.volume
+    return DEFAULT_MUSIC_VOLUME if beside_clip_sound else MUSIC_ALONE_VOLUME
 
 
 # A logo's default width as a share of the frame's width.
@@ -296,7 +308,7 @@ def problems(plan: EditPlan) -> list[str]:  # noqa: PLR0912, PLR0915 - one check
         found.append(f"loudness={plan.loudness}")
     if plan.transition is not None:
         time("transition", plan.transition.duration)
-    if plan.music is not None and not 0 <= plan.music.volume <= 4:
+    if plan.music is not None and plan.music.volume is not None and not 0 <= plan.music.volume <= 4:
         found.append(f"music volume={plan.music.volume}")
     if plan.rotate not in (0, 90, 180, 270):
         found.append(f"rotate={plan.rotate}")

@@ -27,6 +27,7 @@ from tests.mediagen import (
     lavfi_clip_args,
     make_clip,
     make_phone_clip,
+    make_tone,
 )
 
 pytestmark = pytest.mark.integration
@@ -178,6 +179,23 @@ def test_volume_down_by_half_is_minus_6_db(tmp_path: Path, clips: dict[str, Path
     db = rms_db(render(tmp_path, "lower the volume by 10 dB, 360p", clips["two"], "db.mp4"))
     assert abs((half - plain) - 20 * math.log10(0.5)) < 0.5
     assert abs((db - plain) + 10) < 0.5
+
+
+def test_music_alone_is_as_loud_as_the_track_and_under_the_sound_lower(
+    tmp_path: Path, clips: dict[str, Path]
+) -> None:
+    """With the clip muted the music is all there is: it plays at its own level (it was
+    mixed at the 30 % meant for under speech, 10 dB down); beside the sound, at 30 %."""
+    track = make_tone(tmp_path / "track.m4a", duration=3.0)
+
+    def level(prompt: str, name: str) -> float:
+        return rms_db(render(tmp_path, f"{prompt}, 360p", clips["two"], name))
+
+    alone = level(f"mute it and add music {track}", "alone.mp4")
+    full = level(f"mute it and add music {track} at 100%", "full.mp4")
+    quiet = level(f"mute it and add music {track} at 30%", "quiet.mp4")
+    assert abs(alone - full) < 0.5
+    assert abs((quiet - full) - 20 * math.log10(0.3)) < 1.0
 
 
 def test_warmer_and_cooler_shift_red_against_blue(tmp_path: Path, clips: dict[str, Path]) -> None:

@@ -60,7 +60,7 @@ def test_values(yaml_text: str, field: str, value: object) -> None:
 
 def test_shorthands_expand() -> None:
     spec = load("{music: a.mp3, transition: dissolve, titles: Hello, remove_silence: true}")
-    assert spec.music is not None and spec.music.file == "a.mp3" and spec.music.volume == 0.3
+    assert spec.music is not None and spec.music.file == "a.mp3" and spec.music.volume is None
     assert spec.transition is not None and spec.transition.type == "dissolve"
     assert spec.titles is not None and spec.titles[0].text == "Hello"
     assert spec.remove_silence is not None and spec.remove_silence.threshold == -35.0

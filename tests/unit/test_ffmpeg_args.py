@@ -99,6 +99,19 @@ def test_music_alone_on_a_silent_clip() -> None:
     assert "[1:a:0]" in graph and "volume=0.4" in graph and "amix" not in graph
 
 
+def test_music_plays_at_its_own_level_when_nothing_plays_beside_it() -> None:
+    """30 % is a level for under the clip's sound; with the clip muted, or silent, the
+    music is all there is and plays at 100 % (it came out 10 dB too quiet)."""
+    under = graph_of(argv("add music /m/song.mp3"))
+    muted = graph_of(argv("mute the sound and add music /m/song.mp3"))
+    silent = graph_of(argv("add music /m/song.mp3", clip(has_audio=False)))
+    said = graph_of(argv("mute it, add music /m/song.mp3 at 30%"))
+    assert "volume=0.3," in under and "amix" in under
+    assert "volume=1," in muted and "amix" not in muted
+    assert "volume=1," in silent
+    assert "volume=0.3," in said
+
+
 def test_music_ducked_under_the_clip() -> None:
     graph = graph_of(argv("add music /m/a.mp3 and duck it under speech"))
     assert "sidechaincompress" in graph and "amix=inputs=2:duration=first" in graph

@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from daemon.config import LocalSettings
-from daemon.editplan.plan import NEUTRAL_KELVIN, REVERSE_MAX_SECONDS, ZOOM_END, EditPlan
+from daemon.editplan.plan import (
+    NEUTRAL_KELVIN,
+    REVERSE_MAX_SECONDS,
+    ZOOM_END,
+    EditPlan,
+    music_level,
+)
 from daemon.engines.local import datecaption, fonts, highlights
 from daemon.engines.local.ffmpeg import (
     build_highlight_args,
@@ -245,8 +251,14 @@ def describe(plan: EditPlan) -> list[str]:  # noqa: PLR0912, PLR0915 - one line 
         out.append(f'text "{title.text}" {where}, {title.size}, {start} to {_until(title.end)}')
     if plan.music is not None:
         m = plan.music
+        if m.volume is not None:
+            level = f"{m.volume:.0%}"
+        elif plan.mute:
+            level = f"{music_level(m, beside_clip_sound=False):.0%} (the clip's sound is muted)"
+        else:
+            level = f"{music_level(m, beside_clip_sound=True):.0%} under the clip's sound"
         out.append(
-            f"music {m.path} at {m.volume:.0%}{', looped' if m.loop else ''}"
+            f"music {m.path} at {level}{', looped' if m.loop else ''}"
             f"{', ducked under speech' if m.duck else ''}"
         )
     if plan.mute:

@@ -34,6 +34,7 @@ from daemon.editplan.plan import (
     SilenceCut,
     Title,
     even,
+    music_level,
 )
 from daemon.engines.local import fonts
 from daemon.engines.local.highlights import ANALYSIS_FPS, ANALYSIS_WIDTH
@@ -535,7 +536,7 @@ def _audio_finish(tl: Timeline, plan: EditPlan, inputs: Sequence[MediaInfo]) -> 
         index = len(inputs)
         steps = [
             AUDIO_FORMAT,
-            f"volume={_num(m.volume)}",
+            f"volume={_num(music_level(m, beside_clip_sound=bool(current)))}",
             f"apad=whole_dur={total}",
             f"atrim=end={total}",
         ]

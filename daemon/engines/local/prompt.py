@@ -69,6 +69,7 @@ from daemon.editplan.plan import (
     TitleSize,
     Transition,
     Trim,
+    music_level,
     problems,
 )
 from daemon.editplan.vocab import RESOLUTION_NAMES, SIZE_TARGET_MB, TRANSITION_NAMES
@@ -527,6 +528,16 @@ def _music(m: re.Match[str], d: _Draft) -> bool:
     return True
 
 
+def _replace_sound(m: re.Match[str], d: _Draft) -> bool:
+    """The music instead of the clip's own sound: the music, and the clip muted (unless the
+    music itself was refused: a second file)."""
+    refused = len(d.refused)
+    took = _music(m, d)
+    if took and len(d.refused) == refused:
+        d.set(mute=True)
+    return took
+
+
 _AUDIO_FILE = LazyPattern(rf"\.{_AUDIO_EXT}\s*$", re.I)
 
 
@@ -574,7 +585,8 @@ def _music_level(m: re.Match[str], d: _Draft) -> None:
     volume = MUSIC_LOUD if louder else MUSIC_QUIET
     factor = float(m["n"] or 0)
     if factor > 1:  # "make the music 2x louder": that factor of its level
-        volume = round(d.plan.music.volume * factor if louder else d.plan.music.volume / factor, 3)
+        level = music_level(d.plan.music, beside_clip_sound=not d.plan.mute)
+        volume = round(level * factor if louder else level / factor, 3)
     d.set(music=replace(d.plan.music, volume=volume))
 
 
@@ -1687,6 +1699,20 @@ _TEMPERATURE_RULES: tuple[_Rule, ...] = (
 
 
 _MUSIC_RULES: tuple[_Rule, ...] = (
+    # "replace the audio with song.mp3", "swap the sound for 'x.m4a'", "use song.mp3 instead
+    # of the original sound": the clip's sound goes and the music is all there is (it was
+    # mixed in at 30 % under the clip's sound, and "replace the audio" reported).
+    _rule(
+        r"(?:replace|swap|switch|change)\s+(?:the\s+|its\s+|my\s+)?(?:original\s+|clip'?s\s+|"
+        r"video'?s\s+)?(?:audio|sound|soundtrack|music)(?:\s+track)?\s+(?:with|for|by|to)\s+"
+        rf"(?:the\s+|some\s+)?(?:music\s+|song\s+|track\s+|file\s+)?{PATH}{MUSIC_VOL}",
+        _replace_sound,
+    ),
+    _rule(
+        rf"(?:use|play|put)\s+{PATH}{MUSIC_VOL}\s+instead\s+of\s+(?:the\s+|its\s+)?"
+        r"(?:original\s+)?(?:audio|sound|soundtrack)",
+        _replace_sound,
+    ),
     # music: "add music ~/Music/lofi.mp3 at 35%", "use 'My Song.mp3' as background music"
     _rule(
         # Not inside a path: in "~/songs/track 1.mp3" the word "track" is part of the name.

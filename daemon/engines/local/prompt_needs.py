@@ -5,6 +5,8 @@ tests/prompts/test_prefilter.py fails when it no longer matches the rules.
 """
 
 NEEDS: dict[str, tuple[str, ...] | None] = {
+    "4b7410189019811c": ("audio", "music", "sound", "soundtrack"),
+    "d87504985f18fc48": ("instead",),
     "ae759065d6ab9701": ("audio", "music", "song", "soundtrack", "track"),
     "bdb26a0557ea8cb3": ("music", "song", "soundtrack", "track"),
     "c4f958e531377842": ("add", "include", "play", "put", "use", "with"),
