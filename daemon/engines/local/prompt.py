@@ -634,12 +634,45 @@ _BETWEEN = (
 )
 
 
+# A ratio in digits ("4:5", "9 x 16"): the shape itself, where a word only says which way.
+_RATIO_WORDS = LazyPattern(r"\d+\s*[:x/×]\s*\d+")
+# The ratios a shape word allows: "portrait mode 4:5", "4:5 for the instagram feed" ask for
+# 4:5 (they were refused as two shapes: "portrait" alone is 9:16, "instagram" alone 1:1).
+_WORD_ALLOWS: tuple[tuple[LazyPattern, frozenset[str]], ...] = (
+    (LazyPattern(r"insta|instagram|(?<![\w])ig(?![\w])", re.I), frozenset({"4:5", "1:1", "9:16"})),
+    (LazyPattern(r"vertical|portrait", re.I), frozenset({"4:5", "9:16"})),
+    (LazyPattern(r"horizontal|landscape|wide", re.I), frozenset({"16:9"})),
+)
+
+
+def _agreeing(first: Aspect, first_words: str, value: Aspect, words: str) -> Aspect | None:
+    """Of two shapes said, the ratio in digits when the other is a word that allows it
+    (see _WORD_ALLOWS); None when they are two different asks."""
+
+    def allows(shape_words: str, ratio: Aspect) -> bool:
+        if _RATIO_WORDS.search(shape_words):
+            return False
+        return any(ratio in allowed for word, allowed in _WORD_ALLOWS if word.search(shape_words))
+
+    if _RATIO_WORDS.search(first_words) and allows(words, first):
+        return first
+    if _RATIO_WORDS.search(words) and allows(first_words, value):
+        return value
+    return None
+
+
 def _aspect(value: Aspect) -> Handler:
     """Set the shape; a second, different shape ("for youtube and tiktok", "vertical and
     also horizontal") leaves the frame as it is and says so: the rule that ran last won."""
 
     def handle(m: re.Match[str], d: _Draft) -> None:
         first = d.plan.aspect
+        if not d.shape_conflict and first not in (_EMPTY.aspect, value):
+            kept = _agreeing(first, d.shape_said, value, m[0])
+            if kept is not None:
+                d.set(aspect=kept)
+                d.shape_said = d.shape_said if kept == first else m[0]
+                return
         if d.shape_conflict or first not in (_EMPTY.aspect, value):
             if not d.shape_conflict:  # the first shape's words are reported with it
                 d.refuse(d.shape_said, SHAPE_CONFLICT)
