@@ -1105,6 +1105,10 @@ AUDIO_ONLY = "the output is always an MP4 video; a sound-only file is not made h
 ZOOM_FACTOR = (
     'only a slow zoom over the whole video is made, e.g. "slow zoom in"; a zoom to a factor is not'
 )
+SPEED_RAMP = (
+    'a speed that changes along the clip is not made here; say which part, e.g. "the first 3 '
+    'seconds in slow motion"'
+)
 FACTOR_OF_WHAT = (
     'a factor such as 2x is a speed only alone or with a speed word ("2x speed"); here it goes '
     "with something else, so nothing was done for this"
@@ -1271,6 +1275,20 @@ def _logo(m: re.Match[str], d: _Draft) -> None:
 
 
 _REFUSAL_RULES: tuple[_Rule, ...] = (
+    # "start slow then speed up", "slow at first then fast": a speed that
+    # changes along the clip. Its fast half was taken as a speed for the whole clip (1.5x
+    # from the first frame) and the slow half reported; nothing of it is done.
+    _rule(
+        r"(?:(?:(?:start|begin)(?:\s+it)?\s+)?(?P<a>slow(?:ly)?|fast|quick(?:ly)?)(?:\s+at\s+(?:the\s+)?"
+        r"(?:first|start|beginning))?\s*,?\s*(?:and\s+)?then\s+(?:(?:it\s+)?(?:gets?\s+|goes?\s+)?)?"
+        r"(?:speed(?:s)?\s+up|slow(?:s)?\s+down|fast(?:er)?|slow(?:er)?|quick(?:er)?)"
+        r"(?!\s+(?:transitions?|fades?|cuts?|zoom))|"
+        r"(?P<b>speed\s+(?:it\s+)?up|slow\s+(?:it\s+)?down)\s*,?\s*(?:and\s+)?then\s+"
+        r"(?!(?P=b))(?:speed\s+(?:it\s+)?up|slow\s+(?:it\s+)?down))"
+        # Not with a time after it in the clause: the range binding refuses that whole.
+        r"(?![^,;.!?\n\x00]*\d)",
+        _refuse(SPEED_RAMP),
+    ),
     # "make the fades quicker", "faster transitions": the length of a fade or transition,
     # not the clip's speed ("faster" was read as 1.5x speed, and the fades added at their
     # default length). How much quicker is not said: ask for the length.
