@@ -1285,8 +1285,9 @@ _REFUSAL_RULES: tuple[_Rule, ...] = (
         r"(?!\s+(?:transitions?|fades?|cuts?|zoom))|"
         r"(?P<b>speed\s+(?:it\s+)?up|slow\s+(?:it\s+)?down)\s*,?\s*(?:and\s+)?then\s+"
         r"(?!(?P=b))(?:speed\s+(?:it\s+)?up|slow\s+(?:it\s+)?down))"
-        # Not with a time after it in the clause: the range binding refuses that whole.
-        r"(?![^,;.!?\n\x00]*\d)",
+        # Not with a time soon after it (bounded: the scan stays linear): the range binding
+        # refuses that whole.
+        r"(?![^,;.!?\n\x00]{0,40}\d)",
         _refuse(SPEED_RAMP),
     ),
     # "make the fades quicker", "faster transitions": the length of a fade or transition,

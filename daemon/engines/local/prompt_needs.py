@@ -20,7 +20,7 @@ NEEDS: dict[str, tuple[str, ...] | None] = {
     "14505c155310e20d": ("duck", "music"),
     "d79d17b43a4736bd": ("loop",),
     "6d3612ad70d6bfa2": ("music",),
-    "6059cfb22b0259f7": ("then",),
+    "d82a4af80e06ccc3": ("then",),
     "7acb1e29c64c4210": (
         "cross",
         "dissolve",
