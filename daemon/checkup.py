@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 
+from daemon import yamlines
 from daemon.config import Config, Rule
 from daemon.errors import ConfigError
 from daemon.paths import read_config_mapping
@@ -34,7 +35,7 @@ def ffmpeg_error(config: Config) -> ConfigError | None:
         find_ffmpeg(config.ffmpeg)
     except ConfigError as exc:
         data = read_config_mapping(config.source) if config.source else None
-        line = getattr(data, "key_lines", {}).get("ffmpeg")
+        line = yamlines.locate(data, ("ffmpeg",))[0] if data is not None else None
         return ConfigError(exc.message, file=config.source, line=line, key="ffmpeg")
     return None
 

@@ -8,18 +8,21 @@ near the plan, and a last second that decodes (issue 11).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 
-from daemon.engines.base import EngineResult
 from daemon.errors import JobError, TransientError
 from daemon.media.probe import MediaInfo, probe
 from daemon.media.render import run_analysis
 from daemon.media.tools import quiet_args
+
+if TYPE_CHECKING:
+    from daemon.delivery import Verifier
+    from daemon.engines.base import EngineResult
 
 # An output may differ from its plan by frame rounding and encoder priming: this much, or
 # this fraction of the plan, whichever is larger, is "near".
@@ -109,7 +112,7 @@ def _video_seconds(path: Path) -> float | None:
     return None
 
 
-def output_check(ffmpeg: str) -> Callable[[EngineResult, threading.Event], tuple[str, ...]]:
+def output_check(ffmpeg: str) -> Verifier:
     """The check every output gets before it is placed, in the daemon and in `videofree
     process` alike (the runner's `verify`): it returns the notes to deliver with."""
 

@@ -130,6 +130,10 @@ def locate(root: Any, loc: Sequence[str | int]) -> tuple[int | None, str]:
 # PyYAML's words for the mistakes people make in a rules.yaml, and what to do instead:
 # (its context, or None for any) and the start of its problem → advice, and whether the
 # line to show is where the context began (an unclosed quote: where it was opened).
+_INDENT_ADVICE = (
+    "this line is indented differently from the keys above it: the keys of one mapping line"
+    " up (those of a rule under its `name:`)"
+)
 _YAML_ADVICE: tuple[tuple[str | None, str, str, bool], ...] = (
     (
         "while scanning an alias",
@@ -165,15 +169,13 @@ _YAML_ADVICE: tuple[tuple[str | None, str, str, bool], ...] = (
     (
         None,
         "expected <block end>",
-        "this line is indented differently from the keys above it: the keys of one"
-        " mapping line up (those of a rule under its `name:`)",
+        _INDENT_ADVICE,
         False,
     ),
     (
         None,
         "did not find expected key",
-        "this line is indented differently from the keys above it: the keys of one"
-        " mapping line up (those of a rule under its `name:`)",
+        _INDENT_ADVICE,
         False,
     ),
 )

@@ -230,7 +230,7 @@ def _start(container: Any) -> float:
 
 def _scanned_end(container: Any) -> float:
     """Where the readable data ends, in seconds from the file's start, reading packets
-    (no decoding) from `since`: for files whose header has no duration (a browser's or
+    (no decoding) from the start: for files whose header has no duration (a browser's or
     a messenger's live WebM) or whose data stops early. 0.0 when nothing is readable."""
     import av  # noqa: PLC0415
 

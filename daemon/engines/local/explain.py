@@ -251,12 +251,9 @@ def describe(plan: EditPlan) -> list[str]:  # noqa: PLR0912, PLR0915 - one line 
         out.append(f'text "{title.text}" {where}, {title.size}, {start} to {_until(title.end)}')
     if plan.music is not None:
         m = plan.music
-        if m.volume is not None:
-            level = f"{m.volume:.0%}"
-        elif plan.mute:
-            level = f"{music_level(m, beside_clip_sound=False):.0%} (the clip's sound is muted)"
-        else:
-            level = f"{music_level(m, beside_clip_sound=True):.0%} under the clip's sound"
+        level = f"{music_level(m, beside_clip_sound=not plan.mute):.0%}"
+        if m.volume is None:  # the default for its place: say which place
+            level += " (the clip's sound is muted)" if plan.mute else " under the clip's sound"
         out.append(
             f"music {m.path} at {level}{', looped' if m.loop else ''}"
             f"{', ducked under speech' if m.duck else ''}"
